@@ -1,0 +1,79 @@
+"""The application factory: configuration, stores, edge handlers, blueprints, the bank core.
+
+This is the one module that imports the sandbox: it picks the bank core the gateway serves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from gateway import config as settings
+from gateway import db, health
+from gateway.core import BankCore
+from gateway.edge import errors, interaction
+from gateway.kv import make_redis
+
+BankCoreFactory = Callable[[Session], BankCore]
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the gateway.
+
+    Settings come from :data:`gateway.config.DEFAULTS`, then ``GATEWAY_*`` environment variables,
+    then ``test_config``. Raises :class:`gateway.config.ConfigError` (naming the variable) when a
+    setting is invalid or the database cannot be reached.
+    """
+    app = Flask("gateway", instance_relative_config=True)
+    app.config.from_mapping(settings.DEFAULTS)
+    app.config.from_prefixed_env(settings.ENV_PREFIX)
+    if test_config:
+        app.config.update(test_config)
+    settings.validate(app.config, app.instance_path)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    _configure_logging(app)
+
+    engine = db.make_engine(app.config["DATABASE_URL"], pool_size=app.config["DATABASE_POOL_SIZE"])
+    db.check_connection(engine)
+    db.init_app(app, db.Database(engine))
+    app.extensions["redis"] = make_redis(app.config["REDIS_URL"])
+    app.extensions["bank_core"] = _bank_core_factory(app.config)
+
+    interaction.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+
+    from gateway.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _bank_core_factory(config: Mapping[str, Any]) -> BankCoreFactory:
+    """Return a factory that binds the configured bank core to a unit of work."""
+    from sandbox.core import SandboxCore
+
+    seed = int(config["SANDBOX_SEED"])
+
+    def factory(session: Session) -> BankCore:
+        return SandboxCore(session, default_seed=seed)
+
+    return factory
+
+
+def _configure_logging(app: Flask) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(interaction_id)s] %(message)s")
+    )
+    handler.addFilter(interaction.InteractionIdFilter())
+    logger = logging.getLogger("gateway")
+    if not any(getattr(h, "_gateway", False) for h in logger.handlers):
+        handler._gateway = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(app.config["LOG_LEVEL"])
+    logger.propagate = False

@@ -1,0 +1,230 @@
+"""The ``gateway`` command: every operator task, on Flask's CLI.
+
+    gateway db upgrade                      bring the schema to the newest revision
+    gateway sandbox seed --tenant acme      create a tenant's data set (if new) and print it
+    gateway sandbox reset --tenant acme     regenerate a tenant from its seed
+    gateway sandbox advance --tenant acme --days 7
+    gateway sandbox show --tenant acme [--customer USERNAME]
+    gateway serve                           run the gateway under gunicorn
+
+A command is one unit of work: it commits once at the end, or not at all if it fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+from sqlalchemy.orm import Session
+
+from gateway import migrate
+from gateway.config import ConfigError
+from gateway.core import BankCore, BankCoreError
+from gateway.db import Database
+
+
+@contextmanager
+def unit_of_work() -> Iterator[tuple[Session, BankCore]]:
+    """Yield a session and the bank core bound to it; commit on success, roll back on error."""
+    database: Database = current_app.extensions["database"]
+    session = database.sessions()
+    try:
+        yield session, current_app.extensions["bank_core"](session)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+db_cli = click.Group("db", help="Database schema migrations.")
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database schema to REVISION."""
+    database: Database = current_app.extensions["database"]
+    migrate.upgrade(database.engine, revision)
+    current, _ = migrate.schema_status(database.engine)
+    click.echo(f"database at revision {current}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database schema back to REVISION ("base" empties it)."""
+    database: Database = current_app.extensions["database"]
+    migrate.downgrade(database.engine, revision)
+    click.echo(f"database at revision {migrate.schema_status(database.engine)[0]}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database and the one the code expects."""
+    database: Database = current_app.extensions["database"]
+    current, head = migrate.schema_status(database.engine)
+    click.echo(f"database: {current}\ncode:     {head}")
+    if current != head:
+        sys.exit(1)
+
+
+sandbox_cli = click.Group("sandbox", help="The sandbox bank: tenants, clock, test customers.")
+tenant_option = click.option("--tenant", required=True, help="Tenant (organisation) id.")
+
+
+@sandbox_cli.command("seed")
+@tenant_option
+@click.option("--seed", type=int, default=None, help="Seed of a new tenant's data set.")
+@click.option(
+    "--profile",
+    type=click.Choice(["standard", "large"]),
+    default="standard",
+    show_default=True,
+    help="Size of a new data set; large gives one business account a long card-sale history.",
+)
+@click.option(
+    "--transactions",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --profile large: about how many transactions the business account gets.",
+)
+@click.option("--quiet", is_flag=True, help="Do not print the customers.")
+def sandbox_seed(
+    tenant: str, seed: int | None, profile: str, transactions: int | None, quiet: bool
+) -> None:
+    """Create TENANT's data set if it does not exist yet, and print its test customers."""
+    with unit_of_work() as (_session, core):
+        info = core.ensure_tenant(tenant, seed, profile=profile, transactions=transactions)
+        click.echo(
+            f"tenant {info.id}: seed {info.seed}, {info.customers} customers, "
+            f"{info.accounts} accounts, clock {info.now:%Y-%m-%d %H:%M} UTC"
+        )
+        if not quiet:
+            _print_customers(core, tenant)
+
+
+@sandbox_cli.command("reset")
+@tenant_option
+@click.option("--seed", type=int, default=None, help="A new seed (default: keep the tenant's).")
+def sandbox_reset(tenant: str, seed: int | None) -> None:
+    """Throw away TENANT's data and regenerate it from its seed."""
+    with unit_of_work() as (_session, core):
+        info = core.reset_tenant(tenant, seed)
+        click.echo(f"tenant {info.id} reset to seed {info.seed}: {info.accounts} accounts")
+
+
+@sandbox_cli.command("advance")
+@tenant_option
+@click.option("--days", type=click.IntRange(min=0), default=0)
+@click.option("--hours", type=click.IntRange(min=0), default=0)
+def sandbox_advance(tenant: str, days: int, hours: int) -> None:
+    """Move TENANT's clock forward and run what falls due (standing orders, scheduled payments)."""
+    if not days and not hours:
+        raise click.UsageError("give --days and/or --hours")
+    with unit_of_work() as (_session, core):
+        run = core.advance_clock(tenant, dt.timedelta(days=days, hours=hours))
+        click.echo(f"clock now {run.now:%Y-%m-%d %H:%M} UTC")
+        for kind in sorted(set(run.executed) | set(run.rejected)):
+            click.echo(
+                f"  {kind}: {run.executed.get(kind, 0)} executed, "
+                f"{run.rejected.get(kind, 0)} rejected"
+            )
+
+
+@sandbox_cli.command("show")
+@tenant_option
+@click.option("--customer", "username", default=None, help="Username of one test customer.")
+def sandbox_show(tenant: str, username: str | None) -> None:
+    """Print TENANT's test customers, their accounts and balances."""
+    with unit_of_work() as (_session, core):
+        core.ensure_tenant(tenant)
+        _print_customers(core, tenant, username)
+
+
+def _print_customers(core: BankCore, tenant: str, username: str | None = None) -> None:
+    customers = [c for c in core.customers(tenant) if username in (None, c.username)]
+    if username and not customers:
+        raise click.ClickException(f"no customer {username!r} in tenant {tenant}")
+    for customer in customers:
+        click.echo(f"\n{customer.name} ({customer.kind}) login: {customer.username}")
+        for account in core.accounts(tenant, customer.id):
+            bal = core.balances(tenant, account.id)
+            ident = next(
+                (i.identification for i in account.identifiers if "SortCode" in i.scheme),
+                account.identifiers[0].identification if account.identifiers else "",
+            )
+            click.echo(
+                f"  {account.id}  {account.account_subtype:<14} {ident:<24} "
+                f"booked {bal.booked.amount:>14,} {bal.booked.currency}  "
+                f"available {bal.available.amount + bal.credit_line.amount:>14,}"
+            )
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Run the gateway under gunicorn (the application is built once per worker)."""
+    from gunicorn.app.base import BaseApplication
+
+    database: Database = current_app.extensions["database"]
+    current, head = migrate.schema_status(database.engine)
+    if current != head:
+        raise click.ClickException(
+            f"database schema is at {current}, the code expects {head}: run `gateway db upgrade`"
+        )
+    # Workers fork from this process: they must not share its connections.
+    database.engine.dispose()
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Flask:
+            from gateway.app import create_app
+
+            return create_app()
+
+    Server().run()
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the operator commands to ``app.cli``."""
+    app.cli.add_command(db_cli)
+    app.cli.add_command(sandbox_cli)
+    app.cli.add_command(serve)
+
+
+def _create_app(*_args: Any) -> Flask:
+    from gateway.app import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(create_app=_create_app, help="Open banking gateway and sandbox operations.")
+
+
+def main() -> None:
+    """Console-script entry: one line on stderr, exit status 2, for configuration errors."""
+    try:
+        cli.main(prog_name="gateway")
+    except ConfigError as exc:
+        click.secho(f"error: {exc}", err=True, fg="red")
+        sys.exit(2)
+    except BankCoreError as exc:
+        click.secho(f"error: {exc}", err=True, fg="red")
+        sys.exit(1)

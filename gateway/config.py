@@ -1,0 +1,137 @@
+"""Configuration: defaults in code, overrides from ``GATEWAY_*`` environment variables.
+
+Every setting can be given as ``GATEWAY_<NAME>`` in the environment (values that parse as JSON are
+read as JSON, so ``GATEWAY_MAX_CONTENT_LENGTH=2097152`` is an integer). Invalid settings raise
+:class:`ConfigError`, whose message names the variable, so that a misconfigured process stops at
+start with one clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "GATEWAY"
+
+DEFAULTS: dict[str, Any] = {
+    # SQLAlchemy URL of the database; empty means an SQLite file in the instance folder.
+    "DATABASE_URL": "",
+    # Redis URL (redis:// or rediss://); empty means the in-process fallback.
+    "REDIS_URL": "",
+    # Largest request body accepted, in bytes (413 above it).
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Which bank core serves the APIs: only "sandbox" ships with the gateway.
+    "BANK_CORE": "sandbox",
+    # Seed of sandbox tenants created on first use (each tenant mixes in its own id).
+    "SANDBOX_SEED": 20240425,
+    # Database connection pool size per process (ignored by SQLite).
+    "DATABASE_POOL_SIZE": 10,
+    # Log level of the gateway's loggers.
+    "LOG_LEVEL": "INFO",
+}
+
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+def env_name(key: str) -> str:
+    """Return the environment variable that sets ``key``."""
+    return f"{ENV_PREFIX}_{key}"
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Return the development secret kept in the instance folder, creating it on first start.
+
+    The file is created with mode 0600 and never committed; production sets
+    ``GATEWAY_SECRET_KEY`` instead.
+    """
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def default_database_url(instance_path: str) -> str:
+    """Return the embedded default: an SQLite file in the instance folder."""
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(instance_path) / 'gateway.sqlite3'}"
+
+
+def validate(config: dict[str, Any], instance_path: str) -> None:
+    """Fill derived defaults and check every setting, raising :class:`ConfigError` on the first
+    invalid one."""
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = default_database_url(instance_path)
+    config["DATABASE_URL"] = normalise_database_url(str(config["DATABASE_URL"]))
+
+    redis_url = config.get("REDIS_URL") or ""
+    if redis_url:
+        parts = urlsplit(str(redis_url))
+        if parts.scheme not in ("redis", "rediss", "unix") or not (parts.netloc or parts.path):
+            raise ConfigError(
+                f"{env_name('REDIS_URL')} must be a redis://, rediss:// or unix:// URL, "
+                f"got {redis_url!r}"
+            )
+    config["REDIS_URL"] = redis_url
+
+    for key in ("MAX_CONTENT_LENGTH", "SANDBOX_SEED", "DATABASE_POOL_SIZE"):
+        value = config.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{env_name(key)} must be a positive integer, got {value!r}")
+
+    if config.get("BANK_CORE") != "sandbox":
+        raise ConfigError(
+            f"{env_name('BANK_CORE')} must be 'sandbox' (the only bank core shipped), "
+            f"got {config.get('BANK_CORE')!r}"
+        )
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = instance_secret_key(instance_path)
+
+
+def normalise_database_url(raw: str) -> str:
+    """Check a database URL and pin PostgreSQL to the psycopg 3 driver.
+
+    ``postgres://`` and ``postgresql://`` (the forms platforms hand out) become
+    ``postgresql+psycopg://``.
+    """
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            f"{env_name('DATABASE_URL')} is not a valid database URL: {redact(raw)!r}"
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "postgres" or (backend == "postgresql" and url.get_driver_name() != "psycopg"):
+        url = url.set(drivername="postgresql+psycopg")
+    elif backend not in SUPPORTED_DATABASES:
+        raise ConfigError(
+            f"{env_name('DATABASE_URL')} names an unsupported database {backend!r}; "
+            "use sqlite:///path or postgresql://user@host/dbname"
+        )
+    if url.get_backend_name() == "postgresql" and not url.database:
+        raise ConfigError(f"{env_name('DATABASE_URL')} must name a database: {redact(raw)!r}")
+    return url.render_as_string(hide_password=False)
+
+
+def redact(url: str) -> str:
+    """Hide the password of a URL for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"

@@ -1,0 +1,102 @@
+"""Database engine and the unit of work of a request.
+
+Services and the bank core receive a :class:`~sqlalchemy.orm.Session` and only ``flush()``; the
+request boundary (see :func:`init_app`) commits once when the response is a success and rolls back
+otherwise, so money and consents are never half-written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.config import ConfigError, env_name, redact
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """Create an engine for ``url`` with the settings the gateway relies on.
+
+    SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` so that a
+    transaction that will write takes the write lock up front (a deferred transaction that upgrades
+    to a writer can fail at once with SQLITE_BUSY under concurrency). PostgreSQL: a pre-pinged pool.
+    """
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the sqlite3 module, emit BEGIN (needed for SAVEPOINT to work).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+
+def check_connection(engine: Engine) -> None:
+    """Open one connection, raising :class:`ConfigError` naming the variable if it fails."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise ConfigError(
+            f"{env_name('DATABASE_URL')}: cannot connect to "
+            f"{redact(engine.url.render_as_string(hide_password=False))}: {reason}"
+        ) from None
+
+
+class Database:
+    """The engine and session factory of one application."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+
+def init_app(app: Flask, database: Database) -> None:
+    """Bind ``database`` to ``app`` and install the one commit point of every request."""
+    app.extensions["database"] = database
+
+    @app.after_request
+    def _commit(response: Response) -> Response:
+        session: Session | None = g.pop("db_session", None)
+        if session is None:
+            return response
+        try:
+            if response.status_code < 400:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+        return response
+
+    @app.teardown_request
+    def _close(_exc: BaseException | None) -> None:
+        # Reached with a session still open only when the request failed before after_request.
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+
+def get_session() -> Session:
+    """Return the session of the current request, opening it on first use."""
+    if "db_session" not in g:
+        database: Database = current_app.extensions["database"]
+        g.db_session = database.sessions()
+    session: Session = g.db_session
+    return session

@@ -1,0 +1,184 @@
+"""One error hierarchy, one JSON shape: OBIE ``OBErrorResponse1``.
+
+Every error the gateway answers, including the ones Flask raises itself (404, 405, 413, 415) and
+unexpected exceptions (500), is rendered here. Error codes are the ``OBExternalStatusReason1Code``
+values of the OB internal code set (``U002`` is ``UK.OBIE.Field.Invalid`` and so on). No stack trace
+ever reaches a client: a 500 is logged with its interaction id and answered with ``U000``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, g, jsonify
+from werkzeug.exceptions import HTTPException
+
+from gateway.core import BankCoreError, InsufficientFunds, InvalidInstruction, UnknownResource
+
+log = logging.getLogger(__name__)
+
+# OBExternalStatusReason1Code values (OB_Internal_CodeSet) and their names.
+ERROR_CODES: dict[str, str] = {
+    "U000": "UK.OBIE.UnexpectedError",
+    "U001": "UK.OBIE.Field.Expected",
+    "U002": "UK.OBIE.Field.Invalid",
+    "U003": "UK.OBIE.Field.InvalidDate",
+    "U004": "UK.OBIE.Field.Missing",
+    "U005": "UK.OBIE.Field.Unexpected",
+    "U006": "UK.OBIE.Header.Invalid",
+    "U007": "UK.OBIE.Header.Missing",
+    "U008": "UK.OBIE.Resource.ConsentMismatch",
+    "U009": "UK.OBIE.Resource.InvalidConsentStatus",
+    "U010": "UK.OBIE.Resource.InvalidFormat",
+    "U011": "UK.OBIE.Resource.NotFound",
+    "U012": "UK.OBIE.Rules.AfterCutOffDateTime",
+    "U013": "UK.OBIE.Rules.DuplicateReference",
+    "U014": "UK.OBIE.Rules.FailsControlParameters",
+    "U015": "UK.OBIE.Signature.Invalid",
+    "U016": "UK.OBIE.Signature.InvalidClaim",
+    "U017": "UK.OBIE.Signature.MissingClaim",
+    "U018": "UK.OBIE.Signature.Malformed",
+    "U019": "UK.OBIE.Signature.Missing",
+    "U020": "UK.OBIE.Signature.Unexpected",
+    "U021": "UK.OBIE.Unsupported.AccountIdentifier",
+    "U022": "UK.OBIE.Unsupported.AccountSecondaryIdentifier",
+    "U023": "UK.OBIE.Unsupported.Currency",
+    "U024": "UK.OBIE.Unsupported.EventType",
+    "U025": "UK.OBIE.Unsupported.Frequency",
+    "U026": "UK.OBIE.Unsupported.LocalInstrument",
+    "U027": "UK.OBIE.Unsupported.Scheme",
+    "U028": "UK.OBIE.Reauthenticate",
+    "U029": "UK.OBIE.Rules.ResourceAlreadyExists",
+    "U042": "UK.OBIE.OtherReason",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDetail:
+    """One entry of ``Errors``: a code, a message and, where it helps, the JSON path or header."""
+
+    code: str
+    message: str
+    path: str | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.code not in ERROR_CODES:
+            raise ValueError(f"unknown OBIE error code {self.code!r}")
+
+    def to_json(self) -> dict[str, str]:
+        """Render as ``OBError1``."""
+        body = {"ErrorCode": self.code, "Message": self.message[:500]}
+        if self.path:
+            body["Path"] = self.path[:500]
+        if self.url:
+            body["Url"] = self.url
+        return body
+
+
+class ApiError(Exception):
+    """The root of every error the gateway answers on purpose."""
+
+    status: int = 400
+
+    def __init__(
+        self,
+        *details: ErrorDetail,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        if not details:
+            raise ValueError("an ApiError needs at least one ErrorDetail")
+        super().__init__(details[0].message)
+        self.details = details
+        if status is not None:
+            self.status = status
+        self.headers = headers or {}
+
+    @classmethod
+    def one(
+        cls,
+        code: str,
+        message: str,
+        *,
+        path: str | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> ApiError:
+        """Build an error with a single detail."""
+        return cls(ErrorDetail(code, message, path), status=status, headers=headers)
+
+
+def error_response(
+    status: int, details: tuple[ErrorDetail, ...], headers: dict[str, str] | None = None
+) -> Response:
+    """Render ``OBErrorResponse1`` with the deprecated ``Code``/``Message`` kept for old clients."""
+    phrase = HTTPStatus(status).phrase.replace(" ", "")
+    body: dict[str, Any] = {
+        "Code": f"{status} {phrase}",
+        "Id": g.get("interaction_id") or str(uuid.uuid4()),
+        "Message": details[0].message[:500],
+        "Errors": [detail.to_json() for detail in details],
+    }
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+# What Flask's own HTTP errors become: (ErrorCode, Path, message).
+_HTTP_ERRORS: dict[int, tuple[str, str | None, str]] = {
+    400: ("U010", None, "The request could not be parsed"),
+    404: ("U011", None, "No resource at this path"),
+    405: ("U042", None, "Method not allowed on this resource"),
+    406: ("U006", "Accept", "The requested media type is not available"),
+    413: ("U002", None, "The request body is larger than this endpoint accepts"),
+    415: ("U006", "Content-Type", "Unsupported content type"),
+}
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    if status >= 500:
+        return _unexpected(exc)
+    code, path, message = _HTTP_ERRORS.get(status, ("U042", None, exc.name))
+    if status == 413 and exc.description and "limit" in exc.description.lower():
+        message = exc.description
+    headers: dict[str, str] = {}
+    if status == 405 and exc.response is None:
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:
+            headers["Allow"] = ", ".join(sorted(allowed))
+    return error_response(status, (ErrorDetail(code, message, path),), headers)
+
+
+def _unexpected(exc: BaseException) -> Response:
+    log.error("unexpected error, interaction id %s", g.get("interaction_id"), exc_info=exc)
+    return error_response(
+        500, (ErrorDetail("U000", "An unexpected error occurred; quote the Id to support"),)
+    )
+
+
+def _bank_core_error(exc: BankCoreError) -> Response:
+    if isinstance(exc, UnknownResource):
+        return error_response(404, (ErrorDetail("U011", str(exc) or "Resource not found"),))
+    if isinstance(exc, InsufficientFunds):
+        return error_response(400, (ErrorDetail("U042", str(exc) or "Insufficient funds"),))
+    if isinstance(exc, InvalidInstruction):
+        return error_response(400, (ErrorDetail("U002", str(exc)),))
+    return _unexpected(exc)
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that render every error as ``OBErrorResponse1``."""
+    app.register_error_handler(
+        ApiError, lambda exc: error_response(exc.status, exc.details, exc.headers)
+    )
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(BankCoreError, _bank_core_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,60 @@
+"""The ``x-fapi-interaction-id`` header (FAPI 1.0 Baseline §6.2.1, kept by OBIE v4.0).
+
+The gateway echoes the partner's interaction id, or generates an RFC 4122 UUID when none was sent,
+on every response, errors included, and puts it on every log line of the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+HEADER = "x-fapi-interaction-id"
+# The header carries an RFC 4122 UUID; anything else is replaced, never echoed (it would
+# otherwise let a caller inject text into our logs and responses).
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+log = logging.getLogger("gateway.access")
+
+
+class InteractionIdFilter(logging.Filter):
+    """Adds ``interaction_id`` to log records made while a request is handled."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if hasattr(record, "interaction_id"):
+            return True
+        try:
+            record.interaction_id = g.get("interaction_id", "-")
+        except RuntimeError:  # outside an application context
+            record.interaction_id = "-"
+        return True
+
+
+def init_app(app: Flask) -> None:
+    """Assign an interaction id before each request and return it on each response."""
+
+    @app.before_request
+    def _assign() -> None:
+        sent = request.headers.get(HEADER, "")
+        g.interaction_id = sent if _UUID.match(sent) else str(uuid.uuid4())
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _echo(response: Response) -> Response:
+        interaction_id = g.get("interaction_id") or str(uuid.uuid4())
+        response.headers[HEADER] = interaction_id
+        started = g.get("started")
+        elapsed_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+        log.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed_ms,
+            extra={"interaction_id": interaction_id},
+        )
+        return response

@@ -1,0 +1,28 @@
+"""Alembic environment: migrates the engine handed over in ``config.attributes``."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine, MetaData
+
+import sandbox.models
+
+target_metadata: list[MetaData] = [sandbox.models.Base.metadata]
+
+
+def run_migrations_online() -> None:
+    """Run the migrations on the engine given by :func:`gateway.migrate.alembic_config`."""
+    engine: Engine = context.config.attributes["engine"]
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+run_migrations_online()

@@ -1,0 +1,1 @@
+"""Partner organisations, developer accounts, apps and keys (the developer portal)."""

@@ -1,0 +1,266 @@
+"""The sandbox clock: real time plus a per-tenant offset, and the work that falls due.
+
+``advance`` moves a tenant's clock forward and runs every due-work processor up to the new time;
+the same processors also catch up lazily as real time passes (see :func:`catch_up`). Later
+features register their own processors with :func:`due_processor` (loan instalments, consent
+expiry, event notifications, ...).
+
+Each execution claims its instruction with a guarded UPDATE before posting, inside one savepoint,
+so two processes catching up at once never execute the same occurrence twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from gateway.core import BankCoreError
+from sandbox import catalogue as cat
+from sandbox import ledger
+from sandbox.ledger import Detail, Leg
+from sandbox.models import Account, Hold, ScheduledPayment, StandingOrder, Tenant
+from sandbox.schedule import next_after
+
+# How often, at most, a tenant's due work is looked for as real time passes.
+CATCH_UP_INTERVAL = dt.timedelta(minutes=1)
+BOOKING_TIME = dt.time(6, 0)
+
+
+@dataclass
+class Outcome:
+    """What one processor did."""
+
+    executed: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class Run:
+    """What one run of the processors did, by processor kind."""
+
+    now: dt.datetime
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+
+
+Processor = Callable[[Session, Tenant, dt.datetime], Outcome]
+PROCESSORS: dict[str, Processor] = {}
+
+
+def due_processor(kind: str) -> Callable[[Processor], Processor]:
+    """Register a processor of due work under ``kind``."""
+
+    def register(fn: Processor) -> Processor:
+        PROCESSORS[kind] = fn
+        return fn
+
+    return register
+
+
+def now(tenant: Tenant, real_now: dt.datetime | None = None) -> dt.datetime:
+    """Return the tenant's current time: real time plus its offset."""
+    real = real_now or dt.datetime.now(dt.UTC)
+    return real + dt.timedelta(seconds=tenant.clock_offset_seconds)
+
+
+def advance(session: Session, tenant: Tenant, delta: dt.timedelta) -> Run:
+    """Move the tenant's clock forward by ``delta`` and run what falls due."""
+    if delta < dt.timedelta(0):
+        raise ValueError("the sandbox clock only moves forward")
+    tenant.clock_offset_seconds += int(delta.total_seconds())
+    session.flush()
+    return run_due(session, tenant, now(tenant))
+
+
+def catch_up(session: Session, tenant: Tenant) -> Run | None:
+    """Run due work if the last run is older than :data:`CATCH_UP_INTERVAL` of sandbox time."""
+    current = now(tenant)
+    if _aware(tenant.due_checked_at) + CATCH_UP_INTERVAL > current:
+        return None
+    return run_due(session, tenant, current)
+
+
+def run_due(session: Session, tenant: Tenant, at: dt.datetime) -> Run:
+    """Run every registered processor up to ``at``."""
+    run = Run(now=at)
+    for kind, processor in PROCESSORS.items():
+        run.outcomes[kind] = processor(session, tenant, at)
+    tenant.due_checked_at = at
+    session.flush()
+    return run
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _booking_time(day: dt.date, at: dt.datetime) -> dt.datetime:
+    return min(dt.datetime.combine(day, BOOKING_TIME, dt.UTC), at)
+
+
+def _tenant_accounts(tenant: Tenant) -> object:
+    return select(Account.pk).where(Account.tenant_id == tenant.id).scalar_subquery()
+
+
+def _pay_out(
+    session: Session, tenant: Tenant, account_pk: int, amount: int, currency: str,
+    creditor_pk: int | None, detail: Detail, booked_at: dt.datetime, kind: str,
+) -> None:  # fmt: skip
+    """Move money from a customer account to another of the tenant's accounts or out through
+    the currency's clearing account."""
+    target = creditor_pk or ledger.internal_account(session, tenant.id, "clearing", currency).pk
+    incoming = Detail(
+        information=f"From {detail.counterparty_name or 'standing order'}"[:140],
+        reference=detail.reference,
+        btc=cat.INTERNAL_IN,
+        proprietary_code="Transfer",
+    )
+    ledger.post(
+        session, tenant_id=tenant.id, kind=kind, booked_at=booked_at,
+        legs=[Leg(account_pk, -amount, currency, detail), Leg(target, amount, currency, incoming)],
+    )  # fmt: skip
+
+
+@due_processor("standing_order")
+def standing_orders(session: Session, tenant: Tenant, at: dt.datetime) -> Outcome:
+    """Execute every standing-order occurrence due on or before ``at``'s day."""
+    outcome = Outcome()
+    today = at.date()
+    due = session.scalars(
+        select(StandingOrder).where(
+            StandingOrder.account_pk.in_(_tenant_accounts(tenant)),  # type: ignore[arg-type]
+            StandingOrder.status == "Active",
+            StandingOrder.next_payment_date <= today,
+        )
+    ).all()
+    for order in due:
+        while order.next_payment_date is not None and order.next_payment_date <= today:
+            day = order.next_payment_date
+            following = next_after(order.frequency, order.first_payment_date, day)
+            if order.final_payment_date and following > order.final_payment_date:
+                following_or_none: dt.date | None = None
+            else:
+                following_or_none = following
+            detail = Detail(
+                information=f"Standing order {order.creditor_name}"[:140],
+                reference=order.reference,
+                btc=cat.STANDING_ORDER,
+                proprietary_code="StandingOrder",
+                counterparty_name=order.creditor_name,
+                counterparty_scheme=order.creditor_scheme,
+                counterparty_id=order.creditor_identification,
+            )
+            try:
+                with session.begin_nested():
+                    claimed = session.execute(
+                        update(StandingOrder)
+                        .where(StandingOrder.pk == order.pk, StandingOrder.next_payment_date == day)
+                        .values(next_payment_date=following_or_none, last_payment_date=day)
+                        .returning(StandingOrder.pk),
+                        execution_options={"synchronize_session": "fetch"},
+                    ).scalar_one_or_none()
+                    if claimed is None:
+                        break  # another process executed this occurrence
+                    _pay_out(session, tenant, order.account_pk, order.amount, order.currency,
+                             order.creditor_account_pk, detail, _booking_time(day, at),
+                             "standing_order")  # fmt: skip
+                outcome.executed += 1
+            except BankCoreError:
+                # Refused (e.g. insufficient funds): this occurrence is skipped, as banks do.
+                session.execute(
+                    update(StandingOrder)
+                    .where(StandingOrder.pk == order.pk, StandingOrder.next_payment_date == day)
+                    .values(next_payment_date=following_or_none),
+                    execution_options={"synchronize_session": "fetch"},
+                )
+                outcome.rejected += 1
+            session.refresh(order)
+    return outcome
+
+
+@due_processor("scheduled_payment")
+def scheduled_payments(session: Session, tenant: Tenant, at: dt.datetime) -> Outcome:
+    """Execute every scheduled payment due on or before ``at``'s day."""
+    outcome = Outcome()
+    due = session.scalars(
+        select(ScheduledPayment).where(
+            ScheduledPayment.account_pk.in_(_tenant_accounts(tenant)),  # type: ignore[arg-type]
+            ScheduledPayment.status == "Scheduled",
+            ScheduledPayment.execution_date <= at.date(),
+        )
+    ).all()
+    for payment in due:
+        detail = Detail(
+            information=f"Payment to {payment.creditor_name}"[:140],
+            reference=payment.reference,
+            btc=cat.CREDIT_OUT,
+            proprietary_code="Transfer",
+            counterparty_name=payment.creditor_name,
+            counterparty_scheme=payment.creditor_scheme,
+            counterparty_id=payment.creditor_identification,
+        )
+        try:
+            with session.begin_nested():
+                _claim(session, payment.pk, "Executed")
+                _pay_out(session, tenant, payment.account_pk, payment.amount, payment.currency,
+                         None, detail, _booking_time(payment.execution_date, at),
+                         "scheduled_payment")  # fmt: skip
+            outcome.executed += 1
+        except _Claimed:
+            continue
+        except BankCoreError:
+            outcome.rejected += 1
+            with contextlib.suppress(_Claimed):
+                _claim(session, payment.pk, "Rejected")
+    return outcome
+
+
+class _Claimed(Exception):
+    """Another process got there first."""
+
+
+def _claim(session: Session, pk: int, status: str) -> None:
+    claimed = session.execute(
+        update(ScheduledPayment)
+        .where(ScheduledPayment.pk == pk, ScheduledPayment.status == "Scheduled")
+        .values(status=status)
+        .returning(ScheduledPayment.pk),
+        execution_options={"synchronize_session": "fetch"},
+    ).scalar_one_or_none()
+    if claimed is None:
+        raise _Claimed
+
+
+@due_processor("card_hold")
+def card_holds(session: Session, tenant: Tenant, at: dt.datetime) -> Outcome:
+    """Settle card authorisations whose merchant clearing time has come."""
+    outcome = Outcome()
+    due = session.scalars(
+        select(Hold).where(
+            Hold.account_pk.in_(_tenant_accounts(tenant)),  # type: ignore[arg-type]
+            Hold.status == "Active",
+            Hold.expires_at <= at,
+        )
+    ).all()
+    for hold in due:
+        settlement = ledger.internal_account(session, tenant.id, "card-settlement", hold.currency)
+        detail = Detail(
+            information=hold.information,
+            btc=cat.CARD_PURCHASE,
+            proprietary_code="CardPayment",
+            merchant_name=hold.merchant_name,
+            merchant_mcc=hold.merchant_mcc,
+        )
+        try:
+            ledger.settle_hold(
+                session, hold, tenant_id=tenant.id, counter_account_pk=settlement.pk,
+                booked_at=min(_aware(hold.expires_at), at), detail=detail,
+            )  # fmt: skip
+            outcome.executed += 1
+        except BankCoreError:
+            outcome.rejected += 1
+    return outcome

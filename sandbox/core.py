@@ -1,0 +1,323 @@
+"""The sandbox bank behind the gateway's :class:`gateway.core.BankCore` interface."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections.abc import Sequence
+from typing import TypeVar
+
+from sqlalchemy import or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from gateway import core
+from gateway.core import InvalidInstruction, UnknownResource
+from sandbox import catalogue as cat
+from sandbox import clock, ledger, records, tenants
+from sandbox import models as m
+from sandbox.money import from_minor, to_minor
+from sandbox.records import SCAN
+
+_Instruction = TypeVar(
+    "_Instruction", m.Beneficiary, m.StandingOrder, m.DirectDebit, m.ScheduledPayment
+)
+
+
+class SandboxCore:
+    """The sandbox bank, bound to one unit of work: it flushes, the caller commits.
+
+    The first call for a tenant creates its data set if needed and runs whatever fell due since
+    the last look (standing orders, scheduled payments, card holds).
+    """
+
+    def __init__(self, session: Session, *, default_seed: int) -> None:
+        self.session = session
+        self.default_seed = default_seed
+        self._tenants: dict[str, m.Tenant] = {}
+
+    # Tenants and clock ----------------------------------------------------------------------
+
+    def _tenant(self, tenant_id: str) -> m.Tenant:
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None:
+            seed = tenants.tenant_seed(self.default_seed, tenant_id)
+            tenant = tenants.ensure(self.session, tenant_id, seed)
+            clock.catch_up(self.session, tenant)
+            self._tenants[tenant_id] = tenant
+        return tenant
+
+    def ensure_tenant(
+        self,
+        tenant: str,
+        seed: int | None = None,
+        *,
+        profile: str = "standard",
+        transactions: int | None = None,
+    ) -> core.TenantInfo:
+        """Return the tenant, generating its data set from ``seed`` on first use."""
+        if self.session.get(m.Tenant, tenant) is None:
+            if seed is None:
+                seed = tenants.tenant_seed(self.default_seed, tenant)
+            tenants.ensure(self.session, tenant, seed, profile=profile, transactions=transactions)
+        return self._info(self._tenant(tenant))
+
+    def reset_tenant(self, tenant: str, seed: int | None = None) -> core.TenantInfo:
+        """Throw away the tenant's data and regenerate it from its seed (or a new one)."""
+        self._tenant(tenant)
+        self._tenants.pop(tenant, None)
+        self._tenants[tenant] = tenants.reset(self.session, tenant, seed)
+        return self._info(self._tenants[tenant])
+
+    def _info(self, tenant: m.Tenant) -> core.TenantInfo:
+        customers, accounts = tenants.counts(self.session, tenant.id)
+        return core.TenantInfo(tenant.id, tenant.seed, clock.now(tenant), customers, accounts)
+
+    def now(self, tenant: str) -> dt.datetime:
+        """Return the tenant's current time."""
+        return clock.now(self._tenant(tenant))
+
+    def advance_clock(self, tenant: str, delta: dt.timedelta) -> core.DueRun:
+        """Move the tenant's clock forward and execute whatever falls due on the way."""
+        if delta <= dt.timedelta(0):
+            raise InvalidInstruction("the sandbox clock only moves forward")
+        run = clock.advance(self.session, self._tenant(tenant), delta)
+        return core.DueRun(
+            now=run.now,
+            executed={k: o.executed for k, o in run.outcomes.items() if o.executed},
+            rejected={k: o.rejected for k, o in run.outcomes.items() if o.rejected},
+        )
+
+    # Customers and accounts -----------------------------------------------------------------
+
+    def customers(self, tenant: str) -> Sequence[core.Customer]:
+        """Return the tenant's customers."""
+        self._tenant(tenant)
+        query = select(m.Customer).where(m.Customer.tenant_id == tenant).order_by(m.Customer.pk)
+        return [records.customer(c) for c in self.session.scalars(query)]
+
+    def authenticate(self, tenant: str, username: str, password: str) -> core.Customer | None:
+        """Return the customer whose sandbox credentials these are, or ``None``."""
+        self._tenant(tenant)
+        row = self.session.scalar(
+            select(m.Customer).where(
+                m.Customer.tenant_id == tenant, m.Customer.username == username
+            )
+        )
+        if row is None or not hmac.compare_digest(row.password.encode(), password.encode()):
+            return None
+        return records.customer(row)
+
+    def _customer_row(self, tenant: str, customer_id: str) -> m.Customer:
+        self._tenant(tenant)
+        row = self.session.scalar(
+            select(m.Customer).where(
+                m.Customer.tenant_id == tenant, m.Customer.public_id == customer_id
+            )
+        )
+        if row is None:
+            raise UnknownResource(f"no customer {customer_id}")
+        return row
+
+    def _account_row(self, tenant: str, account_id: str) -> tuple[m.Account, m.Customer]:
+        self._tenant(tenant)
+        found = self.session.execute(
+            select(m.Account, m.Customer)
+            .join(m.Customer, m.Customer.pk == m.Account.customer_pk)
+            .where(m.Account.tenant_id == tenant, m.Account.public_id == account_id)
+        ).one_or_none()
+        if found is None:
+            raise UnknownResource(f"no account {account_id}")
+        return found.tuple()
+
+    def accounts(self, tenant: str, customer_id: str) -> Sequence[core.Account]:
+        """Return a customer's accounts."""
+        owner = self._customer_row(tenant, customer_id)
+        query = select(m.Account).where(m.Account.customer_pk == owner.pk).order_by(m.Account.pk)
+        return [records.account(a, owner.public_id) for a in self.session.scalars(query)]
+
+    def account(self, tenant: str, account_id: str) -> core.Account:
+        """Return one account."""
+        row, owner = self._account_row(tenant, account_id)
+        return records.account(row, owner.public_id)
+
+    def balances(self, tenant: str, account_id: str) -> core.Balances:
+        """Return an account's balances now."""
+        a, _owner = self._account_row(tenant, account_id)
+        ccy = a.currency
+        return core.Balances(
+            account_id=a.public_id,
+            as_of=self.now(tenant),
+            booked=from_minor(a.booked_balance, ccy),
+            held=from_minor(a.held_amount, ccy),
+            available=from_minor(a.booked_balance - a.held_amount, ccy),
+            credit_line=from_minor(a.credit_limit, ccy),
+        )
+
+    # Transactions -----------------------------------------------------------------------------
+
+    def transactions(
+        self,
+        tenant: str,
+        account_id: str,
+        *,
+        booked_from: dt.datetime | None = None,
+        booked_to: dt.datetime | None = None,
+        after: core.TransactionCursor | None = None,
+        limit: int = 100,
+    ) -> core.TransactionPage:
+        """Return a page of history, newest first; pending holds lead the first page."""
+        if limit < 1:
+            raise InvalidInstruction("page size must be at least 1")
+        a, _owner = self._account_row(tenant, account_id)
+        items: list[core.Transaction] = []
+        if after is None:
+            holds = select(m.Hold).where(m.Hold.account_pk == a.pk, m.Hold.status == "Active")
+            if booked_from:
+                holds = holds.where(m.Hold.created_at >= booked_from)
+            if booked_to:
+                holds = holds.where(m.Hold.created_at <= booked_to)
+            holds = holds.order_by(m.Hold.created_at.desc(), m.Hold.pk.desc()).limit(limit)
+            items.extend(records.hold(h, a.public_id) for h in self.session.scalars(holds))
+        wanted = limit - len(items)
+        if wanted == 0:
+            # The first page is all pending holds: the booked history starts on the next page.
+            return core.TransactionPage(tuple(items), core.TransactionCursor(_END_OF_TIME, 2**62))
+        posting = m.Posting
+        query = select(posting).where(posting.account_pk == a.pk)
+        if booked_from:
+            query = query.where(posting.booking_datetime >= booked_from)
+        if booked_to:
+            query = query.where(posting.booking_datetime <= booked_to)
+        if after is not None:
+            # Keyset: strictly older than the cursor in (booking time, id) order. A row-value
+            # comparison lets both SQLite and PostgreSQL seek in the history index.
+            query = query.where(
+                tuple_(posting.booking_datetime, posting.pk)
+                < tuple_(after.booking_datetime, after.id)
+            )
+        order = (posting.booking_datetime.desc(), posting.pk.desc())
+        rows = self.session.scalars(query.order_by(*order).limit(wanted + 1)).all()
+        items.extend(records.posting(p, a.public_id) for p in rows[:wanted])
+        cursor = None
+        if len(rows) > wanted:
+            last = rows[wanted - 1]
+            cursor = core.TransactionCursor(records.utc(last.booking_datetime), last.pk)
+        return core.TransactionPage(tuple(items), cursor)
+
+    # Parties, product, instructions, statements -------------------------------------------
+
+    def parties(self, tenant: str, account_id: str) -> Sequence[core.Party]:
+        """Return the owner's party and the account's other parties (joint, delegates)."""
+        a, owner = self._account_row(tenant, account_id)
+        extra = select(m.AccountParty.party_pk).where(m.AccountParty.account_pk == a.pk)
+        query = (
+            select(m.Party)
+            .where(or_(m.Party.pk == owner.party_pk, m.Party.pk.in_(extra)))
+            .order_by(m.Party.pk)
+        )
+        return [records.party(p) for p in self.session.scalars(query)]
+
+    def customer_party(self, tenant: str, customer_id: str) -> core.Party:
+        """Return the party of a customer."""
+        owner = self._customer_row(tenant, customer_id)
+        return records.party(self.session.get_one(m.Party, owner.party_pk))
+
+    def product(self, tenant: str, account_id: str) -> core.Product:
+        """Return the product of an account."""
+        spec = cat.PRODUCTS[self._account_row(tenant, account_id)[0].product_code]
+        return core.Product(spec.code, spec.name, spec.product_type)
+
+    def beneficiaries(self, tenant: str, account_id: str) -> Sequence[core.Beneficiary]:
+        """Return an account's saved payees."""
+        a, _ = self._account_row(tenant, account_id)
+        rows = self._of(m.Beneficiary, a)
+        return [records.beneficiary(b, a.public_id) for b in rows]
+
+    def standing_orders(self, tenant: str, account_id: str) -> Sequence[core.StandingOrder]:
+        """Return an account's standing orders."""
+        a, _ = self._account_row(tenant, account_id)
+        return [records.standing_order(s, a.public_id) for s in self._of(m.StandingOrder, a)]
+
+    def direct_debits(self, tenant: str, account_id: str) -> Sequence[core.DirectDebit]:
+        """Return an account's direct debit mandates."""
+        a, _ = self._account_row(tenant, account_id)
+        return [records.direct_debit(d, a) for d in self._of(m.DirectDebit, a)]
+
+    def scheduled_payments(self, tenant: str, account_id: str) -> Sequence[core.ScheduledPayment]:
+        """Return an account's scheduled payments."""
+        a, _ = self._account_row(tenant, account_id)
+        rows = self._of(m.ScheduledPayment, a)
+        return [records.scheduled_payment(s, a.public_id) for s in rows]
+
+    def statements(self, tenant: str, account_id: str) -> Sequence[core.Statement]:
+        """Return an account's statements, newest first."""
+        a, _ = self._account_row(tenant, account_id)
+        query = (
+            select(m.Statement)
+            .where(m.Statement.account_pk == a.pk)
+            .order_by(m.Statement.start.desc())
+        )
+        return [records.statement(s, a) for s in self.session.scalars(query)]
+
+    def _of(self, model: type[_Instruction], a: m.Account) -> Sequence[_Instruction]:
+        """Rows of ``model`` that belong to account ``a``, oldest first."""
+        query = select(model).where(model.account_pk == a.pk).order_by(model.pk)
+        return self.session.scalars(query).all()
+
+    # Payments ---------------------------------------------------------------------------------
+
+    def transfer(self, tenant: str, instruction: core.TransferInstruction) -> core.PostedTransfer:
+        """Book a transfer atomically to an account of the tenant or out through clearing."""
+        debtor, _owner = self._account_row(tenant, instruction.debtor_account_id)
+        money = instruction.amount
+        if money.currency != debtor.currency:
+            raise InvalidInstruction(
+                f"account {debtor.public_id} is in {debtor.currency}, not {money.currency}"
+            )
+        amount = to_minor(money.amount, money.currency)
+        if amount <= 0:
+            raise InvalidInstruction("the amount must be positive")
+        if instruction.creditor_account_id:
+            target, _ = self._account_row(tenant, instruction.creditor_account_id)
+            creditor = core.Counterparty(
+                target.nickname, SCAN, f"{target.sort_code}{target.account_number}"
+            )
+        elif instruction.creditor is not None:
+            creditor = instruction.creditor
+            target = ledger.internal_account(self.session, tenant, "clearing", debtor.currency)
+        else:
+            raise InvalidInstruction("a transfer needs a creditor account")
+        booked_at = self.now(tenant)
+        out = ledger.Detail(
+            information=(instruction.information or f"Payment to {creditor.name}")[:140],
+            reference=instruction.reference,
+            btc=cat.CREDIT_OUT,
+            proprietary_code="Transfer",
+            counterparty_name=creditor.name,
+            counterparty_scheme=creditor.scheme,
+            counterparty_id=creditor.identification,
+        )
+        incoming = ledger.Detail(
+            information=f"Payment from {debtor.nickname}"[:140],
+            reference=instruction.reference,
+            btc=cat.CREDIT_IN,
+            proprietary_code="Transfer",
+            counterparty_name=debtor.nickname,
+            counterparty_scheme=SCAN,
+            counterparty_id=f"{debtor.sort_code}{debtor.account_number}",
+        )
+        legs = [
+            ledger.Leg(debtor.pk, -amount, debtor.currency, out),
+            ledger.Leg(target.pk, amount, debtor.currency, incoming),
+        ]
+        journal = ledger.post(
+            self.session, tenant_id=tenant, kind="transfer", legs=legs, booked_at=booked_at
+        )
+        self.session.refresh(debtor)
+        return core.PostedTransfer(
+            str(journal.pk), booked_at, from_minor(debtor.booked_balance, debtor.currency)
+        )
+
+
+# A cursor that sorts after every real booking: "start from the newest booked transaction".
+_END_OF_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)

@@ -1,0 +1,182 @@
+"""Rows of the sandbox tables as the bank-core value types of :mod:`gateway.core`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from gateway import core
+from sandbox import catalogue as cat
+from sandbox import models as m
+from sandbox.money import from_minor
+
+SCAN = "UK.OBIE.SortCodeAccountNumber"
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """Return ``value`` as an aware UTC datetime (SQLite hands timestamps back naive)."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def customer(c: m.Customer) -> core.Customer:
+    """A customer row as :class:`gateway.core.Customer`."""
+    return core.Customer(c.public_id, c.username, c.name, cast(Any, c.kind))
+
+
+def account(a: m.Account, customer_id: str) -> core.Account:
+    """An account row as :class:`gateway.core.Account`, with its identifiers.
+
+    Cards are identified by PAN; sterling accounts by sort code and account number, then IBAN;
+    currency accounts by IBAN.
+    """
+    product = cat.PRODUCTS[a.product_code]
+    ids: list[core.AccountIdentifier] = []
+    if a.pan:
+        ids.append(core.AccountIdentifier("UK.OBIE.PAN", a.pan, a.nickname))
+    else:
+        if a.currency == "GBP" and a.sort_code and a.account_number:
+            ids.append(core.AccountIdentifier(SCAN, a.sort_code + a.account_number, a.nickname))
+        if a.iban:
+            ids.append(core.AccountIdentifier("UK.OBIE.IBAN", a.iban, a.nickname))
+    return core.Account(
+        id=a.public_id,
+        customer_id=customer_id,
+        currency=a.currency,
+        account_type=cast(Any, a.account_type),
+        account_subtype=cast(Any, a.account_subtype),
+        nickname=a.nickname,
+        opening_date=a.opening_date,
+        status=cast(Any, a.status),
+        product_id=product.code,
+        product_name=product.name,
+        identifiers=tuple(ids),
+    )
+
+
+def party(p: m.Party) -> core.Party:
+    """A party row as :class:`gateway.core.Party`."""
+    address = None
+    if p.address_line:
+        address = core.Address((p.address_line,), p.town or "", p.post_code or "", p.country or "")
+    return core.Party(
+        id=p.public_id,
+        name=p.name,
+        party_type=cast(Any, p.party_type),
+        party_number=p.party_number,
+        email=p.email,
+        phone=p.phone,
+        address=address,
+        legal_structure=p.legal_structure,
+    )
+
+
+def posting(p: m.Posting, account_id: str) -> core.Transaction:
+    """A booked posting as a :class:`gateway.core.Transaction`."""
+    ccy = p.currency
+    btc = (p.btc_code, p.btc_subcode) if p.btc_code and p.btc_subcode else None
+    return core.Transaction(
+        id=str(p.pk),
+        account_id=account_id,
+        amount=from_minor(abs(p.amount), ccy),
+        credit_debit="Credit" if p.amount > 0 else "Debit",
+        status="Booked",
+        booking_datetime=utc(p.booking_datetime),
+        value_datetime=utc(p.value_datetime) if p.value_datetime else None,
+        reference=p.reference,
+        information=p.information,
+        bank_transaction_code=btc,
+        proprietary_code=p.proprietary_code,
+        merchant=core.Merchant(p.merchant_name, p.merchant_mcc or "") if p.merchant_name else None,
+        counterparty=(
+            core.Counterparty(p.counterparty_name, p.counterparty_scheme, p.counterparty_id)
+            if p.counterparty_name
+            else None
+        ),
+        balance_after=from_minor(p.balance_after, ccy) if p.balance_after is not None else None,
+    )
+
+
+def hold(h: m.Hold, account_id: str) -> core.Transaction:
+    """An active card hold as a pending :class:`gateway.core.Transaction`."""
+    return core.Transaction(
+        id=f"h{h.pk}",
+        account_id=account_id,
+        amount=from_minor(h.amount, h.currency),
+        credit_debit="Debit",
+        status="Pending",
+        booking_datetime=utc(h.created_at),
+        value_datetime=None,
+        reference=None,
+        information=h.information,
+        bank_transaction_code=cat.CARD_PURCHASE,
+        proprietary_code="CardPayment",
+        merchant=core.Merchant(h.merchant_name, h.merchant_mcc or "") if h.merchant_name else None,
+        counterparty=None,
+        balance_after=None,
+    )
+
+
+def beneficiary(b: m.Beneficiary, account_id: str) -> core.Beneficiary:
+    """A saved payee."""
+    payee = core.Counterparty(b.name, b.scheme, b.identification)
+    return core.Beneficiary(b.public_id, account_id, b.reference, payee, b.trusted)
+
+
+def standing_order(s: m.StandingOrder, account_id: str) -> core.StandingOrder:
+    """A standing order."""
+    return core.StandingOrder(
+        id=s.public_id,
+        account_id=account_id,
+        frequency=s.frequency,
+        reference=s.reference,
+        amount=from_minor(s.amount, s.currency),
+        creditor=core.Counterparty(s.creditor_name, s.creditor_scheme, s.creditor_identification),
+        first_payment_date=s.first_payment_date,
+        next_payment_date=s.next_payment_date,
+        last_payment_date=s.last_payment_date,
+        final_payment_date=s.final_payment_date,
+        status=cast(Any, s.status),
+    )
+
+
+def direct_debit(d: m.DirectDebit, a: m.Account) -> core.DirectDebit:
+    """A direct debit mandate."""
+    amount = d.previous_payment_amount
+    return core.DirectDebit(
+        id=d.public_id,
+        account_id=a.public_id,
+        mandate_reference=d.mandate_reference,
+        name=d.name,
+        status=cast(Any, d.status),
+        previous_payment_date=d.previous_payment_date,
+        previous_payment_amount=None if amount is None else from_minor(amount, a.currency),
+    )
+
+
+def scheduled_payment(s: m.ScheduledPayment, account_id: str) -> core.ScheduledPayment:
+    """A scheduled payment."""
+    return core.ScheduledPayment(
+        id=s.public_id,
+        account_id=account_id,
+        execution_date=s.execution_date,
+        amount=from_minor(s.amount, s.currency),
+        creditor=core.Counterparty(s.creditor_name, s.creditor_scheme, s.creditor_identification),
+        reference=s.reference,
+        status=cast(Any, s.status),
+    )
+
+
+def statement(s: m.Statement, a: m.Account) -> core.Statement:
+    """A monthly statement."""
+    ccy = a.currency
+    return core.Statement(
+        id=s.public_id,
+        account_id=a.public_id,
+        start=utc(s.start),
+        end=utc(s.end),
+        creation=utc(s.created),
+        opening_balance=from_minor(s.opening_balance, ccy),
+        closing_balance=from_minor(s.closing_balance, ccy),
+        total_credits=from_minor(s.total_credits, ccy),
+        total_debits=from_minor(s.total_debits, ccy),
+    )

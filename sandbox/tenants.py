@@ -1,0 +1,101 @@
+"""Sandbox tenants: one isolated, reproducible data set per partner organisation.
+
+A tenant is created lazily on first use from a seed (by default the gateway's seed mixed with the
+tenant id, so two organisations never share data), and can be reset to its seed at any time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sandbox.models import Account, Customer, Tenant
+from sandbox.population import populate
+
+
+def tenant_seed(default_seed: int, tenant_id: str) -> int:
+    """Return the seed a new tenant gets when none is given."""
+    digest = hashlib.blake2b(f"{default_seed}:{tenant_id}".encode(), digest_size=6).digest()
+    return int.from_bytes(digest, "big")
+
+
+def utcnow() -> dt.datetime:
+    """Real time, aware, in UTC, to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def ensure(
+    session: Session,
+    tenant_id: str,
+    seed: int,
+    *,
+    profile: str = "standard",
+    transactions: int | None = None,
+    anchor: dt.datetime | None = None,
+) -> Tenant:
+    """Return the tenant, creating and populating it first if it does not exist.
+
+    Two requests racing to create the same tenant are safe: the loser's insert conflicts on the
+    primary key, its savepoint rolls back, and it reads the winner's tenant.
+    """
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is not None:
+        return tenant
+    anchor = anchor or utcnow()
+    try:
+        with session.begin_nested():
+            tenant = Tenant(
+                id=tenant_id,
+                seed=seed,
+                profile=profile,
+                anchor=anchor,
+                clock_offset_seconds=0,
+                due_checked_at=anchor.replace(hour=0, minute=0, second=0),
+                created_at=utcnow(),
+            )
+            session.add(tenant)
+            session.flush()
+            populate(
+                session,
+                tenant_id=tenant_id,
+                seed=seed,
+                anchor=anchor,
+                profile=profile,
+                transactions=transactions,
+            )
+    except IntegrityError:
+        existing = session.get(Tenant, tenant_id, populate_existing=True)
+        if existing is None:
+            raise
+        return existing
+    return tenant
+
+
+def reset(session: Session, tenant_id: str, seed: int | None = None) -> Tenant:
+    """Delete the tenant's data and regenerate it from ``seed`` (default: its own seed), as of
+    today with the clock back at real time."""
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise LookupError(f"no sandbox tenant {tenant_id!r}")
+    seed = tenant.seed if seed is None else seed
+    profile = tenant.profile
+    session.execute(delete(Tenant).where(Tenant.id == tenant_id))
+    session.expunge_all()
+    return ensure(session, tenant_id, seed, profile=profile)
+
+
+def counts(session: Session, tenant_id: str) -> tuple[int, int]:
+    """Return the number of customers and customer accounts of a tenant."""
+    customers = session.scalar(
+        select(func.count()).select_from(Customer).where(Customer.tenant_id == tenant_id)
+    )
+    accounts = session.scalar(
+        select(func.count())
+        .select_from(Account)
+        .where(Account.tenant_id == tenant_id, Account.customer_pk.is_not(None))
+    )
+    return int(customers or 0), int(accounts or 0)

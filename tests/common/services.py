@@ -1,0 +1,88 @@
+"""Real PostgreSQL and Redis for the tests.
+
+Each test session works in a PostgreSQL schema of its own (created, migrated, dropped at the end),
+so test runs never see each other's rows and never touch other data in the database.
+
+Where a server is not reachable the tests that need it skip, saying why, on a developer's machine;
+under CI (``CI`` set to a true value) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@localhost:5432/test"
+DEFAULT_REDIS = "redis://localhost:6379/1"
+
+
+def in_ci() -> bool:
+    """Tell whether this run is CI, where a missing server is a failure, not a skip."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a developer's machine, fail under CI."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI must reach it)", pytrace=False)
+    pytest.skip(reason)
+
+
+def postgres_url() -> str:
+    """The PostgreSQL server the tests use (``GATEWAY_TEST_POSTGRES_URL``)."""
+    return os.environ.get("GATEWAY_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+
+
+def redis_url() -> str:
+    """The Redis server the tests use (``GATEWAY_TEST_REDIS_URL``)."""
+    return os.environ.get("GATEWAY_TEST_REDIS_URL", DEFAULT_REDIS)
+
+
+def reachable(host: str, port: int) -> bool:
+    """Tell whether a TCP server answers at ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def postgres_schema(base_url: str) -> Iterator[str]:
+    """Create a fresh schema in ``base_url``'s database; yield a URL whose connections use it."""
+    url = make_url(base_url)
+    if not reachable(url.host or "localhost", url.port or 5432):
+        unavailable(f"PostgreSQL is not reachable at {url.host}:{url.port}")
+    schema = f"test_{secrets.token_hex(4)}"
+    admin = create_engine(url.set(drivername="postgresql+psycopg"))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = url.set(drivername="postgresql+psycopg").update_query_dict(
+        {"options": f"-csearch_path={schema}"}
+    )
+    try:
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def redis_client() -> redis.Redis:
+    """Return a client for the test Redis, skipping (or failing in CI) when it is down."""
+    client: redis.Redis = redis.Redis.from_url(redis_url(), socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        unavailable(f"Redis is not reachable at {redis_url()}")
+    return client
+
+

@@ -1,0 +1,108 @@
+"""Fixtures shared by all tests: the app on the configured database, a client, a session, a
+fresh tenant per test, and real PostgreSQL / Redis where a test needs them.
+
+The database is the one ``GATEWAY_DATABASE_URL`` names (a PostgreSQL URL in CI's second pass),
+otherwise an SQLite file in a temporary folder. Either way the schema is built by the Alembic
+migrations, as in production.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from gateway import migrate
+from gateway.app import create_app
+from gateway.core import BankCore
+from gateway.db import Database, make_engine
+from tests.common import services
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the migrated test database (a private PostgreSQL schema or an SQLite file)."""
+    configured = os.environ.get("GATEWAY_DATABASE_URL", "")
+    if configured.startswith("postgres"):
+        with services.postgres_schema(configured) as url:
+            engine = make_engine(url)
+            migrate.upgrade(engine)
+            engine.dispose()
+            yield url
+        return
+    path = tmp_path_factory.mktemp("db") / "gateway.sqlite3"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The gateway, configured for tests on the test database."""
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": os.environ.get("GATEWAY_REDIS_URL", ""),
+            "SECRET_KEY": "test-secret",
+        }
+    )
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """An HTTP client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A runner of the app's CLI commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def engine(app: Flask) -> Engine:
+    """The app's database engine."""
+    database: Database = app.extensions["database"]
+    return database.engine
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A session on the test database; what a test does not commit is rolled back."""
+    database: Database = app.extensions["database"]
+    with database.sessions() as s:
+        yield s
+        s.rollback()
+
+
+@pytest.fixture
+def tenant() -> str:
+    """A tenant id no other test uses, so tests never see each other's sandbox data."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def core(app: Flask, session: Session) -> BankCore:
+    """The configured bank core bound to ``session``."""
+    core: BankCore = app.extensions["bank_core"](session)
+    return core
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A migrated private schema on the real PostgreSQL server (skips, or fails in CI)."""
+    with services.postgres_schema(services.postgres_url()) as url:
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
