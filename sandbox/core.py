@@ -127,7 +127,8 @@ class SandboxCore:
         ).one_or_none()
         if found is None:
             raise UnknownResource(f"no account {account_id}")
-        return found.tuple()
+        account, owner = found
+        return account, owner
 
     def accounts(self, tenant: str, customer_id: str) -> Sequence[core.Account]:
         """Return a customer's accounts."""

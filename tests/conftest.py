@@ -45,9 +45,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def app(database_url: str) -> Iterator[Flask]:
     """The gateway, configured for tests on the test database."""
-    return create_app(
+    app = create_app(
         {
             "TESTING": True,
             "DATABASE_URL": database_url,
@@ -55,6 +55,8 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
             "SECRET_KEY": "test-secret",
         }
     )
+    yield app
+    app.extensions["database"].engine.dispose()
 
 
 @pytest.fixture

@@ -1,0 +1,106 @@
+"""Tenant lifecycle: lazy creation, reset to seed, and creation races."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.core import BankCore
+from gateway.db import make_engine
+from sandbox import tenants
+from sandbox.models import Account, Customer, Journal, Posting, Tenant
+
+
+def test_default_seed_differs_per_tenant_and_is_stable() -> None:
+    assert tenants.tenant_seed(1, "acme") == tenants.tenant_seed(1, "acme")
+    assert tenants.tenant_seed(1, "acme") != tenants.tenant_seed(1, "globex")
+    assert tenants.tenant_seed(1, "acme") != tenants.tenant_seed(2, "acme")
+
+
+def test_reset_restores_the_seeded_data_and_drops_what_happened_since(
+    core: BankCore, session: Session, tenant: str
+) -> None:
+    import datetime as dt
+
+    core.ensure_tenant(tenant, seed=77)
+    accounts = [a.id for c in core.customers(tenant) for a in core.accounts(tenant, c.id)]
+    balances = {a: core.balances(tenant, a).booked for a in accounts}
+    core.advance_clock(tenant, dt.timedelta(days=20))
+    assert {a: core.balances(tenant, a).booked for a in accounts} != balances
+
+    info = core.reset_tenant(tenant)
+
+    assert info.seed == 77
+    assert session.get_one(Tenant, tenant).clock_offset_seconds == 0
+    assert [a.id for c in core.customers(tenant) for a in core.accounts(tenant, c.id)] == accounts
+    after = {a: core.balances(tenant, a).booked for a in accounts}
+    # Same seed and day: the same history (a reset on another day would shift it).
+    assert after == balances
+
+
+def test_reset_with_a_new_seed_changes_the_data(core: BankCore, tenant: str) -> None:
+    core.ensure_tenant(tenant, seed=1)
+    names = [c.name for c in core.customers(tenant)]
+    info = core.reset_tenant(tenant, seed=2)
+    assert info.seed == 2
+    assert [c.name for c in core.customers(tenant)] != names
+
+
+def test_reset_leaves_no_orphans(core: BankCore, session: Session, tenant: str) -> None:
+    core.ensure_tenant(tenant)
+    counts = _counts(session, tenant)
+    core.reset_tenant(tenant)
+    session.flush()
+    assert _counts(session, tenant) == counts
+
+
+def _counts(session: Session, tenant: str) -> tuple[int, ...]:
+    return (
+        session.scalar(select(func.count()).where(Customer.tenant_id == tenant)) or 0,
+        session.scalar(select(func.count()).where(Account.tenant_id == tenant)) or 0,
+        session.scalar(select(func.count()).where(Journal.tenant_id == tenant)) or 0,
+        session.scalar(
+            select(func.count())
+            .select_from(Posting)
+            .join(Journal, Journal.pk == Posting.journal_pk)
+            .where(Journal.tenant_id == tenant)
+        )
+        or 0,
+    )
+
+
+def test_reset_of_an_unknown_tenant_is_refused(session: Session, tenant: str) -> None:
+    with pytest.raises(LookupError):
+        tenants.reset(session, tenant)
+
+
+@pytest.mark.postgres
+def test_two_processes_creating_the_same_tenant_make_one(postgres_url: str, tenant: str) -> None:
+    engine = make_engine(postgres_url)
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def create() -> None:
+        try:
+            with Session(engine) as s:
+                barrier.wait(timeout=10)
+                tenants.ensure(s, tenant, 5)
+                s.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        assert not errors
+        with Session(engine) as s:
+            assert s.scalar(select(func.count()).where(Customer.tenant_id == tenant)) == 5
+            assert s.scalar(select(func.count()).where(Tenant.id == tenant)) == 1
+    finally:
+        engine.dispose()
