@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy.orm import Session
 
 from gateway import migrate
@@ -44,7 +44,9 @@ def unit_of_work() -> Iterator[tuple[Session, BankCore]]:
         session.close()
 
 
-db_cli = click.Group("db", help="Database schema migrations.")
+# AppGroup, not click.Group: its commands run in an application context however they are invoked
+# (FlaskGroup pushes one, app.cli and the test runner do not).
+db_cli = AppGroup("db", help="Database schema migrations.")
 
 
 @db_cli.command("upgrade")
@@ -76,7 +78,7 @@ def db_current() -> None:
         sys.exit(1)
 
 
-sandbox_cli = click.Group("sandbox", help="The sandbox bank: tenants, clock, test customers.")
+sandbox_cli = AppGroup("sandbox", help="The sandbox bank: tenants, clock, test customers.")
 tenant_option = click.option("--tenant", required=True, help="Tenant (organisation) id.")
 
 
@@ -169,6 +171,7 @@ def _print_customers(core: BankCore, tenant: str, username: str | None = None) -
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1))

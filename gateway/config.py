@@ -83,10 +83,15 @@ def validate(config: dict[str, Any], instance_path: str) -> None:
     redis_url = config.get("REDIS_URL") or ""
     if redis_url:
         parts = urlsplit(str(redis_url))
-        if parts.scheme not in ("redis", "rediss", "unix") or not (parts.netloc or parts.path):
+        try:
+            _ = parts.port  # raises ValueError for a port that is not a number in range
+            valid = parts.scheme in ("redis", "rediss", "unix") and bool(parts.netloc or parts.path)
+        except ValueError:
+            valid = False
+        if not valid:
             raise ConfigError(
                 f"{env_name('REDIS_URL')} must be a redis://, rediss:// or unix:// URL, "
-                f"got {redis_url!r}"
+                f"got {redact(str(redis_url))!r}"
             )
     config["REDIS_URL"] = redis_url
 
@@ -112,12 +117,14 @@ def normalise_database_url(raw: str) -> str:
     """
     try:
         url = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(
             f"{env_name('DATABASE_URL')} is not a valid database URL: {redact(raw)!r}"
         ) from None
     backend = url.get_backend_name()
-    if backend == "postgres" or (backend == "postgresql" and url.get_driver_name() != "psycopg"):
+    if backend in ("postgres", "postgresql") and url.drivername != "postgresql+psycopg":
+        # Pinned explicitly: the driver a bare postgresql:// implies depends on the SQLAlchemy
+        # version (psycopg2 in 2.0, psycopg in 2.1).
         url = url.set(drivername="postgresql+psycopg")
     elif backend not in SUPPORTED_DATABASES:
         raise ConfigError(
@@ -133,5 +140,5 @@ def redact(url: str) -> str:
     """Hide the password of a URL for messages and logs."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<unparseable URL>"

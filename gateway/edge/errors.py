@@ -117,7 +117,10 @@ def error_response(
     status: int, details: tuple[ErrorDetail, ...], headers: dict[str, str] | None = None
 ) -> Response:
     """Render ``OBErrorResponse1`` with the deprecated ``Code``/``Message`` kept for old clients."""
-    phrase = HTTPStatus(status).phrase.replace(" ", "")
+    try:
+        phrase = HTTPStatus(status).phrase.replace(" ", "")
+    except ValueError:
+        phrase = "Error"
     body: dict[str, Any] = {
         "Code": f"{status} {phrase}",
         "Id": g.get("interaction_id") or str(uuid.uuid4()),
@@ -145,7 +148,7 @@ _HTTP_ERRORS: dict[int, tuple[str, str | None, str]] = {
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     if status >= 500:
-        return _unexpected(exc)
+        return _unexpected(exc, status)
     code, path, message = _HTTP_ERRORS.get(status, ("U042", None, exc.name))
     if status == 413 and exc.description and "limit" in exc.description.lower():
         message = exc.description
@@ -157,10 +160,10 @@ def _http_error(exc: HTTPException) -> Response:
     return error_response(status, (ErrorDetail(code, message, path),), headers)
 
 
-def _unexpected(exc: BaseException) -> Response:
+def _unexpected(exc: BaseException, status: int = 500) -> Response:
     log.error("unexpected error, interaction id %s", g.get("interaction_id"), exc_info=exc)
     return error_response(
-        500, (ErrorDetail("U000", "An unexpected error occurred; quote the Id to support"),)
+        status, (ErrorDetail("U000", "An unexpected error occurred; quote the Id to support"),)
     )
 
 
@@ -170,7 +173,7 @@ def _bank_core_error(exc: BankCoreError) -> Response:
     if isinstance(exc, InsufficientFunds):
         return error_response(400, (ErrorDetail("U042", str(exc) or "Insufficient funds"),))
     if isinstance(exc, InvalidInstruction):
-        return error_response(400, (ErrorDetail("U002", str(exc)),))
+        return error_response(400, (ErrorDetail("U002", str(exc) or "Invalid instruction"),))
     return _unexpected(exc)
 
 

@@ -1,0 +1,322 @@
+"""The ``gateway`` command (:mod:`gateway.cli`): schema migrations and the sandbox bank.
+
+Commands run in-process with Flask's CLI runner on the test database; the console script's own
+behaviour (exit status and one line on stderr for a configuration error, migrating a fresh
+database) runs in a subprocess, as an operator would run it.
+
+The bank core is read through short-lived sessions of its own, never across a command: on SQLite
+an open transaction holds the write lock the command needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from click.testing import Result
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from gateway import migrate
+from gateway.app import create_app
+from gateway.core import BankCore
+from gateway.db import Database
+from sandbox.models import Tenant
+
+T = TypeVar("T")
+
+CLOCK = re.compile(r"clock now (\d{4}-\d\d-\d\d \d\d:\d\d) UTC")
+SEEDED = re.compile(r"tenant (\S+): seed (\d+), (\d+) customers, (\d+) accounts, clock .* UTC")
+PASSWORD = "s3cret"
+
+
+def read(app: Flask, query: Callable[[BankCore], T]) -> T:
+    """Run ``query`` on the bank core in a session of its own, rolled back at once."""
+    database: Database = app.extensions["database"]
+    with database.sessions() as session:
+        try:
+            return query(app.extensions["bank_core"](session))
+        finally:
+            session.rollback()
+
+
+def invoke(runner: FlaskCliRunner, *args: str) -> Result:
+    result = runner.invoke(args=list(args))
+    return result
+
+
+def ok(runner: FlaskCliRunner, *args: str) -> str:
+    """Run a command that must succeed; return what it printed."""
+    result = invoke(runner, *args)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def seeded(app: Flask) -> str:
+    """A tenant seeded once for the read-only tests of this module."""
+    tenant = f"t-{uuid.uuid4().hex[:12]}"
+    ok(app.test_cli_runner(), "sandbox", "seed", "--tenant", tenant, "--quiet")
+    return tenant
+
+
+# db ------------------------------------------------------------------------------------------
+
+
+def test_db_current_prints_both_revisions(runner: FlaskCliRunner) -> None:
+    head = migrate.head_revision()
+    assert head is not None
+    output = ok(runner, "db", "current")
+    assert re.search(rf"^database: {head}$", output, re.M)
+    assert re.search(rf"^code: +{head}$", output, re.M)
+
+
+def test_db_commands_on_a_fresh_database(tmp_path: Path) -> None:
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}", "SECRET_KEY": "x"})
+    runner = app.test_cli_runner()
+    head = migrate.head_revision()
+    try:
+        behind = invoke(runner, "db", "current")
+        assert behind.exit_code == 1
+        assert "database: None" in behind.output
+
+        assert f"database at revision {head}" in ok(runner, "db", "upgrade")
+        assert f"database: {head}" in ok(runner, "db", "current")
+
+        assert "database at revision None" in ok(runner, "db", "downgrade", "base")
+        assert invoke(runner, "db", "current").exit_code == 1
+    finally:
+        app.extensions["database"].engine.dispose()
+
+
+# sandbox seed / show -------------------------------------------------------------------------
+
+
+def test_seed_prints_the_customers_with_their_logins(
+    app: Flask, runner: FlaskCliRunner, tenant: str
+) -> None:
+    output = ok(runner, "sandbox", "seed", "--tenant", tenant)
+
+    summary = SEEDED.search(output)
+    assert summary, output
+    assert summary.group(1) == tenant
+    customers = read(app, lambda core: core.customers(tenant))
+    assert customers
+    assert int(summary.group(3)) == len(customers)
+    logins = re.findall(r"\) login: (\S+)$", output, re.M)
+    assert logins == [c.username for c in customers]
+    for customer in customers:
+        assert f"{customer.name} ({customer.kind}) login: {customer.username}" in output
+
+
+def test_seed_is_idempotent_and_keeps_the_seed(runner: FlaskCliRunner, tenant: str) -> None:
+    first = SEEDED.search(ok(runner, "sandbox", "seed", "--tenant", tenant, "--seed", "42"))
+    again = SEEDED.search(ok(runner, "sandbox", "seed", "--tenant", tenant, "--quiet"))
+    assert first and again
+    assert first.group(2) == again.group(2) == "42"
+    assert first.group(3, 4) == again.group(3, 4)
+
+
+def test_quiet_seed_prints_no_customer(runner: FlaskCliRunner, tenant: str) -> None:
+    output = ok(runner, "sandbox", "seed", "--tenant", tenant, "--quiet")
+    assert SEEDED.search(output)
+    assert "login:" not in output
+
+
+def test_show_one_customer_lists_accounts_with_balances(
+    app: Flask, runner: FlaskCliRunner, seeded: str
+) -> None:
+    customers = read(app, lambda core: core.customers(seeded))
+    customer, others = customers[0], customers[1:]
+
+    def balances(core: BankCore) -> list[tuple[str, str, str]]:
+        rows = []
+        for account in core.accounts(seeded, customer.id):
+            booked = core.balances(seeded, account.id).booked
+            rows.append((account.id, f"{booked.amount:,}", booked.currency))
+        return rows
+
+    expected = read(app, balances)
+    assert expected
+    output = ok(runner, "sandbox", "show", "--tenant", seeded, "--customer", customer.username)
+    assert f"login: {customer.username}" in output
+    lines = [line for line in output.splitlines() if line.startswith("  acc")]
+    assert len(lines) == len(expected)
+    for account_id, amount, currency in expected:
+        [line] = [line for line in lines if account_id in line]
+        assert re.search(rf"booked +{re.escape(amount)} {currency}  available +[-\d,.]+$", line)
+    for other in others:
+        assert other.username not in output
+
+
+def test_show_all_customers(app: Flask, runner: FlaskCliRunner, seeded: str) -> None:
+    output = ok(runner, "sandbox", "show", "--tenant", seeded)
+    usernames = read(app, lambda core: [c.username for c in core.customers(seeded)])
+    assert re.findall(r"login: (\S+)$", output, re.M) == usernames
+
+
+def test_show_an_unknown_customer_fails(runner: FlaskCliRunner, seeded: str) -> None:
+    result = invoke(runner, "sandbox", "show", "--tenant", seeded, "--customer", "no.body")
+    assert result.exit_code != 0
+    assert f"no customer 'no.body' in tenant {seeded}" in result.output
+    assert "login:" not in result.output
+
+
+# sandbox advance / reset ---------------------------------------------------------------------
+
+
+def parse_clock(output: str) -> dt.datetime:
+    found = CLOCK.search(output)
+    assert found, output
+    return dt.datetime.strptime(found.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
+
+
+def offset(app: Flask, tenant: str) -> dt.timedelta:
+    """How far the tenant's clock is ahead of real time."""
+    return read(app, lambda core: core.now(tenant)) - dt.datetime.now(dt.UTC)
+
+
+def test_advance_moves_the_clock_and_runs_what_falls_due(
+    app: Flask, runner: FlaskCliRunner, tenant: str
+) -> None:
+    ok(runner, "sandbox", "seed", "--tenant", tenant, "--quiet")
+    before = read(app, lambda core: core.now(tenant))
+
+    output = ok(runner, "sandbox", "advance", "--tenant", tenant, "--days", "3")
+
+    printed = parse_clock(output)
+    target = before + dt.timedelta(days=3)
+    assert target - dt.timedelta(minutes=1) <= printed <= target + dt.timedelta(minutes=2)
+    assert abs(offset(app, tenant) - dt.timedelta(days=3)) < dt.timedelta(seconds=30)
+    # The generated data set has one payment scheduled three days ahead.
+    scheduled = re.search(r"^  scheduled_payment: (\d+) executed, (\d+) rejected$", output, re.M)
+    assert scheduled, output
+    assert int(scheduled.group(1)) + int(scheduled.group(2)) == 1
+
+
+def test_advance_by_hours(app: Flask, runner: FlaskCliRunner, tenant: str) -> None:
+    ok(runner, "sandbox", "seed", "--tenant", tenant, "--quiet")
+    ok(runner, "sandbox", "advance", "--tenant", tenant, "--hours", "5")
+    assert abs(offset(app, tenant) - dt.timedelta(hours=5)) < dt.timedelta(seconds=30)
+
+
+@pytest.mark.parametrize("extra", [[], ["--days", "0"], ["--days", "0", "--hours", "0"]])
+def test_advance_without_a_duration_is_a_usage_error(
+    runner: FlaskCliRunner, tenant: str, extra: list[str]
+) -> None:
+    result = invoke(runner, "sandbox", "advance", "--tenant", tenant, *extra)
+    assert result.exit_code == 2
+    assert "give --days and/or --hours" in result.output
+
+
+def test_advance_refuses_a_negative_duration(runner: FlaskCliRunner, tenant: str) -> None:
+    result = invoke(runner, "sandbox", "advance", "--tenant", tenant, "--days", "-1")
+    assert result.exit_code == 2
+
+
+def test_reset_regenerates_from_the_kept_seed(
+    app: Flask, runner: FlaskCliRunner, tenant: str
+) -> None:
+    seeded = SEEDED.search(ok(runner, "sandbox", "seed", "--tenant", tenant, "--quiet"))
+    assert seeded
+    before = read(app, lambda core: [(c.username, c.name) for c in core.customers(tenant)])
+    ok(runner, "sandbox", "advance", "--tenant", tenant, "--days", "10")
+    assert offset(app, tenant) > dt.timedelta(days=9)
+
+    output = ok(runner, "sandbox", "reset", "--tenant", tenant)
+
+    assert output.strip() == (
+        f"tenant {tenant} reset to seed {seeded.group(2)}: {seeded.group(4)} accounts"
+    )
+    after = read(app, lambda core: [(c.username, c.name) for c in core.customers(tenant)])
+    assert after == before
+    # The clock is back at real time: the data set was generated anew.
+    assert abs(offset(app, tenant)) < dt.timedelta(seconds=30)
+
+
+def test_a_failed_command_commits_nothing(app: Flask, runner: FlaskCliRunner, tenant: str) -> None:
+    # `show` creates a tenant on first use, then fails on the unknown customer: one unit of work,
+    # so the new tenant is rolled back with it.
+    result = invoke(runner, "sandbox", "show", "--tenant", tenant, "--customer", "no.body")
+    assert result.exit_code == 1
+    database: Database = app.extensions["database"]
+    with database.sessions() as session:
+        assert session.get(Tenant, tenant) is None
+
+    ok(runner, "sandbox", "show", "--tenant", tenant)
+    with database.sessions() as session:
+        assert session.get(Tenant, tenant) is not None
+
+
+# The console script --------------------------------------------------------------------------
+
+
+def run_gateway(args: Sequence[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``gateway ARGS`` as the console script does, with only ``env`` of GATEWAY_*.
+
+    A secret key is given so that no run writes one into the package's instance folder.
+    """
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    environ["GATEWAY_SECRET_KEY"] = "test-secret"
+    environ.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", "from gateway.cli import main; main()", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    yield folder
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://x/y",
+        f"postgresql://user:{PASSWORD}@/",
+        f"postgresql+psycopg://nobody:{PASSWORD}@127.0.0.1:1/x",
+    ],
+)
+def test_a_configuration_error_is_one_line_and_exit_status_2(workdir: Path, url: str) -> None:
+    done = run_gateway(["db", "current"], workdir, GATEWAY_DATABASE_URL=url)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: GATEWAY_DATABASE_URL")
+    assert "Traceback" not in done.stderr
+    assert PASSWORD not in done.stderr
+    assert done.stdout == ""
+
+
+def test_db_upgrade_then_current_through_the_console_script(workdir: Path, tmp_path: Path) -> None:
+    env = {"GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    head = migrate.head_revision()
+
+    before = run_gateway(["db", "current"], workdir, **env)
+    assert before.returncode == 1, before.stderr
+    assert "database: None" in before.stdout
+
+    upgraded = run_gateway(["db", "upgrade"], workdir, **env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"database at revision {head}" in upgraded.stdout
+
+    current = run_gateway(["db", "current"], workdir, **env)
+    assert current.returncode == 0, current.stderr
+    assert f"database: {head}" in current.stdout
+    assert "Traceback" not in current.stderr
