@@ -18,10 +18,15 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from sandbox import bulk
 from sandbox.events import Event, Plan
+
+
+# Rows of history after which PostgreSQL's planner statistics are refreshed.
+ANALYZE_THRESHOLD = 50_000
 
 
 @dataclass
@@ -112,6 +117,11 @@ def generate(
         if len(rows) >= chunk:
             _flush(session, journals, rows, result)
     _flush(session, journals, rows, result)
+    if result.postings >= ANALYZE_THRESHOLD and session.get_bind().dialect.name == "postgresql":
+        # A large bulk load changes the tables' statistics: without fresh ones PostgreSQL plans
+        # a history page as a scan and sort of every older posting instead of an index seek.
+        session.execute(text("ANALYZE sbx_posting"))
+        session.execute(text("ANALYZE sbx_journal"))
     return result
 
 
