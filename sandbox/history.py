@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from sandbox import bulk
 from sandbox.events import Event, Plan
 
-
 # Rows of history after which PostgreSQL's planner statistics are refreshed.
 ANALYZE_THRESHOLD = 50_000
 
