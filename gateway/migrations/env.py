@@ -5,9 +5,16 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine, MetaData
 
+import gateway.consents.models
+import gateway.models
+import gateway.oauth.models
+import partners.models
 import sandbox.models
 
-target_metadata: list[MetaData] = [sandbox.models.Base.metadata]
+# Importing the model modules registers their tables on these metadata objects.
+assert gateway.consents.models and gateway.oauth.models  # noqa: S101 - import side effect
+assert partners.models  # noqa: S101 - import side effect
+target_metadata: list[MetaData] = [sandbox.models.Base.metadata, gateway.models.Base.metadata]
 
 
 def run_migrations_online() -> None:

@@ -1,0 +1,1 @@
+"""Consent resources (OBIE "intents"): what a partner asks a customer to authorise."""

@@ -1,0 +1,119 @@
+"""Consent lifecycle shared by every API family (OBIE ``OBInternalConsentStatus1Code``).
+
+``AWAU`` (awaiting authorisation) -> ``AUTH`` (authorised) or ``RJCT`` (rejected) on the consent
+page; ``AUTH`` -> ``CANC`` when the customer or partner revokes it, ``EXPD`` when its expiry
+passes on the tenant's clock, ``COND`` when a single-use payment consent is consumed. The family
+APIs (account information, payments, ...) add their own rules on top.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gateway.consents.models import Consent
+
+AWAITING = "AWAU"
+AUTHORISED = "AUTH"
+REJECTED = "RJCT"
+CANCELLED = "CANC"
+EXPIRED = "EXPD"
+CONSUMED = "COND"
+
+# Consent id prefixes per kind, so that support can tell them apart at a glance.
+PREFIXES = {
+    "accounts": "aac-",
+    "payments": "pmc-",
+    "fundsconfirmations": "cof-",
+    "financing": "fin-",
+}
+
+
+class ConsentError(Exception):
+    """A consent cannot make the requested transition."""
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def create(
+    session: Session,
+    *,
+    client_id: str,
+    tenant_id: str,
+    kind: str,
+    permissions: Sequence[str] = (),
+    data: dict[str, Any] | None = None,
+    expires_at: dt.datetime | None = None,
+    now: dt.datetime,
+) -> Consent:
+    """Create a consent awaiting the customer's authorisation."""
+    if kind not in PREFIXES:
+        raise ValueError(f"unknown consent kind {kind!r}")
+    consent = Consent(
+        id=PREFIXES[kind] + secrets.token_hex(16),
+        client_id=client_id,
+        tenant_id=tenant_id,
+        kind=kind,
+        status=AWAITING,
+        permissions=list(permissions),
+        data=data or {},
+        account_ids=[],
+        created_at=now,
+        status_updated_at=now,
+        expires_at=expires_at,
+    )
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def effective_status(consent: Consent, now: dt.datetime) -> str:
+    """Return the status, reading an authorised or awaiting consent past its expiry as expired."""
+    if (
+        consent.status in (AWAITING, AUTHORISED)
+        and consent.expires_at is not None
+        and _utc(consent.expires_at) <= now
+    ):
+        return EXPIRED
+    return consent.status
+
+
+def _transition(consent: Consent, allowed_from: tuple[str, ...], to: str, now: dt.datetime) -> None:
+    current = effective_status(consent, now)
+    if current not in allowed_from:
+        raise ConsentError(f"consent {consent.id} is {current}, cannot become {to}")
+    consent.status = to
+    consent.status_updated_at = now
+
+
+def authorise(
+    session: Session,
+    consent: Consent,
+    *,
+    customer_id: str,
+    account_ids: Sequence[str],
+    now: dt.datetime,
+) -> None:
+    """Record the customer's approval and the accounts they picked."""
+    _transition(consent, (AWAITING,), AUTHORISED, now)
+    consent.customer_id = customer_id
+    consent.account_ids = list(account_ids)
+    session.flush()
+
+
+def reject(session: Session, consent: Consent, *, now: dt.datetime) -> None:
+    """Record the customer's refusal."""
+    _transition(consent, (AWAITING,), REJECTED, now)
+    session.flush()
+
+
+def cancel(session: Session, consent: Consent, *, now: dt.datetime) -> None:
+    """Revoke a consent (by the partner or the customer)."""
+    _transition(consent, (AWAITING, AUTHORISED), CANCELLED, now)
+    session.flush()
