@@ -10,13 +10,18 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
 from gateway import config as settings
 from gateway import db, health
+from gateway.api import aisp
 from gateway.core import BankCore
 from gateway.edge import errors, interaction
 from gateway.kv import make_redis
+from gateway.oauth import consent_ui, registration_views
+from gateway.oauth import errors as oauth_errors
+from gateway.oauth import views as oauth_views
 
 BankCoreFactory = Callable[[Session], BankCore]
 
@@ -45,7 +50,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     interaction.init_app(app)
     errors.init_app(app)
+    oauth_errors.init_app(app)
+    # CSRF tokens protect the browser pages that opt in (consent, portal); the APIs authenticate
+    # clients, not browser sessions, and need none.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.extensions["csrf"] = CSRFProtect(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(oauth_views.bp)
+    app.register_blueprint(registration_views.bp)
+    app.register_blueprint(consent_ui.bp)
+    app.register_blueprint(aisp.bp)
 
     from gateway.cli import register_commands
 

@@ -210,6 +210,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(sandbox_cli)
     app.cli.add_command(serve)
+    from gateway.ops_cli import keys_cli, ops_cli
+
+    app.cli.add_command(ops_cli)
+    app.cli.add_command(keys_cli)
 
 
 def _create_app(*_args: Any) -> Flask:

@@ -34,6 +34,16 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_POOL_SIZE": 10,
     # Log level of the gateway's loggers.
     "LOG_LEVEL": "INFO",
+    # Issuer identifier of the authorization server (its public base URL, no trailing slash);
+    # empty means the URL each request reached, which suits a laptop but not a deployment.
+    "ISSUER": "",
+    # Client ids of resource servers allowed to introspect any token (RFC 7662).
+    "INTROSPECTION_CLIENTS": [],
+    # Session cookies: HttpOnly always; Secure unless turned off for plain-http development
+    # (browsers accept Secure cookies from http://localhost).
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "gateway_session",
 }
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
@@ -99,6 +109,20 @@ def validate(config: dict[str, Any], instance_path: str) -> None:
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"{env_name(key)} must be a positive integer, got {value!r}")
+
+    issuer = str(config.get("ISSUER") or "")
+    if issuer:
+        parts = urlsplit(issuer)
+        if (
+            parts.scheme not in ("https", "http")
+            or not parts.netloc
+            or parts.query
+            or parts.fragment
+        ):
+            raise ConfigError(f"{env_name('ISSUER')} must be a base URL such as https://host")
+        config["ISSUER"] = issuer.rstrip("/")
+    if not isinstance(config.get("INTROSPECTION_CLIENTS"), list):
+        raise ConfigError(f"{env_name('INTROSPECTION_CLIENTS')} must be a JSON list of client ids")
 
     if config.get("BANK_CORE") != "sandbox":
         raise ConfigError(

@@ -76,7 +76,9 @@ def init_app(app: Flask, database: Database) -> None:
         if session is None:
             return response
         try:
-            if response.status_code < 400:
+            # An error response rolls back, except where a view asked to keep a security-relevant
+            # write (e.g. revoking tokens when a used authorization code is replayed).
+            if response.status_code < 400 or g.pop("commit_on_error", False):
                 session.commit()
             else:
                 session.rollback()

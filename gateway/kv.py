@@ -29,3 +29,12 @@ def make_redis(url: str) -> redis.Redis:
 def is_fake(client: redis.Redis) -> bool:
     """Tell whether ``client`` is the in-process fallback."""
     return type(client).__module__.startswith("fakeredis")
+
+
+def first_use(client: redis.Redis, key: str, ttl: int) -> bool:
+    """Remember ``key`` for ``ttl`` seconds; tell whether this was its first use.
+
+    Used as the replay cache of client assertions and DPoP proofs. A Redis failure propagates:
+    a replay check that cannot be made is a refusal, not a pass.
+    """
+    return bool(client.set(f"replay:{key}", b"1", nx=True, ex=max(1, ttl)))

@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""A small partner client for the gateway: PAR, PKCE, private_key_jwt and DPoP, nothing hidden.
+
+Copy it, read it, adapt it. It needs ``joserfc`` (``pip install joserfc``) and the standard
+library. Every request it makes is one function, so you can follow a FAPI 2.0 flow step by step:
+
+    client = PartnerClient.from_files("client.json")
+    consent = client.create_account_access_consent(["ReadAccountsBasic", "ReadBalances"])
+    request_uri, verifier, state = client.push_authorization_request(consent["Data"]["ConsentId"])
+    print(client.authorization_url(request_uri))   # open it, sign in as a test customer, approve
+    tokens = client.exchange_code(code, verifier)  # code from the redirect
+    accounts = client.get("/open-banking/v4.0/aisp/accounts", tokens["access_token"])
+
+Run it as a script for the interactive version (it listens on the redirect URI for the code):
+
+    python3 partner_client.py --config client.json
+
+``client.json`` holds ``issuer``, ``client_id``, ``redirect_uri`` and ``private_jwk`` (the
+private half of the key registered for the app); see the getting-started guide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+from joserfc import jwt
+from joserfc.jwk import ECKey, import_key
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# (method, url, headers, body) -> (status, headers, body)
+Transport = Callable[[str, str, dict[str, str], bytes | None], tuple[int, dict[str, str], bytes]]
+
+
+class GatewayError(Exception):
+    """The gateway answered with an error; ``body`` is its JSON error document."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"HTTP {status}: {body}")
+        self.status = status
+        self.body = body
+
+
+def urllib_transport(
+    method: str, url: str, headers: dict[str, str], body: bytes | None
+) -> tuple[int, dict[str, str], bytes]:
+    """Send a request with the standard library."""
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, dict(exc.headers), exc.read()
+
+
+def pkce_pair() -> tuple[str, str]:
+    """Return a PKCE (verifier, S256 challenge) pair (RFC 7636 §4.1, §4.2)."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@dataclass
+class PartnerClient:
+    """One app of a partner, talking to one gateway."""
+
+    issuer: str
+    client_id: str
+    redirect_uri: str
+    private_jwk: dict[str, Any]
+    transport: Transport = urllib_transport
+    # The DPoP key: a fresh P-256 key per client instance unless one is given.
+    dpop_jwk: dict[str, Any] = field(
+        default_factory=lambda: ECKey.generate_key("P-256").as_dict(private=True)
+    )
+    alg: str = "ES256"
+
+    @classmethod
+    def from_files(cls, path: str) -> PartnerClient:
+        """Load ``issuer``, ``client_id``, ``redirect_uri`` and ``private_jwk`` from JSON."""
+        with open(path) as fh:
+            data = json.load(fh)
+        return cls(data["issuer"], data["client_id"], data["redirect_uri"], data["private_jwk"])
+
+    # -- building blocks ---------------------------------------------------------------------
+
+    def client_assertion(self) -> str:
+        """A private_key_jwt assertion (RFC 7523 §3): iss = sub = client id, aud = issuer."""
+        now = int(time.time())
+        claims = {
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "aud": self.issuer,
+            "iat": now,
+            "exp": now + 60,
+            "jti": str(uuid.uuid4()),
+        }
+        key = import_key(self.private_jwk)
+        return jwt.encode({"alg": self.alg, "kid": key.kid}, claims, key, algorithms=[self.alg])
+
+    def dpop_proof(self, method: str, url: str, access_token: str | None = None) -> str:
+        """A DPoP proof (RFC 9449 §4.2) for one request; ``ath`` binds it to a token."""
+        key = import_key(self.dpop_jwk)
+        claims: dict[str, Any] = {
+            "jti": secrets.token_urlsafe(16),
+            "htm": method,
+            "htu": url.split("?", 1)[0],
+            "iat": int(time.time()),
+        }
+        if access_token is not None:
+            digest = hashlib.sha256(access_token.encode()).digest()
+            claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
+        return jwt.encode(header, claims, key, algorithms=["ES256"])
+
+    def dpop_jkt(self) -> str:
+        """The thumbprint of the DPoP key (RFC 7638), for ``dpop_jkt`` in PAR."""
+        return str(import_key(self.dpop_jwk).thumbprint())
+
+    def _call(
+        self, method: str, path: str, *, form: dict[str, str] | None = None,
+        json_body: Any = None, headers: dict[str, str] | None = None,
+    ) -> Any:  # fmt: skip
+        url = path if path.startswith("http") else self.issuer + path
+        headers = dict(headers or {})
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
+        headers.setdefault("Accept", "application/json")
+        status, _headers, raw = self.transport(method, url, headers, body)
+        data = json.loads(raw) if raw else None
+        if status >= 400:
+            raise GatewayError(status, data)
+        return data
+
+    def _authenticated_form(self, form: dict[str, str]) -> dict[str, str]:
+        return {
+            **form,
+            "client_id": self.client_id,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": self.client_assertion(),
+        }
+
+    # -- the flow ------------------------------------------------------------------------------
+
+    def client_credentials(self, scope: str) -> dict[str, Any]:
+        """A token for the app itself (to create consents), DPoP-bound."""
+        url = self.issuer + "/token"
+        form = self._authenticated_form({"grant_type": "client_credentials", "scope": scope})
+        result: dict[str, Any] = self._call(
+            "POST", url, form=form, headers={"DPoP": self.dpop_proof("POST", url)}
+        )
+        return result
+
+    def create_account_access_consent(
+        self, permissions: list[str], expiration: str | None = None
+    ) -> dict[str, Any]:
+        """Ask the bank for an account-access consent (OBIE AIS v4.0)."""
+        token = self.client_credentials("accounts")["access_token"]
+        data: dict[str, Any] = {"Permissions": permissions}
+        if expiration:
+            data["ExpirationDateTime"] = expiration
+        result: dict[str, Any] = self.post(
+            "/open-banking/v4.0/aisp/account-access-consents", token, {"Data": data, "Risk": {}}
+        )
+        return result
+
+    def push_authorization_request(
+        self, consent_id: str, scope: str = "accounts"
+    ) -> tuple[str, str, str]:
+        """PAR (RFC 9126): push the request; return (request_uri, PKCE verifier, state)."""
+        verifier, challenge = pkce_pair()
+        state = secrets.token_urlsafe(16)
+        form = self._authenticated_form(
+            {
+                "response_type": "code",
+                "redirect_uri": self.redirect_uri,
+                "scope": scope,
+                "state": state,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "openbanking_intent_id": consent_id,
+                "dpop_jkt": self.dpop_jkt(),
+            }
+        )
+        result = self._call("POST", self.issuer + "/par", form=form)
+        return result["request_uri"], verifier, state
+
+    def authorization_url(self, request_uri: str) -> str:
+        """Where to send the customer's browser: only client_id and request_uri travel."""
+        query = urllib.parse.urlencode({"client_id": self.client_id, "request_uri": request_uri})
+        return f"{self.issuer}/authorize?{query}"
+
+    def exchange_code(self, code: str, verifier: str) -> dict[str, Any]:
+        """Trade the code and PKCE verifier for DPoP-bound tokens."""
+        url = self.issuer + "/token"
+        form = self._authenticated_form(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": self.redirect_uri,
+                "code_verifier": verifier,
+            }
+        )
+        result: dict[str, Any] = self._call(
+            "POST", url, form=form, headers={"DPoP": self.dpop_proof("POST", url)}
+        )
+        return result
+
+    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        """Rotate a refresh token for a new access token."""
+        url = self.issuer + "/token"
+        form = self._authenticated_form(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        )
+        result: dict[str, Any] = self._call(
+            "POST", url, form=form, headers={"DPoP": self.dpop_proof("POST", url)}
+        )
+        return result
+
+    def _resource_headers(self, method: str, url: str, token: str) -> dict[str, str]:
+        return {
+            "Authorization": f"DPoP {token}",
+            "DPoP": self.dpop_proof(method, url, access_token=token),
+            "x-fapi-interaction-id": str(uuid.uuid4()),
+        }
+
+    def get(self, path: str, token: str) -> Any:
+        """GET an API resource with a DPoP-bound token."""
+        url = self.issuer + path
+        return self._call("GET", url, headers=self._resource_headers("GET", url, token))
+
+    def post(self, path: str, token: str, body: Any) -> Any:
+        """POST JSON to an API resource with a DPoP-bound token."""
+        url = self.issuer + path
+        return self._call(
+            "POST", url, json_body=body, headers=self._resource_headers("POST", url, token)
+        )
+
+
+def parse_redirect(url: str, expected_state: str, issuer: str) -> str:
+    """Check an authorization response (state, RFC 9207 iss) and return the code."""
+    params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
+    if params.get("iss") != issuer:
+        raise GatewayError(400, {"error": "the response is not from this issuer"})
+    if params.get("state") != expected_state:
+        raise GatewayError(400, {"error": "state does not match"})
+    if "error" in params:
+        raise GatewayError(400, params)
+    return params["code"]
+
+
+def _wait_for_redirect(redirect_uri: str) -> str:
+    """Listen once on a loopback redirect URI and return the full URL the browser came back to."""
+    parts = urllib.parse.urlsplit(redirect_uri)
+    received: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            received.append(
+                f"{redirect_uri.split('?')[0]}?{urllib.parse.urlsplit(self.path).query}"
+            )
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"Done: you can close this window.")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer((parts.hostname or "127.0.0.1", parts.port or 80), Handler)
+    thread = threading.Thread(target=server.handle_request)
+    thread.start()
+    thread.join(timeout=300)
+    server.server_close()
+    if not received:
+        raise SystemExit("no redirect arrived within five minutes")
+    return received[0]
+
+
+def main() -> None:
+    """The interactive flow: consent, PAR, browser, code exchange, first API call."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", required=True, help="JSON file: issuer, client_id, ...")
+    args = parser.parse_args()
+    client = PartnerClient.from_files(args.config)
+    consent = client.create_account_access_consent(
+        ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
+         "ReadTransactionsDebits", "ReadTransactionsDetail"]
+    )  # fmt: skip
+    consent_id = consent["Data"]["ConsentId"]
+    print(f"1. consent {consent_id} created, awaiting authorisation")
+    request_uri, verifier, state = client.push_authorization_request(consent_id)
+    url = client.authorization_url(request_uri)
+    print(f"2. pushed the authorization request; open this URL and approve:\n   {url}")
+    webbrowser.open(url)
+    code = parse_redirect(_wait_for_redirect(client.redirect_uri), state, client.issuer)
+    tokens = client.exchange_code(code, verifier)
+    print(f"3. got a {tokens['token_type']} token for {tokens['expires_in']} s")
+    accounts = client.get("/open-banking/v4.0/aisp/accounts", tokens["access_token"])
+    print("4. accounts:", json.dumps(accounts, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Account-access consents: the rules of OBIE AIS v4.0 and what a consent lets a token read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from gateway.consents import services as consents
+from gateway.consents.models import Consent
+from gateway.core import BankCore
+from gateway.db import get_session
+from gateway.edge.errors import ApiError
+from gateway.oauth.models import Token
+from gateway.oauth.protector import current_token
+
+TRANSACTION_DETAIL = {"ReadTransactionsBasic", "ReadTransactionsDetail"}
+TRANSACTION_DIRECTION = {"ReadTransactionsCredits", "ReadTransactionsDebits"}
+
+
+def core() -> BankCore:
+    """The bank core, bound to this request's unit of work."""
+    bank: BankCore = current_app.extensions["bank_core"](get_session())
+    return bank
+
+
+def check_request(data: dict[str, Any], now: dt.datetime) -> None:
+    """Apply the consent rules the AIS specification states, beyond the schema."""
+    permissions = set(data["Permissions"])
+    # OBIE AIS v4.0, Account Access Consents, Permissions: ReadTransactionsBasic or
+    # ReadTransactionsDetail must come with ReadTransactionsCredits and/or ReadTransactionsDebits,
+    # and those only with one of the former.
+    if bool(permissions & TRANSACTION_DETAIL) != bool(permissions & TRANSACTION_DIRECTION):
+        raise ApiError.one(
+            "U002",
+            "Transaction permissions need ReadTransactionsBasic or ReadTransactionsDetail "
+            "together with ReadTransactionsCredits and/or ReadTransactionsDebits",
+            path="Data.Permissions",
+        )
+    if len(permissions) != len(data["Permissions"]):
+        raise ApiError.one("U002", "A permission is repeated", path="Data.Permissions")
+    expiry = data.get("ExpirationDateTime")
+    if expiry is not None and expiry <= now:
+        raise ApiError.one(
+            "U003", "ExpirationDateTime must be in the future", path="Data.ExpirationDateTime"
+        )
+    start, end = data.get("TransactionFromDateTime"), data.get("TransactionToDateTime")
+    if start is not None and end is not None and start > end:
+        raise ApiError.one(
+            "U003",
+            "TransactionFromDateTime must not be after TransactionToDateTime",
+            path="Data.TransactionFromDateTime",
+        )
+
+
+def own_consent(consent_id: str, client_id: str) -> Consent:
+    """The account-access consent ``consent_id`` of this client; 400 U011 otherwise."""
+    consent = get_session().get(Consent, consent_id)
+    if consent is None or consent.client_id != client_id or consent.kind != "accounts":
+        # OBIE: a resource that does not exist (for this client) is UK.OBIE.Resource.NotFound.
+        raise ApiError.one("U011", "No account-access consent with this id", status=400)
+    return consent
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """What the token of a request may read: its consent's permissions and accounts."""
+
+    token: Token
+    consent: Consent
+    bank: BankCore
+    tenant: str
+    now: dt.datetime
+
+    @property
+    def permissions(self) -> list[str]:
+        """The consented permissions."""
+        return list(self.consent.permissions)
+
+    def account(self, account_id: str) -> Any:
+        """One consented account; 400 U011 for any other (another customer's, unconsented)."""
+        if account_id not in self.consent.account_ids:
+            raise ApiError.one("U011", "No account with this id under this consent", status=400)
+        return self.bank.account(self.tenant, account_id)
+
+
+def grant(any_of: Sequence[str]) -> Grant:
+    """Authorise a customer-data request: a live code-grant token whose consent is authorised
+    (on the tenant's clock) and carries one of ``any_of`` permissions."""
+    token = current_token(scope="accounts")
+    consent = get_session().get(Consent, token.consent_id or "")
+    if consent is None:
+        raise ApiError.one("U042", "The token carries no account-access consent", status=403)
+    bank = core()
+    now = bank.now(consent.tenant_id)
+    status = consents.effective_status(consent, now)
+    if status != consents.AUTHORISED:
+        raise ApiError.one("U009", f"The consent is {status}", status=403)
+    if not set(any_of) & set(consent.permissions):
+        raise ApiError.one(
+            "U042", f"The consent lacks the permission: one of {', '.join(any_of)}", status=403
+        )
+    return Grant(token, consent, bank, consent.tenant_id, now)

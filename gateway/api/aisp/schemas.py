@@ -1,0 +1,119 @@
+"""Request schemas and response shapes of the Account Information API (OBIE v4.0)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from gateway.api.common import iso
+from gateway.consents.models import Consent
+from gateway.core import Account
+
+# OBInternalPermissions1Code
+PERMISSIONS = (
+    "ReadAccountsBasic",
+    "ReadAccountsDetail",
+    "ReadBalances",
+    "ReadBeneficiariesBasic",
+    "ReadBeneficiariesDetail",
+    "ReadDirectDebits",
+    "ReadOffers",
+    "ReadPAN",
+    "ReadParty",
+    "ReadPartyPSU",
+    "ReadProducts",
+    "ReadScheduledPaymentsBasic",
+    "ReadScheduledPaymentsDetail",
+    "ReadStandingOrdersBasic",
+    "ReadStandingOrdersDetail",
+    "ReadStatementsBasic",
+    "ReadStatementsDetail",
+    "ReadTransactionsBasic",
+    "ReadTransactionsCredits",
+    "ReadTransactionsDebits",
+    "ReadTransactionsDetail",
+)
+# OBExternalAccountSubType1Code of our account subtypes.
+ACCOUNT_TYPE_CODES = {
+    "CurrentAccount": "CACC",
+    "Savings": "SVGS",
+    "CreditCard": "CARD",
+    "Loan": "LOAN",
+}
+SERVICER = {"SchemeName": "UK.OBIE.BICFI", "Identification": "OBSBGB2L"}
+
+
+class ConsentData(Schema):
+    """``OBReadConsent1.Data``."""
+
+    class Meta:
+        unknown = RAISE
+
+    Permissions = fields.List(
+        fields.String(validate=validate.OneOf(PERMISSIONS)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    ExpirationDateTime = fields.AwareDateTime()
+    TransactionFromDateTime = fields.AwareDateTime()
+    TransactionToDateTime = fields.AwareDateTime()
+
+
+class ConsentRequest(Schema):
+    """``OBReadConsent1``: the body of a new account-access consent."""
+
+    class Meta:
+        unknown = RAISE
+
+    Data = fields.Nested(ConsentData, required=True)
+    Risk = fields.Dict(required=True)
+
+
+def consent_body(consent: Consent, status: str) -> dict[str, Any]:
+    """``OBReadConsentResponse1.Data`` of a consent."""
+    data: dict[str, Any] = {
+        "ConsentId": consent.id,
+        "CreationDateTime": iso(consent.created_at),
+        "Status": status,
+        "StatusUpdateDateTime": iso(consent.status_updated_at),
+        "Permissions": list(consent.permissions),
+    }
+    if consent.expires_at is not None:
+        data["ExpirationDateTime"] = iso(consent.expires_at)
+    for name in ("TransactionFromDateTime", "TransactionToDateTime"):
+        if consent.data.get(name):
+            data[name] = consent.data[name]
+    return data
+
+
+def mask(identification: str) -> str:
+    """A card number as shown without ``ReadPAN``: the last four digits only."""
+    return "*" * (len(identification) - 4) + identification[-4:]
+
+
+def account_body(account: Account, permissions: list[str]) -> dict[str, Any]:
+    """``OBAccount6`` (with ``ReadAccountsDetail``) or ``OBAccount6Basic``."""
+    body: dict[str, Any] = {
+        "AccountId": account.id,
+        "Status": account.status,
+        "Currency": account.currency,
+        "AccountCategory": account.account_type,
+        "AccountTypeCode": ACCOUNT_TYPE_CODES[account.account_subtype],
+        "Description": account.product_name[:35],
+        "Nickname": account.nickname,
+        "OpeningDate": f"{account.opening_date.isoformat()}T00:00:00+00:00",
+    }
+    if "ReadAccountsDetail" in permissions:
+        identifiers = []
+        for ident in account.identifiers:
+            value = ident.identification
+            if ident.scheme == "UK.OBIE.PAN" and "ReadPAN" not in permissions:
+                value = mask(value)
+            entry = {"SchemeName": ident.scheme, "Identification": value}
+            if ident.name:
+                entry["Name"] = ident.name[:350]
+            identifiers.append(entry)
+        body["Account"] = identifiers
+        body["Servicer"] = dict(SERVICER)
+    return body

@@ -1,0 +1,93 @@
+"""What every resource API shares: request parsing into OBIE errors, the Data/Links/Meta
+envelope, and the FAPI request headers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+from flask import request
+from marshmallow import Schema, ValidationError
+
+from gateway.edge.errors import ApiError, ErrorDetail
+
+_MISSING = "Missing data for required field."
+_UNKNOWN = "Unknown field."
+
+
+def _details(messages: Any, path: str = "") -> list[ErrorDetail]:
+    """Flatten marshmallow's nested messages into OBIE error details with JSON paths."""
+    details: list[ErrorDetail] = []
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            child = f"{path}.{key}" if path and not isinstance(key, int) else path or str(key)
+            if isinstance(key, int):
+                child = f"{path}[{key}]"
+            details.extend(_details(value, child))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        for message in messages:
+            # U004 Field.Missing, U005 Field.Unexpected, U002 Field.Invalid.
+            code = "U004" if message == _MISSING else "U005" if message == _UNKNOWN else "U002"
+            details.append(ErrorDetail(code, message, path or None))
+    elif isinstance(messages, list):
+        for index, value in enumerate(messages):
+            details.extend(_details(value, f"{path}[{index}]"))
+    return details
+
+
+def parse_json(schema: Schema) -> dict[str, Any]:
+    """Parse and validate the JSON body with ``schema``; any problem is a 400 OBIE error."""
+    if not request.is_json:
+        raise ApiError.one(
+            "U006", "The body must be application/json", path="Content-Type", status=415
+        )
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError.one("U010", "The body is not valid JSON")
+    try:
+        data: dict[str, Any] = schema.load(body)
+    except ValidationError as exc:
+        details = _details(exc.messages) or [ErrorDetail("U010", "The body does not match")]
+        raise ApiError(*details[:20]) from None
+    return data
+
+
+def check_fapi_headers() -> None:
+    """Validate the optional FAPI headers the partner sends on behalf of the customer."""
+    auth_date = request.headers.get("x-fapi-auth-date")
+    # x-fapi-auth-date is an RFC 7231 HTTP-date (e.g. Sun, 10 Sep 2017 19:43:31 GMT).
+    if auth_date is not None:
+        try:
+            email.utils.parsedate_to_datetime(auth_date)
+        except (TypeError, ValueError):
+            raise ApiError.one(
+                "U006", "x-fapi-auth-date must be an HTTP-date", path="x-fapi-auth-date"
+            ) from None
+    address = request.headers.get("x-fapi-customer-ip-address")
+    if address is not None:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise ApiError.one(
+                "U006",
+                "x-fapi-customer-ip-address must be an IP address",
+                path="x-fapi-customer-ip-address",
+            ) from None
+
+
+def iso(value: dt.datetime) -> str:
+    """An ISO 8601 date-time with its UTC offset, as OBIE requires in responses."""
+    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def envelope(data: dict[str, Any], *, total_pages: int = 1, **links: str) -> dict[str, Any]:
+    """The OBIE response envelope: Data, Links (Self and any others) and Meta."""
+    return {
+        "Data": data,
+        "Links": {"Self": request.url, **links},
+        "Meta": {"TotalPages": total_pages},
+    }

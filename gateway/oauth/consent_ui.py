@@ -1,0 +1,187 @@
+"""The authorization endpoint and the sandbox bank's login and consent pages.
+
+The browser arrives with ``client_id`` and a ``request_uri`` from PAR (FAPI 2.0 §5.3.2.2 (1):
+the pushed request is the only way in). The customer signs in with their sandbox credentials,
+sees who asks for what, picks accounts and approves or denies; the answer goes back to the
+client's redirect URI with a 303 (FAPI 2.0 §5.3.2.2 (11)) carrying ``iss`` (RFC 9207), ``state``
+and either ``code`` or ``error``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from gateway.consents import services as consents
+from gateway.consents.models import Consent
+from gateway.core import BankCore
+from gateway.db import get_session
+from gateway.oauth import grants, par, scopes
+from gateway.oauth.errors import OAuthError
+from gateway.oauth.models import PushedRequest
+from gateway.oauth.views import issuer
+from partners.models import App, Organisation
+
+bp = Blueprint("authorize", __name__)
+SESSION_KEY = "authorization"
+
+
+@bp.before_request
+def _csrf() -> None:
+    """Every form post of these pages carries the session's CSRF token."""
+    if request.method == "POST":
+        current_app.extensions["csrf"].protect()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _error_page(message: str, status: int = 400) -> ResponseReturnValue:
+    """An error we cannot send to the client: its redirect URI is not (yet) trusted."""
+    return render_template("oauth/error.html", message=message), status
+
+
+def _respond(pushed: PushedRequest, **params: str) -> ResponseReturnValue:
+    """Send the authorization response to the client with a 303 (FAPI 2.0 §5.3.2.2 (11))."""
+    state = pushed.parameters.get("state")
+    if state is not None:
+        params["state"] = state
+    # RFC 9207 §2: iss in every authorization response, error responses included.
+    params["iss"] = issuer()
+    parts = urlsplit(pushed.parameters["redirect_uri"])
+    query = "&".join(q for q in (parts.query, urlencode(params)) if q)
+    session.pop(SESSION_KEY, None)
+    return redirect(urlunsplit(parts._replace(query=query)), code=303)
+
+
+def _core() -> BankCore:
+    core: BankCore = current_app.extensions["bank_core"](get_session())
+    return core
+
+
+def _pending() -> tuple[PushedRequest, App, Consent] | None:
+    state = session.get(SESSION_KEY)
+    if not state:
+        return None
+    db = get_session()
+    pushed = db.get(PushedRequest, state["request_uri"])
+    if pushed is None:
+        return None
+    app = db.get(App, pushed.client_id)
+    consent = db.get(Consent, pushed.parameters.get("openbanking_intent_id", ""))
+    if app is None or consent is None:
+        return None
+    return pushed, app, consent
+
+
+def _consent_problem(app: App, consent: Consent | None, scope: str) -> str | None:
+    if consent is None or consent.client_id != app.client_id:
+        return "the consent does not exist for this client"
+    if consent.kind not in scopes.split(scope):
+        return f"the scope does not cover a {consent.kind} consent"
+    status = consents.effective_status(consent, _now())
+    if status != consents.AWAITING:
+        return f"the consent is {status}, not awaiting authorisation"
+    return None
+
+
+@bp.get("/authorize")
+def authorize() -> ResponseReturnValue:
+    """Start an authorization from a pushed request."""
+    client_id = request.args.get("client_id", "")
+    request_uri = request.args.get("request_uri", "")
+    if not request_uri:
+        # FAPI 2.0 §5.3.2.2 (1): authorization requests are accepted only through PAR.
+        return _error_page("This server accepts authorization requests only through PAR.")
+    db = get_session()
+    app = db.get(App, client_id)
+    if app is None or app.status != "active":
+        return _error_page("Unknown or inactive client.")
+    try:
+        pushed = par.redeem(db, client_id, request_uri, _now())
+    except OAuthError as exc:
+        return _error_page(exc.description)
+    consent = db.get(Consent, pushed.parameters.get("openbanking_intent_id", ""))
+    problem = _consent_problem(app, consent, pushed.parameters["scope"])
+    if problem:
+        return _respond(pushed, error="invalid_request", error_description=problem)
+    session[SESSION_KEY] = {"request_uri": request_uri, "customer_id": None}
+    return _login_page(app, consent)
+
+
+def _login_page(app: App, consent: Consent | None, error: str | None = None) -> ResponseReturnValue:
+    org = get_session().get(Organisation, app.organisation_id)
+    return render_template(
+        "oauth/login.html", app=app, organisation=org, error=error
+    ), 401 if error else 200
+
+
+@bp.post("/authorize/login")
+def login() -> ResponseReturnValue:
+    """Check the sandbox customer's credentials."""
+    pending = _pending()
+    if pending is None:
+        return _error_page("This sign-in has expired. Start again from the app.")
+    _pushed, app, consent = pending
+    customer = _core().authenticate(
+        consent.tenant_id, request.form.get("username", ""), request.form.get("password", "")
+    )
+    if customer is None:
+        return _login_page(app, consent, "The username or password is not right.")
+    session[SESSION_KEY] = {**session[SESSION_KEY], "customer_id": customer.id}
+    return redirect(url_for("authorize.consent_page"), code=303)
+
+
+@bp.get("/authorize/consent")
+def consent_page() -> ResponseReturnValue:
+    """Show what the partner asks for and the customer's accounts."""
+    pending = _pending()
+    customer_id = (session.get(SESSION_KEY) or {}).get("customer_id")
+    if pending is None or not customer_id:
+        return _error_page("This sign-in has expired. Start again from the app.")
+    _pushed, app, consent = pending
+    return render_template("oauth/consent.html", **_consent_context(app, consent, customer_id))
+
+
+def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, Any]:
+    org = get_session().get(Organisation, app.organisation_id)
+    accounts = _core().accounts(consent.tenant_id, customer_id)
+    return {
+        "app": app,
+        "organisation": org,
+        "consent": consent,
+        "purpose": scopes.SCOPES.get(consent.kind, consent.kind),
+        "permissions": consent.permissions,
+        "accounts": accounts,
+        "multiple": consent.kind == "accounts",
+    }
+
+
+@bp.post("/authorize/consent")
+def decide() -> ResponseReturnValue:
+    """Record the customer's decision and answer the client."""
+    pending = _pending()
+    customer_id = (session.get(SESSION_KEY) or {}).get("customer_id")
+    if pending is None or not customer_id:
+        return _error_page("This sign-in has expired. Start again from the app.")
+    pushed, app, consent = pending
+    db, now = get_session(), _now()
+    problem = _consent_problem(app, consent, pushed.parameters["scope"])
+    if problem:
+        return _respond(pushed, error="invalid_request", error_description=problem)
+    if request.form.get("decision") != "approve":
+        consents.reject(db, consent, now=now)
+        return _respond(pushed, error="access_denied", error_description="The customer said no.")
+    owned = {a.id for a in _core().accounts(consent.tenant_id, customer_id)}
+    picked = [a for a in request.form.getlist("account") if a in owned]
+    if not picked or (consent.kind != "accounts" and len(picked) != 1):
+        context = _consent_context(app, consent, customer_id)
+        return render_template("oauth/consent.html", error="Choose an account.", **context), 400
+    consents.authorise(db, consent, customer_id=customer_id, account_ids=picked, now=now)
+    code = grants.create_code(db, pushed, customer_id=customer_id, consent_id=consent.id, now=now)
+    return _respond(pushed, code=code)

@@ -1,0 +1,160 @@
+"""DPoP proofs (RFC 9449): sender-constraining tokens to a key the client holds.
+
+:func:`verify_proof` performs every check of RFC 9449 §4.3 on the ``DPoP`` header of a request
+and returns the JWK SHA-256 thumbprint (RFC 7638) of the proof's key, which a token binds as
+``cnf.jkt`` and a resource request must match.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import import_key
+from joserfc.jws import JWSRegistry, extract_compact
+
+from gateway.oauth.errors import OAuthError, invalid_dpop_proof
+
+# FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA; we accept the two every client library supports.
+ALGORITHMS = ("PS256", "ES256")
+# How far a proof's iat may lie behind or ahead of our clock (RFC 9449 §11.1).
+MAX_AGE = 300
+MAX_SKEW = 60
+# A proof is a few hundred bytes; anything this large is an attack or a mistake.
+MAX_PROOF_BYTES = 8192
+_PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+# The proof's header carries its public key: the jwk of an RSA key alone exceeds joserfc's
+# default 512-byte header limit, which would refuse every PS256 proof. Our own bound is
+# MAX_PROOF_BYTES on the whole proof.
+_REGISTRY = JWSRegistry(algorithms=ALGORITHMS)
+_REGISTRY.max_header_length = 4096
+
+# Records a jti and tells whether it was new: (jti key, seconds to remember) -> first time?
+ReplayGuard = Callable[[str, int], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """A verified proof: the thumbprint of its key and its jti."""
+
+    jkt: str
+    jti: str
+
+
+def thumbprint(jwk: dict[str, Any]) -> str:
+    """Return the RFC 7638 SHA-256 thumbprint of a public JWK, base64url without padding."""
+    return str(import_key(jwk).thumbprint())
+
+
+def access_token_hash(token: str) -> str:
+    """Return the ``ath`` value of an access token: base64url(SHA-256(token))."""
+    digest = hashlib.sha256(token.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def normalise_htu(url: str) -> str:
+    """The URI of a request as ``htu`` compares it: without query and fragment (RFC 9449 §4.3)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", ""))
+
+
+def verify_proof(
+    headers: list[str],
+    *,
+    method: str,
+    url: str,
+    replay: ReplayGuard,
+    access_token: str | None = None,
+    now: float | None = None,
+) -> Proof:
+    """Check the DPoP header values of a request against RFC 9449 §4.3 and return the proof.
+
+    Raises :class:`~gateway.oauth.errors.OAuthError` (``invalid_dpop_proof``) on any failure.
+    """
+    # §4.3 (1): there is not more than one DPoP HTTP request header field. Servers may combine
+    # repeated fields into one value separated by commas (RFC 9110 §5.3); a JWT has no comma.
+    values = [part for header in headers for part in header.split(",")]
+    if len(values) != 1:
+        raise invalid_dpop_proof("exactly one DPoP header is required")
+    value = values[0].strip()
+    if len(value) > MAX_PROOF_BYTES:
+        raise invalid_dpop_proof("the DPoP proof is too large")
+    # §4.3 (2): the DPoP header value is a single well-formed JWT.
+    try:
+        compact = extract_compact(value.encode("ascii"), registry=_REGISTRY)
+        header = compact.headers()
+        claims = json.loads(compact.payload)
+    except (JoseError, ValueError, UnicodeError):
+        raise invalid_dpop_proof("the DPoP proof is not a well-formed JWT") from None
+    if not isinstance(claims, dict):
+        raise invalid_dpop_proof("the DPoP proof claims are not a JSON object")
+    # §4.3 (4): the typ JOSE header parameter has the value dpop+jwt.
+    if header.get("typ") != "dpop+jwt":
+        raise invalid_dpop_proof("typ must be dpop+jwt")
+    # §4.3 (5): alg is a registered asymmetric algorithm, not none, and one we support.
+    if header.get("alg") not in ALGORITHMS:
+        raise invalid_dpop_proof(f"alg must be one of {', '.join(ALGORITHMS)}")
+    if "crit" in header:
+        raise invalid_dpop_proof("no critical header extension is understood")
+    jwk = header.get("jwk")
+    # §4.3 (7): the jwk JOSE header parameter does not contain a private key.
+    if not isinstance(jwk, dict) or any(m in jwk for m in _PRIVATE_MEMBERS):
+        raise invalid_dpop_proof("jwk must be a public key")
+    # §4.3 (6): the JWT signature verifies with the public key contained in the jwk header.
+    try:
+        key = import_key(jwk)
+    except (JoseError, ValueError, TypeError, KeyError):
+        # joserfc raises ValueError for a point off the curve or an impossible RSA exponent.
+        raise invalid_dpop_proof("jwk is not a valid public key") from None
+    if key.key_type not in ("EC", "RSA"):
+        raise invalid_dpop_proof("jwk must be an EC or RSA public key")
+    try:
+        jwt.decode(value, key, algorithms=[header["alg"]], registry=_REGISTRY)
+    except JoseError:
+        raise invalid_dpop_proof("the DPoP proof signature does not verify") from None
+    # §4.3 (3): all required claims are present.
+    for name in ("jti", "htm", "htu", "iat"):
+        if name not in claims:
+            raise invalid_dpop_proof(f"the {name} claim is required")
+    if not isinstance(claims["jti"], str) or not 8 <= len(claims["jti"]) <= 256:
+        raise invalid_dpop_proof("jti must be a unique string")
+    # §4.3 (8): the htm claim matches the HTTP method of the current request.
+    if claims["htm"] != method:
+        raise invalid_dpop_proof("htm does not match the request method")
+    # §4.3 (9): the htu claim matches the HTTP URI of the current request, ignoring query and
+    # fragment.
+    if not isinstance(claims["htu"], str) or normalise_htu(claims["htu"]) != normalise_htu(url):
+        raise invalid_dpop_proof("htu does not match the request URI")
+    # §4.3 (11): the creation time is within an acceptable window.
+    current = time.time() if now is None else now
+    iat = claims["iat"]
+    if not isinstance(iat, int | float) or isinstance(iat, bool):
+        raise invalid_dpop_proof("iat must be a number")
+    if iat > current + MAX_SKEW or iat < current - MAX_AGE:
+        raise invalid_dpop_proof("iat is outside the acceptable window")
+    # §4.3 (12): with an access token, ath equals the hash of that token.
+    if access_token is not None and claims.get("ath") != access_token_hash(access_token):
+        raise invalid_dpop_proof("ath does not match the access token")
+    jkt = str(key.thumbprint())
+    # §11.1: a proof is used once; its jti is remembered for as long as its iat is acceptable.
+    if not replay(f"dpop:{jkt}:{claims['jti']}", MAX_AGE + MAX_SKEW):
+        raise invalid_dpop_proof("this DPoP proof has been used before")
+    return Proof(jkt=jkt, jti=claims["jti"])
+
+
+def require_binding(proof: Proof | None, jkt: str | None) -> None:
+    """Refuse a request whose proof's key is not the one the token or code is bound to."""
+    if jkt is None:
+        return
+    if proof is None:
+        raise invalid_dpop_proof("this token is bound to a DPoP key: a DPoP proof is required")
+    if proof.jkt != jkt:
+        raise OAuthError("invalid_dpop_proof", "the DPoP proof is signed by another key")

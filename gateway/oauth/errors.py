@@ -1,0 +1,67 @@
+"""OAuth 2.0 error responses (RFC 6749 §5.2, RFC 6750 §3, RFC 9449 §7.1).
+
+The authorization server's endpoints answer errors in the OAuth format, ``{"error": ...,
+"error_description": ...}``, which is what OAuth client libraries parse; the resource APIs answer
+OBIE ``OBErrorResponse1`` (see :mod:`gateway.edge.errors`).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify
+
+
+class OAuthError(Exception):
+    """An OAuth error: ``error`` is the RFC's code, ``description`` a human explanation."""
+
+    status = 400
+
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        *,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{error}: {description}")
+        self.error = error
+        self.description = description
+        if status is not None:
+            self.status = status
+        self.headers = headers or {}
+
+
+def invalid_request(description: str) -> OAuthError:
+    """The request is missing a parameter, repeats one, or is otherwise malformed."""
+    return OAuthError("invalid_request", description)
+
+
+def invalid_client(description: str, *, basic: bool = False) -> OAuthError:
+    """Client authentication failed (RFC 6749 §5.2: 401, with a challenge for Basic)."""
+    headers = {"WWW-Authenticate": 'Basic realm="gateway"'} if basic else {}
+    return OAuthError("invalid_client", description, status=401, headers=headers)
+
+
+def invalid_grant(description: str) -> OAuthError:
+    """The code, refresh token or verifier is invalid, expired, revoked or not this client's."""
+    return OAuthError("invalid_grant", description)
+
+
+def invalid_dpop_proof(description: str) -> OAuthError:
+    """The DPoP proof is missing or invalid (RFC 9449 §5.1)."""
+    return OAuthError("invalid_dpop_proof", description)
+
+
+def render(exc: OAuthError) -> Response:
+    """Render an OAuth error as JSON, never cached."""
+    response = jsonify(error=exc.error, error_description=exc.description)
+    response.status_code = exc.status
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in exc.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Render :class:`OAuthError` raised by any view."""
+    app.register_error_handler(OAuthError, render)

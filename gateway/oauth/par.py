@@ -1,0 +1,125 @@
+"""Pushed authorization requests (RFC 9126), required for every authorization (FAPI 2.0 §5.3.1.2).
+
+The client pushes its authorization parameters over an authenticated back channel and receives a
+short-lived, single-use ``request_uri`` bound to it; the browser carries only that handle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+
+from sqlalchemy.orm import Session
+
+from gateway.oauth import scopes, secrets
+from gateway.oauth.dpop import Proof
+from gateway.oauth.errors import OAuthError, invalid_request
+from gateway.oauth.models import PushedRequest
+from partners.models import App
+
+# FAPI 2.0 §5.3.2.2 (5): request_uri lifetime under 600 seconds; we keep it short.
+REQUEST_URI_TTL = 60
+# RFC 7636 §4.2: code_challenge is BASE64URL(SHA256(verifier)), 43 characters.
+_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_JKT = re.compile(r"^[A-Za-z0-9_-]{43}$")
+# What a pushed request may carry; anything else is refused rather than silently dropped.
+ALLOWED = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "dpop_jkt",
+        "openbanking_intent_id",
+        "nonce",
+        "prompt",
+        # client authentication parameters
+        "client_assertion",
+        "client_assertion_type",
+    }
+)
+
+
+def push(
+    session: Session,
+    app: App,
+    form: Mapping[str, str],
+    *,
+    proof: Proof | None,
+    now: dt.datetime,
+) -> tuple[str, int]:
+    """Validate and store an authorization request; return its ``request_uri`` and lifetime."""
+    extra = sorted(set(form) - ALLOWED)
+    if "request_uri" in form:
+        # RFC 9126 §2.1: the request_uri parameter MUST NOT be provided in a pushed request.
+        raise invalid_request("request_uri must not be pushed")
+    if extra:
+        raise invalid_request(f"unsupported parameters: {', '.join(extra)}")
+    # FAPI 2.0 §5.3.2.2 (2): only the code response type.
+    if form.get("response_type") != "code":
+        raise OAuthError("unsupported_response_type", "response_type must be code")
+    redirect_uri = form.get("redirect_uri", "")
+    # FAPI 2.0 §5.3.2.2 (9, 10): redirect_uri is required and matched exactly.
+    if not redirect_uri:
+        raise invalid_request("redirect_uri is required")
+    if redirect_uri not in (app.redirect_uris or []):
+        raise invalid_request("redirect_uri is not registered for this client")
+    # FAPI 2.0 §5.3.2.2 (4): PKCE with the S256 method is required.
+    if form.get("code_challenge_method") != "S256":
+        raise invalid_request("code_challenge_method must be S256")
+    if not _CHALLENGE.match(form.get("code_challenge", "")):
+        raise invalid_request("code_challenge must be a base64url SHA-256 digest")
+    requested = scopes.split(form.get("scope"))
+    if not requested:
+        raise OAuthError("invalid_scope", "scope is required")
+    allowed = scopes.split(app.scope)
+    if any(s not in allowed for s in requested):
+        raise OAuthError("invalid_scope", "the client may not request this scope")
+    if not form.get("openbanking_intent_id"):
+        raise invalid_request("openbanking_intent_id (the consent being authorised) is required")
+    dpop_jkt = form.get("dpop_jkt")
+    if dpop_jkt is not None and not _JKT.match(dpop_jkt):
+        raise invalid_request("dpop_jkt must be a JWK SHA-256 thumbprint")
+    if proof is not None:
+        # RFC 9449 §10.1: with both a proof and dpop_jkt, the thumbprints must match.
+        if dpop_jkt is not None and dpop_jkt != proof.jkt:
+            raise OAuthError("invalid_dpop_proof", "dpop_jkt does not match the DPoP proof")
+        dpop_jkt = proof.jkt
+    if app.dpop_bound and dpop_jkt is None:
+        raise invalid_request("this client must bind its tokens with DPoP (dpop_jkt or a proof)")
+    parameters = {
+        k: v for k, v in form.items() if k not in ("client_assertion", "client_assertion_type")
+    }
+    request_uri = secrets.new(secrets.REQUEST_URI_PREFIX)
+    session.add(
+        PushedRequest(
+            request_uri=request_uri,
+            client_id=app.client_id,
+            parameters=parameters,
+            dpop_jkt=dpop_jkt,
+            expires_at=now + dt.timedelta(seconds=REQUEST_URI_TTL),
+        )
+    )
+    session.flush()
+    return request_uri, REQUEST_URI_TTL
+
+
+def redeem(session: Session, client_id: str, request_uri: str, now: dt.datetime) -> PushedRequest:
+    """Take a pushed request for the authorization endpoint: once, before it expires, and only
+    by the client that pushed it. Raises ``invalid_request_uri``-style errors otherwise."""
+    row = session.get(PushedRequest, request_uri, with_for_update=True)
+    if row is None or row.client_id != client_id:
+        raise OAuthError("invalid_request_uri", "unknown request_uri for this client")
+    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.UTC)
+    if expires <= now:
+        raise OAuthError("invalid_request_uri", "the request_uri has expired")
+    if row.used_at is not None:
+        # RFC 9126 §4: request_uri values are one-time use.
+        raise OAuthError("invalid_request_uri", "the request_uri has been used already")
+    row.used_at = now
+    session.flush()
+    return row

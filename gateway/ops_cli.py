@@ -1,0 +1,96 @@
+"""Operator commands for partners and the authorization server's keys.
+
+gateway ops create-account --email ops@bank.example --name "Ops"   (asks for a password)
+gateway ops organisation approve|suspend ORG_ID
+gateway ops app approve|suspend|reactivate CLIENT_ID
+gateway keys rotate
+gateway keys list
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.db import Database
+from gateway.oauth import keys
+from gateway.oauth.models import ServerKey
+from partners import services
+from partners.errors import PartnerError
+from partners.models import App
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    database: Database = current_app.extensions["database"]
+    with database.sessions.begin() as session:
+        try:
+            yield session
+        except PartnerError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+ops_cli = AppGroup("ops", help="Bank operations: ops accounts, approvals, suspensions.")
+keys_cli = AppGroup("keys", help="The authorization server's signing keys.")
+
+
+@ops_cli.command("create-account")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.password_option(help="At least 12 characters; asked for when not given.")
+def create_account(email: str, name: str, password: str) -> None:
+    """Create an ops account for the portal's ops pages."""
+    with _session() as session:
+        developer = services.create_ops_account(session, email, name, password)
+        click.echo(f"ops account {developer.email} created")
+
+
+@ops_cli.command("organisation")
+@click.argument("action", type=click.Choice(["approve", "suspend"]))
+@click.argument("organisation_id")
+def organisation(action: str, organisation_id: str) -> None:
+    """Approve an organisation for production, or suspend it (and its apps)."""
+    status = "approved" if action == "approve" else "suspended"
+    with _session() as session:
+        org = services.set_organisation_status(session, organisation_id, status)
+        click.echo(f"{org.legal_name} ({org.id}) is {org.status}")
+
+
+@ops_cli.command("app")
+@click.argument("action", type=click.Choice(["approve", "suspend", "reactivate"]))
+@click.argument("client_id")
+def app_command(action: str, client_id: str) -> None:
+    """Approve a production app, suspend an app (its tokens stop working), or reactivate it."""
+    with _session() as session:
+        app = session.get(App, client_id)
+        if app is None:
+            raise click.ClickException(f"no app {client_id}")
+        change = {
+            "approve": services.approve_app,
+            "suspend": services.suspend_app,
+            "reactivate": services.reactivate_app,
+        }[action]
+        change(session, app)
+        click.echo(f"{app.name} ({app.client_id}) is {app.status}")
+
+
+@keys_cli.command("rotate")
+def rotate() -> None:
+    """Make a new signing key; the previous one stays published until the next rotation."""
+    with _session() as session:
+        click.echo(f"new signing key {keys.rotate(session)}")
+
+
+@keys_cli.command("list")
+def list_keys() -> None:
+    """List the signing keys and their status."""
+    with _session() as session:
+        keys.active_key(session)
+        for row in session.scalars(select(ServerKey).order_by(ServerKey.created_at.desc())):
+            click.echo(f"{row.kid}  {row.alg}  {row.status:<9}  {row.created_at:%Y-%m-%d %H:%M}")

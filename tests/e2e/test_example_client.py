@@ -1,0 +1,166 @@
+"""The example partner client, unchanged, against a real server process started the way the
+README starts it (``gateway db upgrade`` then ``gateway serve``)."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.db import make_engine
+from partners import services
+from partners.models import Organisation
+from sandbox.core import SandboxCore
+from sandbox.models import Customer
+from tests.common.oauth import new_key, public
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs" / "examples"))
+from partner_client import PartnerClient, parse_redirect
+
+ROOT = Path(__file__).resolve().parents[2]
+GATEWAY = Path(sys.executable).parent / "gateway"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A gateway under gunicorn on a free port, with its own SQLite database."""
+    folder = tmp_path_factory.mktemp("e2e")
+    port = _free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    database_url = f"sqlite:///{folder / 'gateway.sqlite3'}"
+    env = {
+        **os.environ,
+        "GATEWAY_DATABASE_URL": database_url,
+        "GATEWAY_REDIS_URL": "",
+        "GATEWAY_SECRET_KEY": "e2e-secret",
+        "GATEWAY_ISSUER": issuer,
+        # Python's cookie jar, unlike browsers, sends no Secure cookie to http://127.0.0.1.
+        "GATEWAY_SESSION_COOKIE_SECURE": "false",
+    }
+    subprocess.run([str(GATEWAY), "db", "upgrade"], env=env, check=True, cwd=ROOT)
+    process = subprocess.Popen(
+        [str(GATEWAY), "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{issuer}/readyz", timeout=1) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        else:
+            pytest.fail("the gateway did not become ready within 30 s")
+        yield issuer, database_url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        if process.stderr:
+            process.stderr.close()
+
+
+def _partner(database_url: str, issuer: str) -> tuple[PartnerClient, str, tuple[str, str]]:
+    engine = make_engine(database_url)
+    key = new_key()
+    redirect_uri = "http://127.0.0.1:9/callback"
+    with Session(engine) as session, session.begin():
+        developer = services.sign_up(
+            session, email="e2e@tpp.example", name="E2E", password="e2e correct horse battery",
+            legal_name="E2E Partner Ltd", country="GB", registration_number="07654321",
+            roles=["AISP"],
+        )  # fmt: skip
+        organisation = session.get_one(Organisation, developer.organisation_id)
+        app, _ = services.create_app(
+            session, organisation, name="E2E App", redirect_uris=[redirect_uri],
+            token_endpoint_auth_method="private_key_jwt", jwks={"keys": [public(key)]},
+            dpop_bound=True,
+        )  # fmt: skip
+        SandboxCore(session, default_seed=1).ensure_tenant(organisation.id)
+        customer = session.scalars(
+            select(Customer).where(Customer.tenant_id == organisation.id).order_by(Customer.pk)
+        ).first()
+        assert customer is not None
+        login = (customer.username, customer.password)
+        client = PartnerClient(issuer, app.client_id, redirect_uri, key)
+        tenant = organisation.id
+    engine.dispose()
+    return client, tenant, login
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow the bank's own redirects, stop at the one to the partner's redirect URI."""
+
+    def __init__(self, stop_at: str) -> None:
+        self.stop_at = stop_at
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        if newurl.startswith(self.stop_at):
+            return None
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _customer_approves(url: str, login: tuple[str, str], redirect_uri: str) -> str:
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(jar), _NoRedirect(redirect_uri)
+    )
+    with browser.open(url) as response:
+        page = response.read().decode()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert csrf is not None
+    login_form = {"csrf_token": csrf.group(1), "username": login[0], "password": login[1]}
+    with browser.open(
+        url.split("/authorize")[0] + "/authorize/login",
+        urllib.parse.urlencode(login_form).encode(),
+    ) as response:
+        consent_page = response.read().decode()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', consent_page)
+    accounts = re.findall(r'name="account" value="([^"]+)"', consent_page)
+    assert csrf is not None and accounts
+    decision = urllib.parse.urlencode(
+        {"csrf_token": csrf.group(1), "decision": "approve", "account": accounts[0]}
+    ).encode()
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        browser.open(url.split("/authorize")[0] + "/authorize/consent", decision)
+    answer.value.close()
+    assert answer.value.code == 303
+    return str(answer.value.headers["Location"])
+
+
+def test_example_client_completes_the_flow(server: tuple[str, str]) -> None:
+    issuer, database_url = server
+    client, _tenant, login = _partner(database_url, issuer)
+    consent = client.create_account_access_consent(["ReadAccountsDetail", "ReadBalances"])
+    consent_id = consent["Data"]["ConsentId"]
+    request_uri, verifier, state = client.push_authorization_request(consent_id)
+    location = _customer_approves(client.authorization_url(request_uri), login, client.redirect_uri)
+    code = parse_redirect(location, state, issuer)
+    tokens = client.exchange_code(code, verifier)
+    assert tokens["token_type"] == "DPoP"
+    accounts = client.get("/open-banking/v4.0/aisp/accounts", tokens["access_token"])
+    assert len(accounts["Data"]["Account"]) == 1
+    assert accounts["Links"]["Self"] == f"{issuer}/open-banking/v4.0/aisp/accounts"
