@@ -65,6 +65,15 @@ class Customer:
 
 
 @dataclass(frozen=True, slots=True)
+class SandboxLogin:
+    """A test customer's sandbox credentials, shown to the tenant's developers."""
+
+    customer: Customer
+    username: str
+    password: str
+
+
+@dataclass(frozen=True, slots=True)
 class Address:
     """A postal address."""
 
@@ -334,6 +343,10 @@ class BankCore(Protocol):
 
     def authenticate(self, tenant: str, username: str, password: str) -> Customer | None:
         """Return the customer whose sandbox credentials these are, or ``None``."""
+        ...
+
+    def sandbox_logins(self, tenant: str) -> Sequence[SandboxLogin]:
+        """Return the test customers' credentials (a real bank's core returns none)."""
         ...
 
     def accounts(self, tenant: str, customer_id: str) -> Sequence[Account]:

@@ -107,6 +107,15 @@ class SandboxCore:
             return None
         return records.customer(row)
 
+    def sandbox_logins(self, tenant: str) -> Sequence[core.SandboxLogin]:
+        """Return every test customer's username and password, for the developer portal."""
+        self._tenant(tenant)
+        query = select(m.Customer).where(m.Customer.tenant_id == tenant).order_by(m.Customer.pk)
+        return [
+            core.SandboxLogin(records.customer(c), c.username, c.password)
+            for c in self.session.scalars(query)
+        ]
+
     def _customer_row(self, tenant: str, customer_id: str) -> m.Customer:
         self._tenant(tenant)
         row = self.session.scalar(

@@ -89,6 +89,8 @@ class PartnerClient:
         default_factory=lambda: ECKey.generate_key("P-256").as_dict(private=True)
     )
     alg: str = "ES256"
+    # Sandbox apps registered for client_secret_basic authenticate with their secret instead.
+    client_secret: str | None = None
 
     @classmethod
     def from_files(cls, path: str) -> PartnerClient:
@@ -153,12 +155,21 @@ class PartnerClient:
         return data
 
     def _authenticated_form(self, form: dict[str, str]) -> dict[str, str]:
+        if self.client_secret is not None:
+            return {**form, "client_id": self.client_id}
         return {
             **form,
             "client_id": self.client_id,
             "client_assertion_type": ASSERTION_TYPE,
             "client_assertion": self.client_assertion(),
         }
+
+    def _basic(self) -> dict[str, str]:
+        """HTTP Basic credentials (RFC 6749 §2.3.1), for client_secret_basic apps."""
+        if self.client_secret is None:
+            return {}
+        pair = f"{urllib.parse.quote(self.client_id)}:{urllib.parse.quote(self.client_secret)}"
+        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
 
     # -- the flow ------------------------------------------------------------------------------
 
@@ -167,7 +178,7 @@ class PartnerClient:
         url = self.issuer + "/token"
         form = self._authenticated_form({"grant_type": "client_credentials", "scope": scope})
         result: dict[str, Any] = self._call(
-            "POST", url, form=form, headers={"DPoP": self.dpop_proof("POST", url)}
+            "POST", url, form=form, headers={"DPoP": self.dpop_proof("POST", url), **self._basic()}
         )
         return result
 
@@ -202,7 +213,7 @@ class PartnerClient:
                 "dpop_jkt": self.dpop_jkt(),
             }
         )
-        result = self._call("POST", self.issuer + "/par", form=form)
+        result = self._call("POST", self.issuer + "/par", form=form, headers=self._basic())
         return result["request_uri"], verifier, state
 
     def authorization_url(self, request_uri: str) -> str:
@@ -222,7 +233,7 @@ class PartnerClient:
             }
         )
         result: dict[str, Any] = self._call(
-            "POST", url, form=form, headers={"DPoP": self.dpop_proof("POST", url)}
+            "POST", url, form=form, headers={"DPoP": self.dpop_proof("POST", url), **self._basic()}
         )
         return result
 
@@ -233,7 +244,7 @@ class PartnerClient:
             {"grant_type": "refresh_token", "refresh_token": refresh_token}
         )
         result: dict[str, Any] = self._call(
-            "POST", url, form=form, headers={"DPoP": self.dpop_proof("POST", url)}
+            "POST", url, form=form, headers={"DPoP": self.dpop_proof("POST", url), **self._basic()}
         )
         return result
 
