@@ -370,8 +370,10 @@ class BankCore(Protocol):
         booked_to: dt.datetime | None = None,
         after: TransactionCursor | None = None,
         limit: int = 100,
+        direction: CreditDebit | None = None,
     ) -> TransactionPage:
-        """Return a page of the account's history, newest first, within the booking window."""
+        """Return a page of the account's history, newest first, within the booking window
+        (and only credits or only debits when ``direction`` says so)."""
         ...
 
     def parties(self, tenant: str, account_id: str) -> Sequence[Party]:

@@ -174,13 +174,14 @@ class SandboxCore:
         booked_to: dt.datetime | None = None,
         after: core.TransactionCursor | None = None,
         limit: int = 100,
+        direction: core.CreditDebit | None = None,
     ) -> core.TransactionPage:
-        """Return a page of history, newest first; pending holds lead the first page."""
+        """Return a page of history, newest first; pending holds (debits) lead the first page."""
         if limit < 1:
             raise InvalidInstruction("page size must be at least 1")
         a, _owner = self._account_row(tenant, account_id)
         items: list[core.Transaction] = []
-        if after is None:
+        if after is None and direction != "Credit":
             holds = select(m.Hold).where(m.Hold.account_pk == a.pk, m.Hold.status == "Active")
             if booked_from:
                 holds = holds.where(m.Hold.created_at >= booked_from)
@@ -198,6 +199,8 @@ class SandboxCore:
             query = query.where(posting.booking_datetime >= booked_from)
         if booked_to:
             query = query.where(posting.booking_datetime <= booked_to)
+        if direction is not None:
+            query = query.where(posting.amount > 0 if direction == "Credit" else posting.amount < 0)
         if after is not None:
             # Keyset: strictly older than the cursor in (booking time, id) order. A row-value
             # comparison lets both SQLite and PostgreSQL seek in the history index.

@@ -184,7 +184,7 @@ class PartnerClient:
 
     def create_account_access_consent(
         self, permissions: list[str], expiration: str | None = None
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any]:  # a POST with a client-credentials token
         """Ask the bank for an account-access consent (OBIE AIS v4.0)."""
         token = self.client_credentials("accounts")["access_token"]
         data: dict[str, Any] = {"Permissions": permissions}

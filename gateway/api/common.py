@@ -12,6 +12,7 @@ from typing import Any
 from flask import request
 from marshmallow import Schema, ValidationError
 
+from gateway.core import Money
 from gateway.edge.errors import ApiError, ErrorDetail
 
 _MISSING = "Missing data for required field."
@@ -84,10 +85,23 @@ def iso(value: dt.datetime) -> str:
     return aware.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def envelope(data: dict[str, Any], *, total_pages: int = 1, **links: str) -> dict[str, Any]:
-    """The OBIE response envelope: Data, Links (Self and any others) and Meta."""
+def envelope(
+    data: dict[str, Any], *, meta: dict[str, Any] | None = None, **links: str
+) -> dict[str, Any]:
+    """The OBIE response envelope: Data, Links (Self and any others) and Meta (a single page
+    unless ``meta`` says otherwise)."""
     return {
         "Data": data,
         "Links": {"Self": request.url, **links},
-        "Meta": {"TotalPages": total_pages},
+        "Meta": {"TotalPages": 1} if meta is None else meta,
     }
+
+
+def amount(money: Money) -> dict[str, str]:
+    """An OBIE amount object: the absolute value as a decimal string, and the currency."""
+    return {"Amount": f"{abs(money.amount):f}", "Currency": money.currency}
+
+
+def credit_debit(money: Money) -> str:
+    """OBIE's indicator of a balance's sign: a zero balance is a credit balance."""
+    return "Debit" if money.amount < 0 else "Credit"

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from flask import Flask, jsonify
+from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway.app import create_app
-from gateway.oauth.protector import require_token
 from tests.common.oauth import (
     ISSUER,
     REDIRECT_URI,
@@ -17,29 +12,6 @@ from tests.common.oauth import (
     create_consent,
     register_partner,
 )
-
-
-@pytest.fixture(scope="module")
-def oauth_app(database_url: str) -> Iterator[Flask]:
-    """The gateway plus one protected route, standing in for an API resource."""
-    app = create_app(
-        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "t", "WTF_CSRF_ENABLED": True}
-    )
-
-    @app.get("/_protected")
-    @require_token("accounts")
-    def protected() -> object:
-        from flask import g
-
-        return jsonify(consent=g.token.consent_id, customer=g.token.customer_id)
-
-    yield app
-    app.extensions["database"].engine.dispose()
-
-
-@pytest.fixture
-def http(oauth_app: Flask) -> FlaskClient:
-    return oauth_app.test_client()
 
 
 def test_metadata_announces_fapi_choices(http: FlaskClient) -> None:

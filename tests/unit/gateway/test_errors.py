@@ -1,7 +1,7 @@
 """Every error the gateway answers is an OBIE ``OBErrorResponse1`` (:mod:`gateway.edge.errors`).
 
 Bodies are validated against the schema taken from the OBIE v4.0 reference OpenAPI document, and
-the error codes against the OB internal code set, both kept in ``shared/reference`` beside the
+the error codes against the OB internal code set, both kept in ``specs/reference`` of the
 repository. A request that ends in an error never commits what it wrote.
 """
 
@@ -37,7 +37,7 @@ from gateway.edge.interaction import HEADER
 from sandbox.models import Tenant
 from tests.common import services
 
-REFERENCE = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "obie-v4.0"
+REFERENCE = Path(__file__).resolve().parents[3] / "specs" / "reference" / "obie-v4.0"
 SECRET = "hunter2-do-not-leak"
 MAX_BODY = 64
 

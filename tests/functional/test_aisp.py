@@ -1,0 +1,158 @@
+"""Account information (OBIE v4.0 AIS): consents, accounts, balances, transactions.
+
+Every response here is validated against the reference file by the conforming test client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.common.oauth import Partner, approve_in_browser, register_partner
+
+AIS = "/open-banking/v4.0/aisp"
+EVERYTHING = ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
+              "ReadTransactionsDebits", "ReadTransactionsDetail"]  # fmt: skip
+
+
+def authorised(
+    app: Flask, http: FlaskClient, permissions: list[str], **consent: Any
+) -> tuple[Partner, str, list[str]]:
+    """A partner whose customer authorised a consent with ``permissions`` on two accounts."""
+    partner = register_partner(app, http, roles=("AISP",))
+    created = partner.client.create_account_access_consent(permissions, **consent)
+    request_uri, verifier, _ = partner.client.push_authorization_request(
+        created["Data"]["ConsentId"]
+    )
+    answer = approve_in_browser(
+        app, app.test_client(), partner.client.authorization_url(request_uri),
+        partner.organisation_id, accounts=3,
+    )  # fmt: skip
+    token = partner.client.exchange_code(answer["code"], verifier)["access_token"]
+    accounts = partner.client.get(f"{AIS}/accounts", token)["Data"]["Account"]
+    return partner, token, [a["AccountId"] for a in accounts]
+
+
+def test_consent_lifecycle_by_client_credentials(oauth_app: Flask, http: FlaskClient) -> None:
+    partner = register_partner(oauth_app, http, roles=("AISP",))
+    expiry = (dt.datetime.now(dt.UTC) + dt.timedelta(days=90)).isoformat(timespec="seconds")
+    created = partner.client.create_account_access_consent(EVERYTHING, expiration=expiry)
+    data = created["Data"]
+    assert data["Status"] == "AWAU" and data["Permissions"] == EVERYTHING
+    token = partner.client.client_credentials("accounts")["access_token"]
+    read = partner.client.get(f"{AIS}/account-access-consents/{data['ConsentId']}", token)
+    assert read["Data"]["ConsentId"] == data["ConsentId"]
+    assert read["Data"]["ExpirationDateTime"].startswith(expiry[:19])
+
+
+@pytest.mark.parametrize(
+    ("permissions", "code"),
+    [
+        (["ReadTransactionsDetail"], "U002"),
+        (["ReadTransactionsCredits"], "U002"),
+        (["ReadAccountsBasic", "ReadAccountsBasic"], "U002"),
+        (["ReadEverything"], "U002"),
+        ([], "U002"),
+    ],
+)
+def test_consent_permission_rules(
+    oauth_app: Flask, http: FlaskClient, permissions: list[str], code: str
+) -> None:
+    from partner_client import GatewayError
+
+    partner = register_partner(oauth_app, http, roles=("AISP",))
+    with pytest.raises(GatewayError) as refused:
+        partner.client.create_account_access_consent(permissions)
+    assert refused.value.status == 400
+    assert refused.value.body["Errors"][0]["ErrorCode"] == code
+
+
+def test_consent_expiry_in_the_past_is_refused(oauth_app: Flask, http: FlaskClient) -> None:
+    from partner_client import GatewayError
+
+    partner = register_partner(oauth_app, http, roles=("AISP",))
+    with pytest.raises(GatewayError) as refused:
+        partner.client.create_account_access_consent(
+            ["ReadAccountsBasic"], expiration="2020-01-01T00:00:00+00:00"
+        )
+    assert refused.value.body["Errors"][0] == {
+        "ErrorCode": "U003",
+        "Message": "ExpirationDateTime must be in the future",
+        "Path": "Data.ExpirationDateTime",
+    }
+
+
+def test_balances_of_a_consented_account(oauth_app: Flask, http: FlaskClient) -> None:
+    partner, token, accounts = authorised(oauth_app, http, EVERYTHING)
+    balances = partner.client.get(f"{AIS}/accounts/{accounts[0]}/balances", token)
+    types = {b["Type"] for b in balances["Data"]["Balance"]}
+    assert types == {"ITBD", "ITAV"}
+    everything = partner.client.get(f"{AIS}/balances", token)["Data"]["Balance"]
+    assert {b["AccountId"] for b in everything} == set(accounts)
+
+
+def test_transactions_page_through_the_whole_history(oauth_app: Flask, http: FlaskClient) -> None:
+    partner, token, accounts = authorised(oauth_app, http, EVERYTHING)
+    seen: list[str] = []
+    url = f"{AIS}/accounts/{accounts[-1]}/transactions"
+    pages = 0
+    while url:
+        page = partner.client.get(url.replace("http://localhost", ""), token)
+        seen.extend(t["TransactionId"] for t in page["Data"]["Transaction"])
+        url = page["Links"].get("Next", "")
+        pages += 1
+    assert pages > 1 and len(seen) == len(set(seen))
+
+
+def test_credits_only_consent_shows_only_credits(oauth_app: Flask, http: FlaskClient) -> None:
+    permissions = ["ReadAccountsBasic", "ReadTransactionsBasic", "ReadTransactionsCredits"]
+    partner, token, accounts = authorised(oauth_app, http, permissions)
+    body = partner.client.get(f"{AIS}/accounts/{accounts[-1]}/transactions", token)
+    entries = body["Data"]["Transaction"]
+    assert entries and {t["CreditDebitIndicator"] for t in entries} == {"Credit"}
+    # Basic: no narrative, no running balance, no counterparty.
+    assert not any("TransactionInformation" in t or "Balance" in t for t in entries)
+
+
+def test_booking_window_filters_transactions(oauth_app: Flask, http: FlaskClient) -> None:
+    partner, token, accounts = authorised(oauth_app, http, EVERYTHING)
+    start, end = "2025-01-01T00:00:00", "2025-01-31T23:59:59"
+    body = partner.client.get(
+        f"{AIS}/accounts/{accounts[-1]}/transactions?fromBookingDateTime={start}"
+        f"&toBookingDateTime={end}",
+        token,
+    )
+    for entry in body["Data"]["Transaction"]:
+        assert "2025-01-01" <= entry["BookingDateTime"][:10] <= "2025-01-31"
+
+
+def test_an_unconsented_account_is_not_found(oauth_app: Flask, http: FlaskClient) -> None:
+    from partner_client import GatewayError
+
+    partner, token, _accounts = authorised(oauth_app, http, EVERYTHING)
+    with pytest.raises(GatewayError) as refused:
+        partner.client.get(f"{AIS}/accounts/acc_not_yours/balances", token)
+    assert refused.value.body["Errors"][0]["ErrorCode"] == "U011"
+
+
+def test_missing_permission_is_403(oauth_app: Flask, http: FlaskClient) -> None:
+    from partner_client import GatewayError
+
+    partner, token, accounts = authorised(oauth_app, http, ["ReadAccountsBasic"])
+    with pytest.raises(GatewayError) as refused:
+        partner.client.get(f"{AIS}/accounts/{accounts[0]}/balances", token)
+    assert refused.value.status == 403
+
+
+def test_client_credentials_token_cannot_read_accounts(oauth_app: Flask, http: FlaskClient) -> None:
+    from partner_client import GatewayError
+
+    partner = register_partner(oauth_app, http, roles=("AISP",))
+    token = partner.client.client_credentials("accounts")["access_token"]
+    with pytest.raises(GatewayError) as refused:
+        partner.client.get(f"{AIS}/accounts", token)
+    assert refused.value.status == 401
