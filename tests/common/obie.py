@@ -24,7 +24,9 @@ def spec(filename: str) -> OpenAPI:
     return OpenAPI.from_file_path(str(REFERENCE / filename))
 
 
-def conform(method: str, path: str, query: str, headers: dict[str, str], response: TestResponse) -> None:  # fmt: skip
+def conform(
+    method: str, path: str, query: str, headers: dict[str, str], response: TestResponse
+) -> None:
     """Raise if ``response`` does not match its operation in the reference file."""
     family = next((prefix for prefix in FAMILIES if path.startswith(prefix)), None)
     if family is None:
