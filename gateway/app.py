@@ -17,7 +17,7 @@ from gateway import config as settings
 from gateway import db, health
 from gateway.api import aisp
 from gateway.core import BankCore
-from gateway.edge import errors, interaction
+from gateway.edge import errors, interaction, ratelimit
 from gateway.kv import make_redis
 from gateway.oauth import consent_ui, registration_views
 from gateway.oauth import errors as oauth_errors
@@ -60,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(registration_views.bp)
     app.register_blueprint(consent_ui.bp)
     app.register_blueprint(aisp.bp)
+    ratelimit.init_app(app)
 
     from gateway.cli import register_commands
 

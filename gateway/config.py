@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     # Issuer identifier of the authorization server (its public base URL, no trailing slash);
     # empty means the URL each request reached, which suits a laptop but not a deployment.
     "ISSUER": "",
+    # Limits per app tier, e.g. {"sandbox": "20/second;1000/minute"}; merged over the defaults
+    # of gateway.edge.ratelimit.
+    "RATE_LIMIT_TIERS": {},
     # Client ids of resource servers allowed to introspect any token (RFC 7662).
     "INTROSPECTION_CLIENTS": [],
     # Session cookies: HttpOnly always; Secure unless turned off for plain-http development
@@ -121,6 +124,11 @@ def validate(config: dict[str, Any], instance_path: str) -> None:
         ):
             raise ConfigError(f"{env_name('ISSUER')} must be a base URL such as https://host")
         config["ISSUER"] = issuer.rstrip("/")
+    tiers = config.get("RATE_LIMIT_TIERS")
+    if not isinstance(tiers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in tiers.items()
+    ):
+        raise ConfigError(f"{env_name('RATE_LIMIT_TIERS')} must be a JSON object of tier: limits")
     if not isinstance(config.get("INTROSPECTION_CLIENTS"), list):
         raise ConfigError(f"{env_name('INTROSPECTION_CLIENTS')} must be a JSON list of client ids")
 

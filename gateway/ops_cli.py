@@ -3,6 +3,7 @@
 gateway ops create-account --email ops@bank.example --name "Ops"   (asks for a password)
 gateway ops organisation approve|suspend ORG_ID
 gateway ops app approve|suspend|reactivate CLIENT_ID
+gateway ops tier CLIENT_ID TIER
 gateway keys rotate
 gateway keys list
 """
@@ -94,3 +95,21 @@ def list_keys() -> None:
         keys.active_key(session)
         for row in session.scalars(select(ServerKey).order_by(ServerKey.created_at.desc())):
             click.echo(f"{row.kid}  {row.alg}  {row.status:<9}  {row.created_at:%Y-%m-%d %H:%M}")
+
+
+@ops_cli.command("tier")
+@click.argument("client_id")
+@click.argument("tier")
+def tier(client_id: str, tier: str) -> None:
+    """Move an app to a rate-limit tier (see GATEWAY_RATE_LIMIT_TIERS)."""
+    from gateway.edge.ratelimit import DEFAULT_TIERS
+
+    known = {**DEFAULT_TIERS, **(current_app.config.get("RATE_LIMIT_TIERS") or {})}
+    if tier not in known:
+        raise click.ClickException(f"unknown tier {tier!r}; known: {', '.join(sorted(known))}")
+    with _session() as session:
+        app = session.get(App, client_id)
+        if app is None:
+            raise click.ClickException(f"no app {client_id}")
+        app.tier = tier
+        click.echo(f"{app.name} ({app.client_id}) is in tier {tier}: {known[tier]}")

@@ -168,6 +168,7 @@ def create_app(
         client_secret_hash=None,
         secret_rotated_at=None,
         dpop_bound=bool(dpop_bound),
+        tier="standard" if environment == "production" else "sandbox",
         scope=_scope(organisation, scope),
         created_at=now,
         updated_at=now,

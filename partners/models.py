@@ -75,6 +75,8 @@ class App(Base):
     secret_rotated_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     # Sandbox apps may use bearer tokens until they opt in; production apps must use DPoP.
     dpop_bound: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Rate-limit tier (GATEWAY_RATE_LIMIT_TIERS), set by ops.
+    tier: Mapped[str] = mapped_column(String(32), default="sandbox", server_default="sandbox")
     scope: Mapped[str] = mapped_column(String(256))
     software_id: Mapped[str | None] = mapped_column(String(64))
     software_statement: Mapped[str | None] = mapped_column(Text)

@@ -248,7 +248,8 @@ class PartnerClient:
         )
         return result
 
-    def _resource_headers(self, method: str, url: str, token: str) -> dict[str, str]:
+    def resource_headers(self, method: str, url: str, token: str) -> dict[str, str]:
+        """Headers of an API call: the DPoP-bound token, a fresh proof, an interaction id."""
         return {
             "Authorization": f"DPoP {token}",
             "DPoP": self.dpop_proof(method, url, access_token=token),
@@ -258,13 +259,13 @@ class PartnerClient:
     def get(self, path: str, token: str) -> Any:
         """GET an API resource with a DPoP-bound token."""
         url = self.issuer + path
-        return self._call("GET", url, headers=self._resource_headers("GET", url, token))
+        return self._call("GET", url, headers=self.resource_headers("GET", url, token))
 
     def post(self, path: str, token: str, body: Any) -> Any:
         """POST JSON to an API resource with a DPoP-bound token."""
         url = self.issuer + path
         return self._call(
-            "POST", url, json_body=body, headers=self._resource_headers("POST", url, token)
+            "POST", url, json_body=body, headers=self.resource_headers("POST", url, token)
         )
 
 

@@ -81,3 +81,12 @@ def test_rotate_keys_keeps_the_previous_key_published(app: Flask, runner: FlaskC
     with _db(app).sessions() as session:
         active = session.scalars(select(ServerKey).where(ServerKey.status == "active")).all()
         assert [k.kid for k in active] == [new_kid]
+
+
+def test_move_an_app_to_another_tier(app: Flask, runner: FlaskCliRunner) -> None:
+    partner = register_partner(app, app.test_client())
+    moved = runner.invoke(args=["ops", "tier", partner.client_id, "premium"])
+    assert moved.exit_code == 0 and "premium" in moved.output
+    with _db(app).sessions() as session:
+        assert session.get_one(App, partner.client_id).tier == "premium"
+    assert runner.invoke(args=["ops", "tier", partner.client_id, "gold"]).exit_code != 0

@@ -1,0 +1,99 @@
+"""Rate limits and quotas per app (Flask-Limiter), by the app's tier.
+
+Each app has a tier (``sandbox`` by default, ``standard`` for production apps, others by ops);
+``GATEWAY_RATE_LIMIT_TIERS`` maps tiers to limit strings such as ``"20/second;1000/minute"``.
+Counters live in Redis when ``GATEWAY_REDIS_URL`` is set (shared by every worker), in memory
+otherwise. The limiter fails open when Redis is unreachable (a logged warning, the request is
+served): money never depends on Redis, and neither should availability.
+
+Responses carry ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``; a refused
+request gets 429 with ``Retry-After`` and the OBIE error body.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, g, request
+from flask_limiter import HeaderNames, Limiter, RequestLimit
+
+from gateway.db import get_session
+from gateway.edge.errors import ErrorDetail, error_response
+from gateway.oauth import tokens
+from partners.models import App
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/open-banking/"
+DEFAULT_TIERS = {
+    "sandbox": "20/second;1000/minute;50000/day",
+    "standard": "50/second;5000/minute;1000000/day",
+    "premium": "200/second;20000/minute",
+}
+
+
+def _app_of_request() -> App | None:
+    """The app whose access token this request carries (looked up once per request)."""
+    if "rate_app" not in g:
+        _scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        row = tokens.find_access(get_session(), value.strip()) if value else None
+        g.rate_app = get_session().get(App, row.client_id) if row else None
+    app: App | None = g.rate_app
+    return app
+
+
+def key() -> str:
+    """Rate-limit key: the app, or the caller's address when there is no valid token (such a
+    request is refused by the API anyway; it still counts against its address)."""
+    app = _app_of_request()
+    return f"app:{app.client_id}" if app else f"ip:{request.remote_addr}"
+
+
+def _limits_for_request(app_config: dict[str, str]) -> str:
+    app = _app_of_request()
+    tier = app.tier if app else "sandbox"
+    return app_config.get(tier) or app_config["sandbox"]
+
+
+def _not_api() -> bool:
+    return not request.path.startswith(API_PREFIX)
+
+
+def _refused(limit: RequestLimit) -> Response:
+    detail = ErrorDetail("U042", f"Rate limit exceeded: {limit.limit}; retry later")
+    response = error_response(429, (detail,))
+    response.headers["Retry-After"] = str(max(1, int(limit.reset_at - _now())))
+    return response
+
+
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+def init_app(app: Flask) -> Limiter:
+    """Install the per-app limits on the API routes."""
+    tiers: dict[str, str] = {**DEFAULT_TIERS, **(app.config.get("RATE_LIMIT_TIERS") or {})}
+    redis_url = app.config.get("REDIS_URL") or ""
+    limiter = Limiter(
+        key_func=key,
+        app=app,
+        default_limits=[lambda: _limits_for_request(tiers)],
+        default_limits_exempt_when=_not_api,
+        headers_enabled=True,
+        header_name_mapping={
+            HeaderNames.LIMIT: "RateLimit-Limit",
+            HeaderNames.REMAINING: "RateLimit-Remaining",
+            HeaderNames.RESET: "RateLimit-Reset",
+            HeaderNames.RETRY_AFTER: "Retry-After",
+        },
+        storage_uri=redis_url or "memory://",
+        storage_options={"socket_connect_timeout": 1, "socket_timeout": 1} if redis_url else {},
+        strategy="fixed-window",
+        swallow_errors=True,
+        in_memory_fallback_enabled=bool(redis_url),
+        on_breach=_refused,
+        key_prefix="gateway",
+    )
+    app.extensions["rate_limiter"] = limiter
+    return limiter
