@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
 from gateway import config as settings
-from gateway import db, health
+from gateway import db, health, sessions
 from gateway.api import aisp
 from gateway.core import BankCore
 from gateway.edge import errors, interaction, ratelimit
@@ -48,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["redis"] = make_redis(app.config["REDIS_URL"])
     app.extensions["bank_core"] = _bank_core_factory(app.config)
 
+    sessions.init_app(app)
     interaction.init_app(app)
     errors.init_app(app)
     oauth_errors.init_app(app)

@@ -42,9 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_TIERS": {},
     # Client ids of resource servers allowed to introspect any token (RFC 7662).
     "INTROSPECTION_CLIENTS": [],
-    # Session cookies: HttpOnly always; Secure unless turned off for plain-http development
-    # (browsers accept Secure cookies from http://localhost).
-    "SESSION_COOKIE_SECURE": True,
+    # Session cookies: HttpOnly always; Secure everywhere but plain-http loopback development
+    # ("auto"), or forced with true/false (see gateway.sessions).
+    "SESSION_COOKIE_SECURE": "auto",
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "gateway_session",
 }

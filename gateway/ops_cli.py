@@ -113,3 +113,53 @@ def tier(client_id: str, tier: str) -> None:
             raise click.ClickException(f"no app {client_id}")
         app.tier = tier
         click.echo(f"{app.name} ({app.client_id}) is in tier {tier}: {known[tier]}")
+
+
+@ops_cli.command("load-partner")
+@click.option("--issuer", required=True, help="The gateway's public base URL.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--redirect-uri", default="https://load.example/callback", show_default=True)
+def load_partner(issuer: str, output: str, redirect_uri: str) -> None:
+    """Create a sandbox partner for load tests and write its client configuration (the JSON
+    the example client and the locust scenario read, with its test customers' logins)."""
+    import json
+    import secrets as random
+
+    from joserfc.jwk import ECKey
+
+    from partners.models import Organisation
+
+    key = ECKey.generate_key("P-256", auto_kid=True)
+    with _session() as session:
+        developer = services.sign_up(
+            session,
+            email=f"load-{random.token_hex(6)}@load.example",
+            name="Load test",
+            password=random.token_urlsafe(24),
+            legal_name="Load Test Partner Ltd",
+            country="GB",
+            registration_number=random.token_hex(4),
+            roles=["AISP"],
+        )
+        organisation = session.get_one(Organisation, developer.organisation_id)
+        app, _ = services.create_app(
+            session,
+            organisation,
+            name="Load test app",
+            redirect_uris=[redirect_uri],
+            token_endpoint_auth_method="private_key_jwt",  # noqa: S106 - a method name
+            jwks={"keys": [key.as_dict(private=False)]},
+            dpop_bound=True,
+        )
+        core = current_app.extensions["bank_core"](session)
+        logins = core.sandbox_logins(organisation.id)
+        config = {
+            "issuer": issuer.rstrip("/"),
+            "client_id": app.client_id,
+            "redirect_uri": redirect_uri,
+            "private_jwk": key.as_dict(private=True),
+            "customers": [{"username": x.username, "password": x.password} for x in logins],
+        }
+    with open(output, "w") as fh:
+        json.dump(config, fh, indent=2)
+    click.echo(f"partner {organisation.id}, app {config['client_id']}: written to {output}")

@@ -53,8 +53,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         "GATEWAY_REDIS_URL": "",
         "GATEWAY_SECRET_KEY": "e2e-secret",
         "GATEWAY_ISSUER": issuer,
-        # Python's cookie jar, unlike browsers, sends no Secure cookie to http://127.0.0.1.
-        "GATEWAY_SESSION_COOKIE_SECURE": "false",
     }
     subprocess.run([str(GATEWAY), "db", "upgrade"], env=env, check=True, cwd=ROOT)
     process = subprocess.Popen(
