@@ -323,43 +323,33 @@ class BankCore(Protocol):
         ``profile`` names the size of a new data set (``standard``, or ``large`` with about
         ``transactions`` rows in one business account, for load tests and benchmarks).
         """
-        ...
 
     def reset_tenant(self, tenant: str, seed: int | None = None) -> TenantInfo:
         """Throw away the tenant's data and regenerate it from its seed (or a new one)."""
-        ...
 
     def now(self, tenant: str) -> dt.datetime:
         """Return the tenant's current time (aware, UTC)."""
-        ...
 
     def advance_clock(self, tenant: str, delta: dt.timedelta) -> DueRun:
         """Move the tenant's clock forward and execute whatever falls due on the way."""
-        ...
 
     def customers(self, tenant: str) -> Sequence[Customer]:
         """Return the tenant's customers."""
-        ...
 
     def authenticate(self, tenant: str, username: str, password: str) -> Customer | None:
         """Return the customer whose sandbox credentials these are, or ``None``."""
-        ...
 
     def sandbox_logins(self, tenant: str) -> Sequence[SandboxLogin]:
         """Return the test customers' credentials (a real bank's core returns none)."""
-        ...
 
     def accounts(self, tenant: str, customer_id: str) -> Sequence[Account]:
         """Return a customer's accounts."""
-        ...
 
     def account(self, tenant: str, account_id: str) -> Account:
         """Return one account; :class:`UnknownResource` if not in this tenant."""
-        ...
 
     def balances(self, tenant: str, account_id: str) -> Balances:
         """Return an account's balances now."""
-        ...
 
     def transactions(
         self,
@@ -374,40 +364,30 @@ class BankCore(Protocol):
     ) -> TransactionPage:
         """Return a page of the account's history, newest first, within the booking window
         (and only credits or only debits when ``direction`` says so)."""
-        ...
 
     def parties(self, tenant: str, account_id: str) -> Sequence[Party]:
         """Return the parties of an account."""
-        ...
 
     def customer_party(self, tenant: str, customer_id: str) -> Party:
         """Return the party of the customer who logged in."""
-        ...
 
     def product(self, tenant: str, account_id: str) -> Product:
         """Return the product of an account."""
-        ...
 
     def beneficiaries(self, tenant: str, account_id: str) -> Sequence[Beneficiary]:
         """Return an account's saved payees."""
-        ...
 
     def standing_orders(self, tenant: str, account_id: str) -> Sequence[StandingOrder]:
         """Return an account's standing orders."""
-        ...
 
     def direct_debits(self, tenant: str, account_id: str) -> Sequence[DirectDebit]:
         """Return an account's direct debit mandates."""
-        ...
 
     def scheduled_payments(self, tenant: str, account_id: str) -> Sequence[ScheduledPayment]:
         """Return an account's scheduled payments."""
-        ...
 
     def statements(self, tenant: str, account_id: str) -> Sequence[Statement]:
         """Return an account's statements, newest first."""
-        ...
 
     def transfer(self, tenant: str, instruction: TransferInstruction) -> PostedTransfer:
         """Book a transfer atomically; :class:`InsufficientFunds` leaves nothing posted."""
-        ...

@@ -31,6 +31,8 @@ MAX_SKEW = 60
 # A proof is a few hundred bytes; anything this large is an attack or a mistake.
 MAX_PROOF_BYTES = 8192
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+# FAPI 2.0 §5.4.1: RSA keys shall have a minimum length of 2048 bits.
+MIN_RSA_BITS = 2048
 # The proof's header carries its public key: the jwk of an RSA key alone exceeds joserfc's
 # default 512-byte header limit, which would refuse every PS256 proof. Our own bound is
 # MAX_PROOF_BYTES on the whole proof.
@@ -64,6 +66,18 @@ def normalise_htu(url: str) -> str:
     """The URI of a request as ``htu`` compares it: without query and fragment (RFC 9449 §4.3)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", ""))
+
+
+def _modulus_bits(jwk: dict[str, Any]) -> int:
+    """The size of an RSA JWK's modulus in bits (0 when it is not a base64url string)."""
+    n = jwk.get("n")
+    if not isinstance(n, str):
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(n + "=" * (-len(n) % 4))
+    except ValueError:
+        return 0
+    return int.from_bytes(raw, "big").bit_length()
 
 
 def verify_proof(
@@ -108,6 +122,8 @@ def verify_proof(
     # §4.3 (7): the jwk JOSE header parameter does not contain a private key.
     if not isinstance(jwk, dict) or any(m in jwk for m in _PRIVATE_MEMBERS):
         raise invalid_dpop_proof("jwk must be a public key")
+    if jwk.get("kty") == "RSA" and _modulus_bits(jwk) < MIN_RSA_BITS:
+        raise invalid_dpop_proof(f"RSA keys must have at least {MIN_RSA_BITS} bits")
     # §4.3 (6): the JWT signature verifies with the public key contained in the jwk header.
     try:
         key = import_key(jwk)

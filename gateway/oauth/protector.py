@@ -28,7 +28,9 @@ R = TypeVar("R")
 class TokenRefused(Exception):
     """The request carries no usable access token; ``challenge`` is its WWW-Authenticate."""
 
-    def __init__(self, message: str, *, scheme: str = "Bearer", error: str = "invalid_token"):
+    def __init__(
+        self, message: str, *, scheme: str = "Bearer", error: str = "invalid_token"
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.error = error

@@ -84,5 +84,3 @@ def redis_client() -> redis.Redis:
     except redis.RedisError:
         unavailable(f"Redis is not reachable at {redis_url()}")
     return client
-
-

@@ -1,0 +1,329 @@
+"""DPoP (RFC 9449): every check of §4.3 on proofs at the token endpoint and at the resource,
+binding of codes through ``dpop_jkt`` (§10), and of tokens through ``cnf.jkt`` (§6, §7)."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from joserfc.errors import SecurityWarning
+from joserfc.jwk import RSAKey
+from werkzeug.test import TestResponse
+
+from tests.common.fapi import (
+    PAR_URL,
+    PROTECTED_URL,
+    TOKEN_URL,
+    authenticated,
+    error_of,
+    exchange,
+    obtain_code,
+    obtain_unbound,
+    post,
+    protected_app,
+    push,
+    rows,
+    tokens_for,
+)
+from tests.common.jose import DROP, attacker_key, dpop_proof, jkt, rsa_key
+from tests.common.oauth import Partner, create_consent, public, register_partner
+
+
+@pytest.fixture(scope="module")
+def oauth_app(database_url: str) -> Iterator[Flask]:
+    app = protected_app(database_url)
+    yield app
+    app.extensions["database"].engine.dispose()
+
+
+@pytest.fixture
+def http(oauth_app: Flask) -> FlaskClient:
+    return oauth_app.test_client()
+
+
+@pytest.fixture
+def partner(oauth_app: Flask, http: FlaskClient) -> Partner:
+    return register_partner(oauth_app, http)
+
+
+@pytest.fixture(scope="module")
+def bound(oauth_app: Flask) -> tuple[Partner, str]:
+    """A partner and a DPoP-bound access token of a code grant, shared by the resource tests
+    (none of them revokes it)."""
+    http = oauth_app.test_client()
+    partner = register_partner(oauth_app, http)
+    return partner, tokens_for(oauth_app, http, partner)["access_token"]
+
+
+def token_count(app: Flask, client_id: str) -> int:
+    return len(rows(app, "SELECT access_hash FROM gw_token WHERE client_id = :c", c=client_id))
+
+
+def client_credentials(
+    http: FlaskClient, partner: Partner, proof: str | list[str] | None
+) -> TestResponse:
+    form = authenticated(partner, grant_type="client_credentials", scope="accounts")
+    return post(http, TOKEN_URL, form, dpop=proof)
+
+
+def assert_bad_proof(app: Flask, response: TestResponse, partner: Partner) -> None:
+    assert response.status_code == 400, response.json
+    assert error_of(response) == "invalid_dpop_proof"
+    assert token_count(app, partner.client_id) == 0
+
+
+def resource(
+    http: FlaskClient, token: str, *, scheme: str = "DPoP", proof: str | None
+) -> TestResponse:
+    headers = {"Authorization": f"{scheme} {token}"}
+    if proof is not None:
+        headers["DPoP"] = proof
+    return http.get("/_protected", headers=headers)
+
+
+def assert_resource_refused(response: TestResponse) -> None:
+    assert response.status_code == 401, response.get_data(as_text=True)
+    assert response.headers["WWW-Authenticate"].split(" ")[0] in ("DPoP", "Bearer")
+    assert (response.json or {})["Errors"][0]["ErrorCode"] == "U042"
+
+
+# -- proofs at the token endpoint (§4.3) -----------------------------------------------------
+
+
+def test_valid_proof_binds_the_token_to_its_key(
+    oauth_app: Flask, http: FlaskClient, partner: Partner
+) -> None:
+    """RFC 9449 §5: token_type DPoP and cnf.jkt = the proof key's thumbprint (RFC 7638)."""
+    key = attacker_key()
+    response = client_credentials(http, partner, dpop_proof(key, "POST", TOKEN_URL))
+    assert response.status_code == 200 and (response.json or {})["token_type"] == "DPoP"
+    [row] = rows(
+        oauth_app, "SELECT cnf_jkt FROM gw_token WHERE client_id = :c", c=partner.client_id
+    )
+    assert row["cnf_jkt"] == jkt(key)
+
+
+def test_ps256_proof_with_an_rsa_key_is_accepted(
+    oauth_app: Flask, http: FlaskClient, partner: Partner
+) -> None:
+    """RFC 9449 §4.3 (5) and FAPI 2.0 §5.4.1: PS256 proofs, whose header carries a whole RSA
+    public key, must fit the header size limit."""
+    key = rsa_key()
+    response = client_credentials(http, partner, dpop_proof(key, "POST", TOKEN_URL))
+    assert response.status_code == 200, response.json
+    [row] = rows(
+        oauth_app, "SELECT cnf_jkt FROM gw_token WHERE client_id = :c", c=partner.client_id
+    )
+    assert row["cnf_jkt"] == jkt(key)
+
+
+def test_proof_with_an_rsa_key_under_2048_bits_is_refused(
+    oauth_app: Flask, http: FlaskClient, partner: Partner
+) -> None:
+    """FAPI 2.0 §5.4.1: RSA keys shall have a minimum length of 2048 bits."""
+    with warnings.catch_warnings():
+        # joserfc itself warns about such a key; building the forgery needs it all the same.
+        warnings.simplefilter("ignore", SecurityWarning)
+        weak = RSAKey.generate_key(1024, auto_kid=True).as_dict(private=True)
+        proof = dpop_proof(weak, "POST", TOKEN_URL)
+    response = client_credentials(http, partner, proof)
+    assert_bad_proof(oauth_app, response, partner)
+    assert "2048" in (response.json or {})["error_description"]
+
+
+BAD_PROOFS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # name: (header overrides, claim overrides); iat values are offsets from now
+    "htm-wrong": ({}, {"htm": "GET"}),
+    "htm-lowercase": ({}, {"htm": "post"}),
+    "htm-missing": ({}, {"htm": DROP}),
+    "htu-other-endpoint": ({}, {"htu": PAR_URL}),
+    "htu-other-host": ({}, {"htu": "https://attacker.example/token"}),
+    "htu-other-scheme": ({}, {"htu": "https://localhost/token"}),
+    "htu-missing": ({}, {"htu": DROP}),
+    "iat-stale": ({}, {"iat": -400}),
+    "iat-future": ({}, {"iat": 120}),
+    "iat-missing": ({}, {"iat": DROP}),
+    "iat-not-number": ({}, {"iat": "now"}),
+    "jti-missing": ({}, {"jti": DROP}),
+    "jti-too-short": ({}, {"jti": "abc"}),
+    "typ-jwt": ({"typ": "JWT"}, {}),
+    "typ-missing": ({"typ": DROP}, {}),
+    "jwk-missing": ({"jwk": DROP}, {}),
+    "jwk-not-object": ({"jwk": "key"}, {}),
+    "jwk-symmetric": ({"jwk": {"kty": "oct", "k": "c2VjcmV0"}}, {}),
+    "jwk-off-curve": ({"jwk": {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}}, {}),
+    "jwk-okp": (
+        {
+            "jwk": {
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+            }
+        },
+        {},
+    ),
+    "jwk-another-key": ({"jwk": public(attacker_key())}, {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_PROOFS))
+def test_proof_rules_at_the_token_endpoint(
+    oauth_app: Flask, http: FlaskClient, partner: Partner, case: str
+) -> None:
+    """RFC 9449 §4.3: (3) required claims, (4) typ dpop+jwt, (6) signature by the jwk, (7) a
+    public key, (8) htm, (9) htu, (11) iat within the window; §4.2 jti unique."""
+    header, claims = BAD_PROOFS[case]
+    if isinstance(claims.get("iat"), int):
+        claims = {**claims, "iat": int(time.time()) + claims["iat"]}
+    proof = dpop_proof(attacker_key(), "POST", TOKEN_URL, header=header, **claims)
+    assert_bad_proof(oauth_app, client_credentials(http, partner, proof), partner)
+
+
+def test_private_key_in_the_jwk_header_is_refused(
+    oauth_app: Flask, http: FlaskClient, partner: Partner
+) -> None:
+    """RFC 9449 §4.3 (7): the jwk header does not contain a private key."""
+    key = attacker_key()
+    proof = dpop_proof(key, "POST", TOKEN_URL, header={"jwk": key})
+    assert_bad_proof(oauth_app, client_credentials(http, partner, proof), partner)
+
+
+def test_replayed_proof_is_refused(oauth_app: Flask, http: FlaskClient, partner: Partner) -> None:
+    """RFC 9449 §11.1: a proof (its jti) is accepted once."""
+    proof = dpop_proof(attacker_key(), "POST", TOKEN_URL)
+    assert client_credentials(http, partner, proof).status_code == 200
+    replay = client_credentials(http, partner, proof)
+    assert replay.status_code == 400 and error_of(replay) == "invalid_dpop_proof"
+    assert token_count(oauth_app, partner.client_id) == 1
+
+
+def test_two_dpop_headers_are_refused(
+    oauth_app: Flask, http: FlaskClient, partner: Partner
+) -> None:
+    """RFC 9449 §4.3 (1): not more than one DPoP HTTP request header field."""
+    key = attacker_key()
+    proofs = [dpop_proof(key, "POST", TOKEN_URL), dpop_proof(key, "POST", TOKEN_URL)]
+    response = client_credentials(http, partner, proofs)
+    assert_bad_proof(oauth_app, response, partner)
+    assert "exactly one" in (response.json or {})["error_description"]
+
+
+def test_dpop_bound_app_without_proof_at_token_is_invalid_request(
+    oauth_app: Flask, http: FlaskClient
+) -> None:
+    """FAPI 2.0 §5.3.2.1 (sender-constrained tokens only) with RFC 9449 §5: an app registered
+    for DPoP gets no bearer token."""
+    partner = register_partner(oauth_app, http, dpop_bound=True)
+    response = client_credentials(http, partner, None)
+    assert response.status_code == 400 and error_of(response) == "invalid_request"
+    assert token_count(oauth_app, partner.client_id) == 0
+
+
+# -- dpop_jkt and code binding (§10) -------------------------------------------------------------
+
+
+def test_dpop_jkt_different_from_the_proof_at_par_is_refused(
+    oauth_app: Flask, http: FlaskClient, partner: Partner
+) -> None:
+    """RFC 9449 §10.1: with both, dpop_jkt must match the thumbprint of the proof's key."""
+    proof = dpop_proof(attacker_key(), "POST", PAR_URL)
+    response = push(http, partner, create_consent(oauth_app, partner), dpop=proof)
+    assert response.status_code == 400 and error_of(response) == "invalid_dpop_proof"
+    assert (
+        rows(oauth_app, "SELECT * FROM gw_pushed_request WHERE client_id = :c", c=partner.client_id)
+        == []
+    )
+
+
+def test_dpop_bound_app_must_bind_its_pushed_request(oauth_app: Flask, http: FlaskClient) -> None:
+    """RFC 9449 §10 with FAPI 2.0 §5.3.2.1: without dpop_jkt or a proof the code is unbound."""
+    partner = register_partner(oauth_app, http, dpop_bound=True)
+    response = push(http, partner, create_consent(oauth_app, partner), dpop_jkt=DROP)
+    assert response.status_code == 400 and error_of(response) == "invalid_request"
+
+
+@pytest.mark.parametrize("with_proof", [True, False], ids=["other-key", "no-proof"])
+def test_code_bound_by_dpop_jkt_is_redeemed_only_with_that_key(
+    oauth_app: Flask, http: FlaskClient, partner: Partner, with_proof: bool
+) -> None:
+    """RFC 9449 §10: a code bound to dpop_jkt is exchanged with a proof of that very key."""
+    code = obtain_code(oauth_app, partner)
+    proof = dpop_proof(attacker_key(), "POST", TOKEN_URL) if with_proof else None
+    assert_bad_proof(oauth_app, exchange(http, partner, code, dpop=proof), partner)
+    assert exchange(http, partner, code).status_code == 200
+
+
+# -- proofs at the resource (§7) -----------------------------------------------------------------
+
+
+def test_bound_token_with_a_fresh_proof_opens_the_resource(
+    http: FlaskClient, bound: tuple[Partner, str]
+) -> None:
+    """RFC 9449 §7.1: the positive control of the refusals below."""
+    partner, token = bound
+    proof = partner.client.dpop_proof("GET", PROTECTED_URL, access_token=token)
+    assert resource(http, token, proof=proof).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["ath-missing", "ath-wrong", "other-key", "htm-wrong", "htu-wrong", "no-proof", "stale"],
+)
+def test_proof_rules_at_the_resource(
+    http: FlaskClient, bound: tuple[Partner, str], case: str
+) -> None:
+    """RFC 9449 §4.3 (12) ath = hash of the token; §7.1 proof by the key of cnf.jkt; (8), (9)
+    htm and htu of this request; (11) fresh iat."""
+    partner, token = bound
+    own = partner.client.dpop_jwk
+    proofs = {
+        "ath-missing": lambda: dpop_proof(own, "GET", PROTECTED_URL),
+        "ath-wrong": lambda: dpop_proof(own, "GET", PROTECTED_URL, access_token=token + "x"),
+        "other-key": lambda: dpop_proof(attacker_key(), "GET", PROTECTED_URL, access_token=token),
+        "htm-wrong": lambda: dpop_proof(own, "POST", PROTECTED_URL, access_token=token),
+        "htu-wrong": lambda: dpop_proof(own, "GET", TOKEN_URL, access_token=token),
+        "no-proof": lambda: None,
+        "stale": lambda: dpop_proof(
+            own, "GET", PROTECTED_URL, access_token=token, iat=int(time.time()) - 400
+        ),
+    }
+    response = resource(http, token, proof=proofs[case]())
+    assert_resource_refused(response)
+    assert response.headers["WWW-Authenticate"].startswith("DPoP ")
+    assert 'algs="PS256 ES256"' in response.headers["WWW-Authenticate"]
+
+
+def test_replayed_proof_at_the_resource_is_refused(
+    http: FlaskClient, bound: tuple[Partner, str]
+) -> None:
+    """RFC 9449 §11.1: a proof is used once, at the resource too."""
+    partner, token = bound
+    proof = partner.client.dpop_proof("GET", PROTECTED_URL, access_token=token)
+    assert resource(http, token, proof=proof).status_code == 200
+    assert_resource_refused(resource(http, token, proof=proof))
+
+
+def test_bound_token_with_the_bearer_scheme_is_refused(
+    http: FlaskClient, bound: tuple[Partner, str]
+) -> None:
+    """RFC 9449 §7.1: a DPoP-bound token is presented with the DPoP scheme, never as Bearer."""
+    partner, token = bound
+    proof = partner.client.dpop_proof("GET", PROTECTED_URL, access_token=token)
+    for with_proof in (proof, None):
+        response = resource(http, token, scheme="Bearer", proof=with_proof)
+        assert_resource_refused(response)
+
+
+def test_bearer_token_with_the_dpop_scheme_is_refused(
+    oauth_app: Flask, http: FlaskClient, partner: Partner
+) -> None:
+    """RFC 9449 §7.2 / RFC 6750 §2.1: an unbound token is a Bearer token, not a DPoP one."""
+    token = obtain_unbound(oauth_app, http, partner)
+    proof = dpop_proof(attacker_key(), "GET", PROTECTED_URL, access_token=token)
+    assert_resource_refused(resource(http, token, scheme="DPoP", proof=proof))
+    assert resource(http, token, scheme="Bearer", proof=None).status_code == 200
