@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -179,12 +180,18 @@ def registered_keys(fetch: Callable[[str], dict[str, Any]]) -> KeyResolver:
             raise invalid_client(f"the client's jwks_uri cannot be used: {exc.message}") from None
         if not data:
             raise invalid_client("the client has no registered keys")
-        try:
-            return KeySet.import_key_set(data)  # type: ignore[arg-type]
-        except (JoseError, ValueError, TypeError):
-            raise invalid_client("the client's registered keys are unusable") from None
+        return _key_set(json.dumps(data, sort_keys=True))
 
     return resolve
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_set(serialised: str) -> KeySet:
+    """Parse a JWKS once per distinct content (keys are immutable: new keys, new content)."""
+    try:
+        return KeySet.import_key_set(json.loads(serialised))
+    except (JoseError, ValueError, TypeError):
+        raise invalid_client("the client's registered keys are unusable") from None
 
 
 __all__ = ["ASSERTION_TYPE", "OAuthError", "authenticate", "registered_keys"]
