@@ -329,6 +329,17 @@ def main() -> None:
     print(f"3. got a {tokens['token_type']} token for {tokens['expires_in']} s")
     accounts = client.get("/open-banking/v4.0/aisp/accounts", tokens["access_token"])
     print("4. accounts:", json.dumps(accounts, indent=2))
+    first = accounts["Data"]["Account"][0]["AccountId"]
+    history = client.get(
+        f"/open-banking/v4.0/aisp/accounts/{first}/transactions", tokens["access_token"]
+    )
+    for entry in history["Data"]["Transaction"][:10]:
+        sign = "-" if entry["CreditDebitIndicator"] == "Debit" else "+"
+        money = f"{sign}{entry['Amount']['Amount']:>10} {entry['Amount']['Currency']}"
+        print(
+            f"   {entry['BookingDateTime'][:10]}  {money}  {entry.get('TransactionInformation', '')}"
+        )
+    print(f"5. ... and more: {history['Links'].get('Next', 'that was all')}")
 
 
 if __name__ == "__main__":

@@ -152,7 +152,10 @@ def _customer_approves(url: str, login: tuple[str, str], redirect_uri: str) -> s
 def test_example_client_completes_the_flow(server: tuple[str, str]) -> None:
     issuer, database_url = server
     client, _tenant, login = _partner(database_url, issuer)
-    consent = client.create_account_access_consent(["ReadAccountsDetail", "ReadBalances"])
+    consent = client.create_account_access_consent(
+        ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
+         "ReadTransactionsDebits", "ReadTransactionsDetail"]
+    )  # fmt: skip
     consent_id = consent["Data"]["ConsentId"]
     request_uri, verifier, state = client.push_authorization_request(consent_id)
     location = _customer_approves(client.authorization_url(request_uri), login, client.redirect_uri)
@@ -162,3 +165,8 @@ def test_example_client_completes_the_flow(server: tuple[str, str]) -> None:
     accounts = client.get("/open-banking/v4.0/aisp/accounts", tokens["access_token"])
     assert len(accounts["Data"]["Account"]) == 1
     assert accounts["Links"]["Self"] == f"{issuer}/open-banking/v4.0/aisp/accounts"
+    account_id = accounts["Data"]["Account"][0]["AccountId"]
+    history = client.get(
+        f"/open-banking/v4.0/aisp/accounts/{account_id}/transactions", tokens["access_token"]
+    )
+    assert history["Data"]["Transaction"], "the test customer's transactions are reachable"
