@@ -336,9 +336,8 @@ def main() -> None:
     for entry in history["Data"]["Transaction"][:10]:
         sign = "-" if entry["CreditDebitIndicator"] == "Debit" else "+"
         money = f"{sign}{entry['Amount']['Amount']:>10} {entry['Amount']['Currency']}"
-        print(
-            f"   {entry['BookingDateTime'][:10]}  {money}  {entry.get('TransactionInformation', '')}"
-        )
+        narrative = entry.get("TransactionInformation", "")
+        print(f"   {entry['BookingDateTime'][:10]}  {money}  {narrative}")
     print(f"5. ... and more: {history['Links'].get('Next', 'that was all')}")
 
 
