@@ -17,17 +17,18 @@ def _db(app: Flask) -> Database:
     return database
 
 
-def test_create_ops_account(app: Flask, runner: FlaskCliRunner) -> None:
+def test_create_ops_account(app: Flask, runner: FlaskCliRunner, tenant: str) -> None:
+    email = f"ops-{tenant}@bank.example"
     result = runner.invoke(
-        args=["ops", "create-account", "--email", "Ops@Bank.Example", "--name", "Ops"],
+        args=["ops", "create-account", "--email", email.upper(), "--name", "Ops"],
         input="a long enough ops password\na long enough ops password\n",
     )
     assert result.exit_code == 0, result.output
     with _db(app).sessions() as session:
-        ops = session.scalars(select(Developer).where(Developer.email == "ops@bank.example")).one()
+        ops = session.scalars(select(Developer).where(Developer.email == email)).one()
         assert ops.is_ops and ops.organisation_id is None
     again = runner.invoke(
-        args=["ops", "create-account", "--email", "ops@bank.example", "--name", "Ops"],
+        args=["ops", "create-account", "--email", email, "--name", "Ops"],
         input="a long enough ops password\na long enough ops password\n",
     )
     assert again.exit_code != 0 and "Error" in again.output
