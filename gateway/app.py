@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from gateway import config as settings
 from gateway import db, health, sessions
 from gateway.api import aisp
+from gateway.apidocs import views as apidocs
 from gateway.core import BankCore
 from gateway.edge import errors, interaction, ratelimit
 from gateway.kv import make_redis
@@ -61,6 +62,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(registration_views.bp)
     app.register_blueprint(consent_ui.bp)
     app.register_blueprint(aisp.bp)
+    app.register_blueprint(apidocs.bp)
     ratelimit.init_app(app)
 
     from gateway.cli import register_commands

@@ -6,6 +6,7 @@
     gateway sandbox advance --tenant acme --days 7
     gateway sandbox show --tenant acme [--customer USERNAME]
     gateway serve                           run the gateway under gunicorn
+    gateway specs write|check               write the OpenAPI documents, or check them for drift
 
 A command is one unit of work: it commits once at the end, or not at all if it fails.
 """
@@ -214,6 +215,9 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(ops_cli)
     app.cli.add_command(keys_cli)
+    from gateway.apidocs.cli import specs_cli
+
+    app.cli.add_command(specs_cli)
 
 
 def _create_app(*_args: Any) -> Flask:

@@ -119,7 +119,13 @@ def tier(client_id: str, tier: str) -> None:
 @click.option("--issuer", required=True, help="The gateway's public base URL.")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
 @click.option("--redirect-uri", default="https://load.example/callback", show_default=True)
-def load_partner(issuer: str, output: str, redirect_uri: str) -> None:
+@click.option(
+    "--transactions",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Give the partner's sandbox a large profile: its café account gets about this many.",
+)
+def load_partner(issuer: str, output: str, redirect_uri: str, transactions: int | None) -> None:
     """Create a sandbox partner for load tests and write its client configuration (the JSON
     the example client and the locust scenario read, with its test customers' logins)."""
     import json
@@ -152,6 +158,8 @@ def load_partner(issuer: str, output: str, redirect_uri: str) -> None:
             dpop_bound=True,
         )
         core = current_app.extensions["bank_core"](session)
+        if transactions:
+            core.ensure_tenant(organisation.id, profile="large", transactions=transactions)
         logins = core.sandbox_logins(organisation.id)
         config = {
             "issuer": issuer.rstrip("/"),

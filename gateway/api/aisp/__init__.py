@@ -7,4 +7,16 @@ from flask import Blueprint
 bp = Blueprint("aisp", __name__, url_prefix="/open-banking/v4.0/aisp")
 
 # Route modules register their views on bp.
-from gateway.api.aisp import accounts, balances, consents, transactions  # noqa: E402, F401
+from gateway.api.aisp import (  # noqa: E402, F401
+    accounts,
+    balances,
+    beneficiaries,
+    consents,
+    direct_debits,
+    parties,
+    products,
+    scheduled_payments,
+    standing_orders,
+    statements,
+    transactions,
+)

@@ -11,7 +11,7 @@ from flask import current_app
 
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
-from gateway.core import BankCore
+from gateway.core import Account, BankCore
 from gateway.db import get_session
 from gateway.edge.errors import ApiError
 from gateway.oauth.models import Token
@@ -80,10 +80,26 @@ class Grant:
         """The consented permissions."""
         return list(self.consent.permissions)
 
-    def account(self, account_id: str) -> Any:
-        """One consented account; 400 U011 for any other (another customer's, unconsented)."""
+    def has(self, permission: str) -> bool:
+        """Whether the consent carries ``permission``."""
+        return permission in self.consent.permissions
+
+    def require(self, any_of: Sequence[str]) -> None:
+        """403 unless the consent also carries one of ``any_of`` (for operations that need a
+        permission of two clusters, such as a statement's transactions)."""
+        if not set(any_of) & set(self.consent.permissions):
+            raise ApiError.one(
+                "U042", f"The consent lacks the permission: one of {', '.join(any_of)}", status=403
+            )
+
+    def account(self, account_id: str, *, status: int = 400) -> Account:
+        """One consented account; U011 for any other (another customer's, unconsented).
+
+        ``status`` is 400 for the operations whose reference lists no 404 (``/accounts/{id}``,
+        its balances and transactions) and 404 for the others.
+        """
         if account_id not in self.consent.account_ids:
-            raise ApiError.one("U011", "No account with this id under this consent", status=400)
+            raise ApiError.one("U011", "No account with this id under this consent", status=status)
         return self.bank.account(self.tenant, account_id)
 
 
@@ -99,8 +115,6 @@ def grant(any_of: Sequence[str]) -> Grant:
     status = consents.effective_status(consent, now)
     if status != consents.AUTHORISED:
         raise ApiError.one("U009", f"The consent is {status}", status=403)
-    if not set(any_of) & set(consent.permissions):
-        raise ApiError.one(
-            "U042", f"The consent lacks the permission: one of {', '.join(any_of)}", status=403
-        )
-    return Grant(token, consent, bank, consent.tenant_id, now)
+    granted = Grant(token, consent, bank, consent.tenant_id, now)
+    granted.require(any_of)
+    return granted

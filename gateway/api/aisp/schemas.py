@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
 from gateway.api.common import iso
 from gateway.consents.models import Consent
-from gateway.core import Account
+from gateway.core import Account, Counterparty
 
 # OBInternalPermissions1Code
 PERMISSIONS = (
@@ -92,6 +93,25 @@ def mask(identification: str) -> str:
     return "*" * (len(identification) - 4) + identification[-4:]
 
 
+def day(value: dt.date) -> str:
+    """A calendar date as the OBIE date-time of its start, in UTC."""
+    return f"{value.isoformat()}T00:00:00+00:00"
+
+
+def cash_account(party: Counterparty, permissions: list[str]) -> dict[str, str] | None:
+    """``OBCashAccount5`` of a creditor (card numbers masked without ``ReadPAN``), or ``None``
+    when the bank holds no scheme and identification for it."""
+    if not party.scheme or not party.identification:
+        return None
+    value = party.identification
+    if party.scheme == "UK.OBIE.PAN" and "ReadPAN" not in permissions:
+        value = mask(value)
+    body = {"SchemeName": party.scheme, "Identification": value[:256]}
+    if party.name:
+        body["Name"] = party.name[:350]
+    return body
+
+
 def account_body(account: Account, permissions: list[str]) -> dict[str, Any]:
     """``OBAccount6`` (with ``ReadAccountsDetail``) or ``OBAccount6Basic``."""
     body: dict[str, Any] = {
@@ -102,7 +122,7 @@ def account_body(account: Account, permissions: list[str]) -> dict[str, Any]:
         "AccountTypeCode": ACCOUNT_TYPE_CODES[account.account_subtype],
         "Description": account.product_name[:35],
         "Nickname": account.nickname,
-        "OpeningDate": f"{account.opening_date.isoformat()}T00:00:00+00:00",
+        "OpeningDate": day(account.opening_date),
     }
     if "ReadAccountsDetail" in permissions:
         identifiers = []

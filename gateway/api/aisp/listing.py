@@ -1,0 +1,42 @@
+"""What the per-account and bulk read operations share: authorise, then list the items of one
+consented account or of every consented account in the OBIE envelope.
+
+A per-account operation answers 404 U011 for an account the consent does not cover: the
+reference lists 404 for all of them (unlike ``/accounts/{AccountId}``, its balances and its
+transactions, which keep 400).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+
+from gateway.api.aisp import access
+from gateway.api.common import check_fapi_headers, envelope
+from gateway.core import Account
+
+# The response entries of one account, given what the token may read.
+Reader = Callable[[access.Grant, Account], list[dict[str, Any]]]
+
+
+def one_account(
+    permissions: Sequence[str], key: str, account_id: str, read: Reader
+) -> ResponseReturnValue:
+    """``{"Data": {key: [...]}}`` of one consented account."""
+    grant = access.grant(permissions)
+    check_fapi_headers()
+    account = grant.account(account_id, status=404)
+    return jsonify(envelope({key: read(grant, account)}))
+
+
+def every_account(permissions: Sequence[str], key: str, read: Reader) -> ResponseReturnValue:
+    """``{"Data": {key: [...]}}`` of every account the consent covers, in consent order."""
+    grant = access.grant(permissions)
+    check_fapi_headers()
+    items: list[dict[str, Any]] = []
+    for account_id in grant.consent.account_ids:
+        items.extend(read(grant, grant.account(account_id, status=404)))
+    return jsonify(envelope({key: items}))

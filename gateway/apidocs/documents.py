@@ -1,0 +1,84 @@
+"""The published documents: which there are, how they are written, and whether they drifted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from gateway.apidocs.aisp import build_aisp
+from gateway.apidocs.common import SPECS_DIR
+from gateway.apidocs.oauth import build_oauth
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A published document: ``/docs/<api>`` shows ``/specs/<name>.json``."""
+
+    api: str
+    name: str
+    title: str
+    summary: str
+    build: Callable[[Flask], dict[str, Any]]
+
+    @property
+    def filename(self) -> str:
+        """The file under ``specs/openapi/``."""
+        return f"{self.name}.json"
+
+
+DOCUMENTS: tuple[Document, ...] = (
+    Document(
+        "aisp",
+        "aisp-v4.0",
+        "Account Information (UK Open Banking v4.0)",
+        "Consents, accounts, balances, transactions, beneficiaries, standing orders, statements "
+        "and more: a customer's accounts at the sandbox bank, with their consent.",
+        build_aisp,
+    ),
+    Document(
+        "oauth",
+        "oauth",
+        "Authorization server (FAPI 2.0)",
+        "Metadata, keys, PAR, authorization, tokens, revocation, introspection, registration.",
+        build_oauth,
+    ),
+)
+BY_API = {document.api: document for document in DOCUMENTS}
+BY_NAME = {document.name: document for document in DOCUMENTS}
+
+
+def render(document: dict[str, Any]) -> str:
+    """The committed form of a document: indented JSON, sorted keys, a trailing newline."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def generate(app: Flask) -> dict[str, str]:
+    """Every document as the code generates it, by file name."""
+    return {document.filename: render(document.build(app)) for document in DOCUMENTS}
+
+
+def write(app: Flask, folder: Path = SPECS_DIR) -> list[Path]:
+    """Write every document into ``folder``; return the files that changed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    changed = []
+    for filename, text in generate(app).items():
+        path = folder / filename
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8", newline="\n")
+            changed.append(path)
+    return changed
+
+
+def drift(app: Flask, folder: Path = SPECS_DIR) -> list[str]:
+    """The file names whose committed text differs from what the code generates (or is missing)."""
+    stale = []
+    for filename, text in generate(app).items():
+        path = folder / filename
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(filename)
+    return stale

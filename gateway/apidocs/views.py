@@ -1,0 +1,88 @@
+"""The ``docs`` blueprint: the committed OpenAPI documents and Swagger UI, all served locally.
+
+Swagger UI's files come from the ``swagger-ui-bundle`` package, served from an allow-list of file
+names (nothing else under its folder is reachable); the page starts Swagger UI from a static
+script, not an inline one, so that a strict Content-Security-Policy can be added.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, send_from_directory, url_for
+from flask.typing import ResponseReturnValue
+from swagger_ui_bundle import swagger_ui_path
+
+from gateway.apidocs.common import GUIDE, SPECS_DIR
+from gateway.apidocs.documents import BY_API, BY_NAME, DOCUMENTS
+
+bp = Blueprint("docs", __name__)
+
+# Everything the pages load comes from this origin; Swagger UI styles elements inline.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+# The Swagger UI files the page uses (the bundle's own index.html and initializer point at an
+# example on the internet: they are not served).
+_ASSET_FILES = (
+    "swagger-ui.css",
+    "swagger-ui-bundle.js",
+    "oauth2-redirect.html",
+    "favicon-16x16.png",
+    "favicon-32x32.png",
+)
+ASSETS = frozenset(_ASSET_FILES) | {f"{name}.map" for name in _ASSET_FILES if "." in name}
+
+
+@bp.after_request
+def _content_security_policy(response: Response) -> Response:
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    return response
+
+
+@bp.get("/specs/<name>.json")
+def spec(name: str) -> ResponseReturnValue:
+    """A committed OpenAPI document (``specs/openapi/<name>.json``)."""
+    document = BY_NAME.get(name)
+    if document is None:
+        abort(404)
+    return send_from_directory(SPECS_DIR, document.filename, mimetype="application/json")
+
+
+@bp.get("/docs")
+def index() -> ResponseReturnValue:
+    """The list of published APIs."""
+    return render_template("docs/index.html", documents=DOCUMENTS)
+
+
+@bp.get("/docs/getting-started")
+def guide() -> ResponseReturnValue:
+    """The getting-started guide (Markdown, shown as plain text)."""
+    if not GUIDE.is_file():
+        abort(404)
+    text = GUIDE.read_text(encoding="utf-8")
+    return Response(text, mimetype="text/plain")
+
+
+@bp.get("/docs/<api>")
+def api(api: str) -> ResponseReturnValue:
+    """Swagger UI on one document."""
+    document = BY_API.get(api)
+    if document is None:
+        abort(404)
+    return render_template(
+        "docs/swagger.html",
+        document=document,
+        spec_url=url_for(".spec", name=document.name),
+        redirect_url=url_for(".asset", filename="oauth2-redirect.html"),
+    )
+
+
+@bp.get("/docs/assets/<path:filename>")
+def asset(filename: str) -> ResponseReturnValue:
+    """A Swagger UI file from the installed ``swagger-ui-bundle`` package."""
+    if filename not in ASSETS:
+        abort(404)
+    return send_from_directory(swagger_ui_path, filename)

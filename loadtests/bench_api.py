@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Authenticated API calls against a bare endpoint, on one gunicorn configuration, in one run.
+
+Prints requests/s and p50/p99 latency of
+
+* ``GET /healthz`` (a Flask endpoint that touches no store: the bare baseline, through the same
+  middleware),
+* ``GET /open-banking/v4.0/aisp/accounts`` with a DPoP-bound token and a fresh proof per request,
+* ``GET .../accounts/{id}/transactions`` (first page),
+
+and their ratios (bar: accounts at least 0.4 of the bare endpoint's requests/s); then the p50 of
+the first page of a million-row history beside a page deep in it (a booking window two and a half
+years back), and their ratio (bar: at most 1.3).
+
+It talks HTTP only, like a partner; the partner and its sandbox are made with
+``gateway ops load-partner`` (an ops task). Example, on PostgreSQL::
+
+    GATEWAY_DATABASE_URL=postgresql+psycopg://postgres@localhost/test \\
+        .venv/bin/python loadtests/bench_api.py --transactions 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs" / "examples"))
+from partner_client import PartnerClient, parse_redirect  # noqa: E402
+
+AIS = "/open-banking/v4.0/aisp"
+GATEWAY = str(Path(sys.executable).parent / "gateway")
+
+
+def free_port() -> int:
+    """A free loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Stop(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        return (
+            None
+            if "load.example" in newurl
+            else super().redirect_request(req, fp, code, msg, headers, newurl)
+        )
+
+
+def authorise(client: PartnerClient, customer: dict[str, str]) -> str:
+    """Consent, PAR, the customer's approval of every account, code exchange: an access token."""
+    consent = client.create_account_access_consent(
+        ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
+         "ReadTransactionsDebits", "ReadTransactionsDetail"]
+    )  # fmt: skip
+    request_uri, verifier, state = client.push_authorization_request(consent["Data"]["ConsentId"])
+    browser = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _Stop()
+    )
+    with browser.open(client.authorization_url(request_uri)) as page:
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode())
+    assert csrf
+    form = urllib.parse.urlencode({"csrf_token": csrf.group(1), **customer}).encode()
+    with browser.open(f"{client.issuer}/authorize/login", form) as page:
+        html = page.read().decode()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    accounts = re.findall(r'name="account" value="([^"]+)"', html)
+    assert csrf and accounts
+    decision = urllib.parse.urlencode(
+        {"csrf_token": csrf.group(1), "decision": "approve", "account": accounts}, doseq=True
+    ).encode()
+    try:
+        browser.open(f"{client.issuer}/authorize/consent", decision)
+    except urllib.error.HTTPError as answer:
+        with answer:
+            location = answer.headers["Location"]
+    code = parse_redirect(location, state, client.issuer)
+    return str(client.exchange_code(code, verifier)["access_token"])
+
+
+def measure(port: int, requests: list[tuple[str, dict[str, str]]], concurrency: int) -> tuple[float, list[float]]:  # fmt: skip  # noqa: E501
+    """Send the prepared GETs from keep-alive connections; return (requests/s, latencies)."""
+    latencies: list[float] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+    cursor = iter(requests)
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                item = next(cursor, None)
+            if item is None:
+                break
+            path, headers = item
+            started = time.perf_counter()
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - started
+            with lock:
+                (latencies if response.status == 200 else failures).append(elapsed)  # type: ignore[arg-type]
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} requests failed")
+    return len(latencies) / wall, latencies
+
+
+def prepared(client: PartnerClient, path: str, token: str | None, count: int) -> list[tuple[str, dict[str, str]]]:  # fmt: skip  # noqa: E501
+    """``count`` requests of ``path``, each with its own DPoP proof (signed before the run)."""
+    if token is None:
+        return [(path, {})] * count
+    url = client.issuer + path.split("?")[0]
+    return [(path, client.resource_headers("GET", url, token)) for _ in range(count)]
+
+
+def p(values: list[float], q: float) -> float:
+    """A percentile in milliseconds."""
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * q) - 1)] * 1000
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000, help="per measured endpoint")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--transactions", type=int, default=0, help="large history (0: none)")
+    args = parser.parse_args()
+
+    folder = tempfile.mkdtemp(prefix="bench_api_")
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "GATEWAY_ISSUER": issuer, "GATEWAY_SECRET_KEY": "bench",
+           "GATEWAY_LOG_LEVEL": "WARNING",
+           "GATEWAY_RATE_LIMIT_TIERS": json.dumps({"sandbox": "100000/second"})}  # fmt: skip
+    env.setdefault("GATEWAY_DATABASE_URL", f"sqlite:///{folder}/gateway.sqlite3")
+    partner_file = f"{folder}/partner.json"
+    subprocess.run([GATEWAY, "db", "upgrade"], env=env, check=True, capture_output=True)  # noqa: S603
+    setup = [GATEWAY, "ops", "load-partner", "--issuer", issuer, "--output", partner_file]
+    if args.transactions:
+        setup += ["--transactions", str(args.transactions)]
+    subprocess.run(setup, env=env, check=True)  # noqa: S603
+    config: dict[str, Any] = json.loads(Path(partner_file).read_text())
+    command = [GATEWAY, "serve", "--port", str(port), "--workers", str(args.workers),
+               "--threads", str(args.threads)]  # fmt: skip
+    server = subprocess.Popen(  # noqa: S603 - our own console script
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"{issuer}/healthz", timeout=1):  # noqa: S310
+                    break
+            except OSError:
+                time.sleep(0.2)
+        client = PartnerClient(issuer, config["client_id"], config["redirect_uri"],
+                               config["private_jwk"])  # fmt: skip
+        # The café (fourth test customer) holds the longest history.
+        token = authorise(client, config["customers"][3])
+        listed = client.get(f"{AIS}/accounts", token)["Data"]["Account"]
+        trading = next(a["AccountId"] for a in listed if a["Nickname"] == "Trading")
+        history = f"{AIS}/accounts/{trading}/transactions"
+        deep_end = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 912 * 86400))
+        deep = f"{history}?toBookingDateTime={deep_end}"
+        results: dict[str, tuple[float, list[float]]] = {}
+        for name, path, bearer in (("bare /healthz", "/healthz", None),
+                                   ("GET /accounts", f"{AIS}/accounts", token),
+                                   ("transactions, first page", history, token),
+                                   ("transactions, deep page", deep, token)):  # fmt: skip
+            measure(port, prepared(client, path, bearer, 200), args.concurrency)  # warm-up
+            results[name] = measure(
+                port, prepared(client, path, bearer, args.requests), args.concurrency
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    database = env["GATEWAY_DATABASE_URL"].split("?")[0]
+    print(f"== API benchmark: {args.workers} workers x {args.threads} threads, "
+          f"{args.concurrency} connections, {database} ==")  # fmt: skip
+    for name, (rate, latencies) in results.items():
+        print(f"{name:<28} {rate:8,.0f} req/s   p50 {p(latencies, 0.5):6.1f} ms   "
+              f"p99 {p(latencies, 0.99):6.1f} ms")  # fmt: skip
+    bare = results["bare /healthz"][0]
+    accounts = results["GET /accounts"][0]
+    first = statistics.median(results["transactions, first page"][1])
+    deep_p50 = statistics.median(results["transactions, deep page"][1])
+    print(f"accounts / bare (req/s)      {accounts / bare:.2f}   (bar >= 0.4)")
+    print(f"transactions / bare (req/s)  {results['transactions, first page'][0] / bare:.2f}")
+    print(f"deep / first page (p50)      {deep_p50 / first:.2f}   (bar <= 1.3)")
+
+
+if __name__ == "__main__":
+    main()
