@@ -102,6 +102,11 @@ class Grant:
             raise ApiError.one("U011", "No account with this id under this consent", status=status)
         return self.bank.account(self.tenant, account_id)
 
+    def accounts(self) -> list[Account]:
+        """Every consented account, in consent order, read with one bank-core call."""
+        owned = {a.id: a for a in self.bank.accounts(self.tenant, self.consent.customer_id or "")}
+        return [owned[i] for i in self.consent.account_ids if i in owned]
+
 
 def grant(any_of: Sequence[str]) -> Grant:
     """Authorise a customer-data request: a live code-grant token whose consent is authorised

@@ -17,8 +17,7 @@ def list_accounts() -> ResponseReturnValue:
     """GetAccounts: every account the consent covers."""
     grant = access.grant(ACCOUNT_PERMISSIONS)
     check_fapi_headers()
-    accounts = [grant.account(account_id) for account_id in grant.consent.account_ids]
-    body = [account_body(a, grant.permissions) for a in accounts]
+    body = [account_body(a, grant.permissions) for a in grant.accounts()]
     return jsonify(envelope({"Account": body}))
 
 

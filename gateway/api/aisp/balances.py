@@ -51,7 +51,6 @@ def all_balances() -> ResponseReturnValue:
     grant = access.grant(BALANCE_PERMISSIONS)
     check_fapi_headers()
     entries: list[dict[str, Any]] = []
-    for account_id in grant.consent.account_ids:
-        account = grant.account(account_id)
-        entries.extend(balance_entries(account, grant.bank.balances(grant.tenant, account_id)))
+    for account in grant.accounts():
+        entries.extend(balance_entries(account, grant.bank.balances(grant.tenant, account.id)))
     return jsonify(envelope({"Balance": entries}))

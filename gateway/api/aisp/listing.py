@@ -37,6 +37,6 @@ def every_account(permissions: Sequence[str], key: str, read: Reader) -> Respons
     grant = access.grant(permissions)
     check_fapi_headers()
     items: list[dict[str, Any]] = []
-    for account_id in grant.consent.account_ids:
-        items.extend(read(grant, grant.account(account_id, status=404)))
+    for account in grant.accounts():
+        items.extend(read(grant, account))
     return jsonify(envelope({key: items}))
