@@ -80,6 +80,9 @@ class App(Base):
     scope: Mapped[str] = mapped_column(String(256))
     software_id: Mapped[str | None] = mapped_column(String(64))
     software_statement: Mapped[str | None] = mapped_column(Text)
+    # Client metadata registered dynamically (RFC 7591 §2): grant_types, application_type,
+    # signing algorithms. None for apps made in the portal (every grant type allowed).
+    client_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # SHA-256 of the RFC 7592 registration access token of a dynamically registered client.
     registration_token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)

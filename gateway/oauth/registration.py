@@ -156,7 +156,17 @@ def _metadata(claims: Mapping[str, Any], ssa: Mapping[str, Any]) -> dict[str, An
         "response_types": ["code"],
         "scope": claims.get("scope"),
         "application_type": claims.get("application_type", "web"),
+        **{name: claims.get(name, "ES256") for name in SIGNING_FIELDS},
     }
+
+
+# Signing algorithms a client registers; ES256 unless it asks for PS256.
+SIGNING_FIELDS = (
+    "token_endpoint_auth_signing_alg",
+    "id_token_signed_response_alg",
+    "request_object_signing_alg",
+)
+STORED = ("grant_types", "application_type", *SIGNING_FIELDS)
 
 
 def register(session: Session, claims: Mapping[str, Any], ssa: Mapping[str, Any],
@@ -181,6 +191,7 @@ def register(session: Session, claims: Mapping[str, Any], ssa: Mapping[str, Any]
         raise metadata_error(exc.message) from None
     app.software_id = software_id
     app.software_statement = statement
+    app.client_metadata = {name: meta[name] for name in STORED}
     session.flush()
     return app, meta
 
@@ -209,27 +220,25 @@ def update(
             raise metadata_error("scope exceeds the organisation's roles")
         app.scope = str(meta["scope"])
     app.software_statement = statement
+    app.client_metadata = {name: meta[name] for name in STORED}
     session.flush()
     return meta
 
 
-def describe(app: App, meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The ``OBClientRegistration1`` response body of a client."""
+def describe(app: App) -> dict[str, Any]:
+    """The ``OBClientRegistration1`` response body of a client, as it was registered."""
+    stored = app.client_metadata or {}
     body: dict[str, Any] = {
         "client_id": app.client_id,
         "client_id_issued_at": int(app.created_at.timestamp()),
         "redirect_uris": list(app.redirect_uris),
         "token_endpoint_auth_method": app.token_endpoint_auth_method,
-        "grant_types": list((meta or {}).get("grant_types") or ["authorization_code",
-                                                                 "client_credentials",
-                                                                 "refresh_token"]),
+        "grant_types": list(stored.get("grant_types", GRANT_TYPES)),
         "response_types": ["code"],
         "scope": app.scope,
-        "application_type": (meta or {}).get("application_type", "web"),
-        "id_token_signed_response_alg": "ES256",
-        "request_object_signing_alg": "ES256",
-        "token_endpoint_auth_signing_alg": "ES256",
-    }  # fmt: skip
+        "application_type": stored.get("application_type", "web"),
+        **{name: stored.get(name, "ES256") for name in SIGNING_FIELDS},
+    }
     if app.software_id:
         body["software_id"] = app.software_id
     if app.software_statement:

@@ -76,8 +76,8 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
 def register() -> ResponseReturnValue:
     """Register a client from a software statement (RFC 7591 §3.1)."""
     claims, ssa, organisation, statement = _verified()
-    app, meta = registration.register(get_session(), claims, ssa, organisation, statement)
-    response = _json(registration.describe(app, meta), 201)
+    app, _meta = registration.register(get_session(), claims, ssa, organisation, statement)
+    response = _json(registration.describe(app), 201)
     response.headers["Location"] = url_for(".read", client_id=app.client_id, _external=True)
     return response
 
@@ -93,8 +93,8 @@ def update(client_id: str) -> ResponseReturnValue:
     """Replace a client's registration (RFC 7592 §2.2)."""
     app = _client(client_id)
     claims, ssa, _organisation, statement = _verified()
-    meta = registration.update(get_session(), app, claims, ssa, statement)
-    return _json(registration.describe(app, meta))
+    registration.update(get_session(), app, claims, ssa, statement)
+    return _json(registration.describe(app))
 
 
 @bp.delete("/register/<client_id>")

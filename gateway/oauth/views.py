@@ -147,9 +147,14 @@ def token() -> ResponseReturnValue:
     """RFC 6749 §3.2: the token endpoint."""
     form = _form()
     app = _authenticated_client(form)
-    grant = grants.GRANTS.get(form.get("grant_type", ""))
+    grant_type = form.get("grant_type", "")
+    grant = grants.GRANTS.get(grant_type)
     if grant is None:
         raise OAuthError("unsupported_grant_type", "grant_type is not supported")
+    registered = (app.client_metadata or {}).get("grant_types")
+    if registered is not None and grant_type not in registered:
+        # RFC 7591 §2: the client registered the grant types it may use.
+        raise OAuthError("unauthorized_client", f"the client did not register {grant_type}")
     issued = grant(get_session(), app, form, _proof(), dt.datetime.now(dt.UTC))
     body: dict[str, Any] = {
         "access_token": issued.access_token,

@@ -326,3 +326,26 @@ def test_registration_with_a_non_jwt_body_is_refused(http: FlaskClient) -> None:
     assert_dcr_error(send_registration(http, "not a jwt"), "invalid_client_metadata")
     response = http.post("/register", json={"redirect_uris": [REDIRECT_URI]})
     assert_dcr_error(response, "invalid_client_metadata")
+
+
+def test_registered_metadata_is_kept_and_grant_types_are_enforced(
+    http: FlaskClient, software: Software
+) -> None:
+    """RFC 7591 §2, §3.2.1: the server keeps, returns and applies the registered metadata."""
+    created = register(
+        http, software, grant_types=["client_credentials"], token_endpoint_auth_signing_alg="PS256"
+    )
+    assert created.status_code == 201, created.json
+    body = created.json or {}
+    assert body["grant_types"] == ["client_credentials"]
+    assert body["token_endpoint_auth_signing_alg"] == "PS256"
+    client_id = body["client_id"]
+    client = client_of(http, software, client_id)
+    read = http.get(f"/register/{client_id}", headers=management_headers(client, "GET", client_id))
+    assert (read.json or {})["grant_types"] == ["client_credentials"]
+    form = assertion_form(
+        client_id, client.client_assertion(), grant_type="refresh_token", refresh_token="obr_x"
+    )
+    refused = http.post("/token", data=form)
+    assert refused.status_code == 400
+    assert (refused.json or {})["error"] == "unauthorized_client"
