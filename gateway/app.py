@@ -23,6 +23,7 @@ from gateway.kv import make_redis
 from gateway.oauth import consent_ui, registration_views
 from gateway.oauth import errors as oauth_errors
 from gateway.oauth import views as oauth_views
+from partners import portal
 
 BankCoreFactory = Callable[[Session], BankCore]
 
@@ -64,6 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(aisp.bp)
     app.register_blueprint(apidocs.bp)
     ratelimit.init_app(app)
+    app.register_blueprint(portal.bp)
 
     from gateway.cli import register_commands
 

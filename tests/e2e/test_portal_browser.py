@@ -1,0 +1,226 @@
+"""The portal in a real browser against a real server: sign up, register an app, and walk the
+try-the-flow pages through the bank's consent page to the first API call.
+
+Needs Chromium at /usr/bin/chromium and the ``playwright`` package (the ``dev`` extra); without
+them the test skips on a developer's machine and fails under CI. Screenshots of each main page go
+to ``PORTAL_SCREENSHOT_DIR`` if set, else to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.common.services import unavailable
+
+ROOT = Path(__file__).resolve().parents[2]
+GATEWAY = Path(sys.executable).parent / "gateway"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "browser correct horse battery"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """A gateway under gunicorn on a free port with its own SQLite database: its base URL and
+    the environment that configures it (for CLI commands against the same database)."""
+    folder = tmp_path_factory.mktemp("portal-e2e")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "GATEWAY_DATABASE_URL": f"sqlite:///{folder / 'gateway.sqlite3'}",
+        "GATEWAY_REDIS_URL": "",
+        "GATEWAY_SECRET_KEY": "portal-e2e-secret",
+        "GATEWAY_ISSUER": base,
+    }
+    # The session cookie keeps its default setting (Secure except on a plain-http loopback URL,
+    # see gateway.sessions); Chromium would also store a Secure cookie from http://127.0.0.1.
+    env.pop("GATEWAY_SESSION_COOKIE_SECURE", None)
+    subprocess.run([str(GATEWAY), "db", "upgrade"], env=env, check=True, cwd=ROOT)
+    # One worker: without GATEWAY_REDIS_URL the walkthrough's state lives in that process's
+    # in-process store. Four threads: the portal's own client calls back into the server while
+    # the page's request is still being served.
+    process = subprocess.Popen(
+        [str(GATEWAY), "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/readyz", timeout=1) as response:  # noqa: S310
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        else:
+            pytest.fail("the gateway did not become ready within 30 s")
+        yield base, env
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        if process.stderr:
+            process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (the system's, not one Playwright downloads), a fresh profile."""
+    if not CHROMIUM.exists():
+        unavailable(f"Chromium is not installed at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("PORTAL_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _sign_up(page: Any, issuer: str, email: str, legal_name: str) -> None:
+    page.goto(f"{issuer}/portal/signup")
+    page.get_by_label("Your name").fill("Bea Browser")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Legal name").fill(legal_name)
+    page.get_by_label("Country of registration").select_option("HK")
+    page.get_by_label("Company registration number").fill("HK123456")
+    page.get_by_label("AISP").check()
+
+
+def test_sign_up_register_an_app_and_try_the_flow(
+    browser: Any, server: tuple[str, dict[str, str]], shots: Path
+) -> None:
+    issuer, _env = server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+
+    def snap(name: str) -> None:
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+    # Sign up: the organisation page shows the sandbox's test customers.
+    _sign_up(page, issuer, "bea@browser.example", "Browser Partner Ltd")
+    snap("01-signup")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(f"{issuer}/portal/organisation")
+    assert page.get_by_role("heading", name="Browser Partner Ltd").is_visible()
+    username = page.locator(".login-username").first.inner_text()
+    password = page.locator(".login-password").first.inner_text()
+    snap("02-organisation")
+
+    # A client_secret_basic sandbox app: the secret is on the page that created it, once.
+    page.get_by_role("link", name="Apps", exact=True).click()
+    page.get_by_role("link", name="New app").first.click()
+    page.get_by_label("Name").fill("Browser App")
+    page.get_by_label("Redirect URIs").fill("http://127.0.0.1:8765/callback")
+    page.get_by_label("client_secret_basic").check()
+    page.get_by_label("Bind tokens with DPoP").uncheck()
+    snap("03-new-app")
+    page.get_by_role("button", name="Register app").click()
+    secret = page.get_by_label("Client secret").input_value()
+    assert secret.startswith("obs_")
+    snap("04-secret")
+    page.get_by_role("link", name="I have copied it").click()
+    assert secret not in page.content()
+    snap("05-app")
+
+    # Try the flow: register the portal's callback with one click, then run step 1.
+    page.get_by_role("link", name="Try the flow").first.click()
+    page.get_by_role("button", name="Add it as a redirect URI").click()
+    page.get_by_label("Client secret").fill(secret)
+    snap("06-try")
+    page.get_by_role("button", name="Run step 1").click()
+    assert page.get_by_role("heading", name="Push the authorization request (PAR)").is_visible()
+    snap("07-step1")
+
+    # Step 2 at the bank, as a test customer; the bank sends the browser back to the portal.
+    page.get_by_role("link", name="Open the bank's sign-in page").click()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator('input[name="account"]').first.check()
+    snap("08-consent")
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_url(f"{issuer}/portal/apps/*/try/callback*")
+    snap("09-callback")
+    text = page.locator("main").inner_text()
+    assert "Call the API: the customer's accounts" in text
+    assert "HTTP 200" in text
+    assert page.locator(".account-id").first.inner_text().strip()
+    assert "Done: the first API call returned 1 account" in text
+    context.close()
+
+
+def test_ops_approve_an_organisation(
+    browser: Any, server: tuple[str, dict[str, str]], shots: Path
+) -> None:
+    issuer, env = server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    _sign_up(page, issuer, "ops-e2e@browser.example", "Awaiting Approval Ltd")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(f"{issuer}/portal/organisation")
+    org_id = page.locator("#organisation-id").inner_text()
+    context.close()
+
+    subprocess.run(
+        [str(GATEWAY), "ops", "create-account", "--email", "olive@bank.example", "--name", "Olive",
+         "--password", PASSWORD],
+        env=env, cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{issuer}/portal/login")
+    page.get_by_label("E-mail address").fill("olive@bank.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{issuer}/portal/ops")
+    row = page.locator(f"#org-{org_id}")
+    row.get_by_role("button", name="Approve Awaiting Approval Ltd").click()
+    page.wait_for_url(f"{issuer}/portal/ops")
+    assert "Awaiting Approval Ltd is approved." in page.locator("main").inner_text()
+    assert page.locator(f"#org-{org_id} .badge").inner_text().lower() == "approved"
+    page.screenshot(path=str(shots / "10-ops.png"), full_page=True)
+    context.close()
