@@ -175,10 +175,25 @@ def _print_customers(core: BankCore, tenant: str, username: str | None = None) -
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: 2 with Redis, 1 without: in-process stores are per worker].",
+)
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     """Run the gateway under gunicorn (the application is built once per worker)."""
+    shared = bool(current_app.config.get("REDIS_URL"))
+    if workers is None:
+        workers = 2 if shared else 1
+    elif workers > 1 and not shared:
+        click.secho(
+            "warning: without GATEWAY_REDIS_URL each worker keeps its own replay caches, rate "
+            "limits and portal state; set it, or run one worker",
+            err=True,
+            fg="yellow",
+        )
     from gunicorn.app.base import BaseApplication
 
     database: Database = current_app.extensions["database"]

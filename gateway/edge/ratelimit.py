@@ -96,6 +96,17 @@ def init_app(app: Flask) -> Limiter:
     """Install the per-app limits on the API routes."""
     tiers: dict[str, str] = {**DEFAULT_TIERS, **(app.config.get("RATE_LIMIT_TIERS") or {})}
     redis_url = app.config.get("REDIS_URL") or ""
+
+    # Registered before the limiter so that it runs after the limiter's own hook (Flask runs
+    # after-request functions last-registered first).
+    @app.after_request
+    def _retry_after_only_on_refusals(response: Response) -> Response:
+        # Flask-Limiter sets Retry-After on every limited response; it means something only
+        # on a 429 (RFC 9110 §10.2.3).
+        if response.status_code != 429:
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter = Limiter(
         key_func=key,
         app=app,
@@ -117,4 +128,5 @@ def init_app(app: Flask) -> Limiter:
         key_prefix="gateway",
     )
     app.extensions["rate_limiter"] = limiter
+
     return limiter

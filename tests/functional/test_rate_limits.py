@@ -90,3 +90,11 @@ def test_limits_fail_open_when_redis_is_down(database_url: str) -> None:
     assert response.status_code == 401
     assert response.json is not None and response.json["Errors"][0]["ErrorCode"] == "U042"
     app.extensions["database"].engine.dispose()
+
+
+def test_retry_after_only_on_a_refusal(limited_app: Flask) -> None:
+    http = limited_app.test_client()
+    partner = register_partner(limited_app, http, roles=("AISP",))
+    token = partner.client.client_credentials("accounts")["access_token"]
+    first = _get(http, partner, token)
+    assert "RateLimit-Remaining" in first.headers and "Retry-After" not in first.headers
