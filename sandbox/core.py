@@ -140,10 +140,18 @@ class SandboxCore:
         return account, owner
 
     def accounts(self, tenant: str, customer_id: str) -> Sequence[core.Account]:
-        """Return a customer's accounts."""
-        owner = self._customer_row(tenant, customer_id)
-        query = select(m.Account).where(m.Account.customer_pk == owner.pk).order_by(m.Account.pk)
-        return [records.account(a, owner.public_id) for a in self.session.scalars(query)]
+        """Return a customer's accounts (unknown customer: :class:`UnknownResource`)."""
+        self._tenant(tenant)
+        query = (
+            select(m.Account)
+            .join(m.Customer, m.Customer.pk == m.Account.customer_pk)
+            .where(m.Customer.tenant_id == tenant, m.Customer.public_id == customer_id)
+            .order_by(m.Account.pk)
+        )
+        rows = self.session.scalars(query).all()
+        if not rows:
+            self._customer_row(tenant, customer_id)  # raises for an unknown customer
+        return [records.account(a, customer_id) for a in rows]
 
     def account(self, tenant: str, account_id: str) -> core.Account:
         """Return one account."""
