@@ -26,6 +26,7 @@ from partners.models import App
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/open-banking/"
+_LIMITER_RETRY_AFTER = "X-Limiter-Retry-After"
 DEFAULT_TIERS = {
     "sandbox": "20/second;1000/minute;50000/day",
     "standard": "50/second;5000/minute;1000000/day",
@@ -97,14 +98,12 @@ def init_app(app: Flask) -> Limiter:
     tiers: dict[str, str] = {**DEFAULT_TIERS, **(app.config.get("RATE_LIMIT_TIERS") or {})}
     redis_url = app.config.get("REDIS_URL") or ""
 
-    # Registered before the limiter so that it runs after the limiter's own hook (Flask runs
-    # after-request functions last-registered first).
+    # Flask-Limiter would set Retry-After on every limited response; it writes it under a
+    # private name instead, dropped here (a refusal carries its own, see _refused). Registered
+    # before the limiter so that it runs after the limiter's hook (last registered, first run).
     @app.after_request
-    def _retry_after_only_on_refusals(response: Response) -> Response:
-        # Flask-Limiter sets Retry-After on every limited response; it means something only
-        # on a 429 (RFC 9110 §10.2.3).
-        if response.status_code != 429:
-            response.headers.pop("Retry-After", None)
+    def _drop_limiter_retry_after(response: Response) -> Response:
+        response.headers.pop(_LIMITER_RETRY_AFTER, None)
         return response
 
     limiter = Limiter(
@@ -117,7 +116,7 @@ def init_app(app: Flask) -> Limiter:
             HeaderNames.LIMIT: "RateLimit-Limit",
             HeaderNames.REMAINING: "RateLimit-Remaining",
             HeaderNames.RESET: "RateLimit-Reset",
-            HeaderNames.RETRY_AFTER: "Retry-After",
+            HeaderNames.RETRY_AFTER: _LIMITER_RETRY_AFTER,
         },
         storage_uri=redis_url or "gateway-memory://",
         storage_options={"socket_connect_timeout": 1, "socket_timeout": 1} if redis_url else {},
