@@ -146,6 +146,9 @@ _HTTP_ERRORS: dict[int, tuple[str, str | None, str]] = {
 
 
 def _http_error(exc: HTTPException) -> Response:
+    if isinstance(exc.response, Response):
+        # A response built by our own code (e.g. the rate limiter's 429): already OBIE-shaped.
+        return exc.response
     status = exc.code or 500
     if status >= 500:
         return _unexpected(exc, status)
