@@ -193,7 +193,7 @@ def reverse(
     A reversal is a debit like any other: if the money has been spent since, it is refused with
     :class:`InsufficientFunds` rather than taking the account below its limit.
     """
-    original = session.get(Journal, journal_pk)
+    original = session.get(Journal, journal_pk, with_for_update=True)  # racing reversals queue here
     if original is None or original.tenant_id != tenant_id:
         raise UnknownResource(f"no journal {journal_pk}")
     if session.scalar(select(Journal.pk).where(Journal.reverses_pk == journal_pk)) is not None:
@@ -245,6 +245,8 @@ def place_hold(
         raise InvalidInstruction("a hold amount must be positive")
     if account.internal_code is not None:
         raise InvalidInstruction("holds are placed on customer accounts only")
+    if account.status != "Enabled":
+        raise InvalidInstruction(f"account {account.public_id} is {account.status}")
     with session.begin_nested():
         stmt = (
             update(Account)
@@ -293,6 +295,8 @@ def settle_hold(
     """Book the debit a hold reserved (``amount`` may differ, e.g. a tip) and end the hold, in one
     atomic step."""
     minor = hold.amount if amount is None else amount
+    if minor <= 0:
+        raise InvalidInstruction("a settlement amount must be positive")
     with session.begin_nested():
         _end_hold(session, hold, "Settled")
         journal = post(

@@ -672,3 +672,30 @@ def test_each_database_refuses_to_update_a_posting(each_engine: Engine, tenant: 
     with Session(each_engine) as session:
         _update_a_posting_is_refused(session, tenant)
         session.rollback()
+
+
+def test_a_settlement_amount_must_be_positive(session: Session, tenant: str) -> None:
+    make_tenant(session, tenant)
+    account = make_account(session, tenant)
+    fund(session, account, 1_000)
+    hold = ledger.place_hold(
+        session, account, 300, created_at=NOW, expires_at=NOW, information="Shop"
+    )
+    counter = clearing(session, tenant, "GBP")
+    with pytest.raises(InvalidInstruction):
+        ledger.settle_hold(
+            session, hold, tenant_id=tenant, counter_account_pk=counter.pk, booked_at=NOW,
+            detail=detail(), amount=-500,
+        )  # fmt: skip
+    session.refresh(hold)
+    assert hold.status == "Active"
+
+
+def test_no_hold_on_a_disabled_account(session: Session, tenant: str) -> None:
+    make_tenant(session, tenant)
+    account = make_account(session, tenant)
+    fund(session, account, 1_000)
+    account.status = "Disabled"
+    session.flush()
+    with pytest.raises(InvalidInstruction):
+        ledger.place_hold(session, account, 100, created_at=NOW, expires_at=NOW, information="X")
