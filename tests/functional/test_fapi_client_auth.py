@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +18,7 @@ from werkzeug.test import TestResponse
 from gateway.db import Database
 from partners import services
 from partners.models import App, Organisation
-from tests.common.fapi import TOKEN_URL, error_of, post, protected_app, rows
+from tests.common.fapi import TOKEN_URL, error_of, post, rows
 from tests.common.jose import (
     ASSERTION_TYPE,
     DROP,
@@ -31,23 +30,6 @@ from tests.common.jose import (
     sign,
 )
 from tests.common.oauth import ISSUER, REDIRECT_URI, Partner, public, register_partner
-
-
-@pytest.fixture(scope="module")
-def oauth_app(database_url: str) -> Iterator[Flask]:
-    app = protected_app(database_url)
-    yield app
-    app.extensions["database"].engine.dispose()
-
-
-@pytest.fixture
-def http(oauth_app: Flask) -> FlaskClient:
-    return oauth_app.test_client()
-
-
-@pytest.fixture
-def partner(oauth_app: Flask, http: FlaskClient) -> Partner:
-    return register_partner(oauth_app, http)
 
 
 def token_count(app: Flask, client_id: str) -> int:

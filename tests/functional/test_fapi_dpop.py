@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,30 +24,12 @@ from tests.common.fapi import (
     obtain_code,
     obtain_unbound,
     post,
-    protected_app,
     push,
     rows,
     tokens_for,
 )
 from tests.common.jose import DROP, attacker_key, dpop_proof, jkt, rsa_key
 from tests.common.oauth import Partner, create_consent, public, register_partner
-
-
-@pytest.fixture(scope="module")
-def oauth_app(database_url: str) -> Iterator[Flask]:
-    app = protected_app(database_url)
-    yield app
-    app.extensions["database"].engine.dispose()
-
-
-@pytest.fixture
-def http(oauth_app: Flask) -> FlaskClient:
-    return oauth_app.test_client()
-
-
-@pytest.fixture
-def partner(oauth_app: Flask, http: FlaskClient) -> Partner:
-    return register_partner(oauth_app, http)
 
 
 @pytest.fixture(scope="module")

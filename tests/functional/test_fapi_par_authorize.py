@@ -4,7 +4,6 @@ client is refused, and every answer sent back to the client is a 303 carrying ``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -20,7 +19,6 @@ from tests.common.fapi import (
     obtain_code,
     pkce,
     post,
-    protected_app,
     push,
     rows,
 )
@@ -33,23 +31,6 @@ from tests.common.oauth import (
     create_consent,
     register_partner,
 )
-
-
-@pytest.fixture(scope="module")
-def oauth_app(database_url: str) -> Iterator[Flask]:
-    app = protected_app(database_url)
-    yield app
-    app.extensions["database"].engine.dispose()
-
-
-@pytest.fixture
-def http(oauth_app: Flask) -> FlaskClient:
-    return oauth_app.test_client()
-
-
-@pytest.fixture
-def partner(oauth_app: Flask, http: FlaskClient) -> Partner:
-    return register_partner(oauth_app, http)
 
 
 def pushed_count(app: Flask, client_id: str) -> int:

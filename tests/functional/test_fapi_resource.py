@@ -5,7 +5,6 @@ active client open an API."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -28,27 +27,9 @@ from tests.common.fapi import (
     obtain_unbound,
     par_params,
     post,
-    protected_app,
     tokens_for,
 )
 from tests.common.oauth import Partner, approve_in_browser, create_consent, register_partner
-
-
-@pytest.fixture(scope="module")
-def oauth_app(database_url: str) -> Iterator[Flask]:
-    app = protected_app(database_url)
-    yield app
-    app.extensions["database"].engine.dispose()
-
-
-@pytest.fixture
-def http(oauth_app: Flask) -> FlaskClient:
-    return oauth_app.test_client()
-
-
-@pytest.fixture
-def partner(oauth_app: Flask, http: FlaskClient) -> Partner:
-    return register_partner(oauth_app, http)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -26,7 +25,6 @@ from tests.common.fapi import (
     obtain_code,
     pkce,
     post,
-    protected_app,
     rows,
     tokens_for,
 )
@@ -35,23 +33,6 @@ from tests.common.oauth import REDIRECT_URI, Partner, register_partner
 
 FORM = "application/x-www-form-urlencoded"
 _URLSAFE = re.compile(r"^[A-Za-z0-9_-]{22,}$")
-
-
-@pytest.fixture(scope="module")
-def oauth_app(database_url: str) -> Iterator[Flask]:
-    app = protected_app(database_url)
-    yield app
-    app.extensions["database"].engine.dispose()
-
-
-@pytest.fixture
-def http(oauth_app: Flask) -> FlaskClient:
-    return oauth_app.test_client()
-
-
-@pytest.fixture
-def partner(oauth_app: Flask, http: FlaskClient) -> Partner:
-    return register_partner(oauth_app, http)
 
 
 def token_count(app: Flask, client_id: str) -> int:

@@ -4,7 +4,7 @@ DCR). Each is refused; RFC 8725 (JWT Best Current Practices) is the reference fo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,7 +21,6 @@ from tests.common.fapi import (
     error_of,
     issue_software,
     post,
-    protected_app,
     registered_apps,
     registration_claims,
     registration_request,
@@ -38,7 +37,7 @@ from tests.common.jose import (
     sign,
     unsigned,
 )
-from tests.common.oauth import Partner, public, register_partner
+from tests.common.oauth import Partner, public
 
 Forgery = Callable[[dict[str, Any], Any, dict[str, Any]], str]
 BIG = "x" * 9000
@@ -73,23 +72,6 @@ EMBEDDED_KEYS: dict[str, Forgery] = {
     "jku-header": _attacker_signed({"jku": ATTACKER_JKU, "kid": ATTACKER["kid"]}),
     "x5u-header": _attacker_signed({"x5u": ATTACKER_JKU, "kid": ATTACKER["kid"]}),
 }
-
-
-@pytest.fixture(scope="module")
-def oauth_app(database_url: str) -> Iterator[Flask]:
-    app = protected_app(database_url)
-    yield app
-    app.extensions["database"].engine.dispose()
-
-
-@pytest.fixture
-def http(oauth_app: Flask) -> FlaskClient:
-    return oauth_app.test_client()
-
-
-@pytest.fixture
-def partner(oauth_app: Flask, http: FlaskClient) -> Partner:
-    return register_partner(oauth_app, http)
 
 
 def token_count(app: Flask, client_id: str) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,6 @@ from tests.common.fapi import (
     assert_dcr_error,
     directory_key,
     issue_software,
-    protected_app,
     registered_apps,
     registration_request,
     send_registration,
@@ -36,18 +34,6 @@ SPEC = (
     Path(__file__).resolve().parents[3]
     / "shared/reference/obie-v4.0/client-registration-openapi.yaml"
 )
-
-
-@pytest.fixture(scope="module")
-def oauth_app(database_url: str) -> Iterator[Flask]:
-    app = protected_app(database_url)
-    yield app
-    app.extensions["database"].engine.dispose()
-
-
-@pytest.fixture
-def http(oauth_app: Flask) -> FlaskClient:
-    return oauth_app.test_client()
 
 
 @pytest.fixture
