@@ -4,12 +4,8 @@ README starts it (``gateway db upgrade`` then ``gateway serve``)."""
 from __future__ import annotations
 
 import http.cookiejar
-import os
 import re
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,59 +22,17 @@ from partners.models import Organisation
 from sandbox.core import SandboxCore
 from sandbox.models import Customer
 from tests.common.oauth import new_key, public
+from tests.common.server import running_gateway
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs" / "examples"))
 from partner_client import PartnerClient, parse_redirect
 
-ROOT = Path(__file__).resolve().parents[2]
-GATEWAY = Path(sys.executable).parent / "gateway"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A gateway under gunicorn on a free port, with its own SQLite database."""
-    folder = tmp_path_factory.mktemp("e2e")
-    port = _free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    database_url = f"sqlite:///{folder / 'gateway.sqlite3'}"
-    env = {
-        **os.environ,
-        "GATEWAY_DATABASE_URL": database_url,
-        "GATEWAY_REDIS_URL": "",
-        "GATEWAY_SECRET_KEY": "e2e-secret",
-        "GATEWAY_ISSUER": issuer,
-    }
-    subprocess.run([str(GATEWAY), "db", "upgrade"], env=env, check=True, cwd=ROOT)
-    process = subprocess.Popen(
-        [str(GATEWAY), "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{issuer}/readyz", timeout=1) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
-        else:
-            pytest.fail("the gateway did not become ready within 30 s")
-        yield issuer, database_url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        if process.stderr:
-            process.stderr.close()
+    """A gateway under gunicorn with its own SQLite database: its issuer and database URL."""
+    with running_gateway(tmp_path_factory.mktemp("e2e"), "e2e-secret") as (issuer, env):
+        yield issuer, env["GATEWAY_DATABASE_URL"]
 
 
 def _partner(database_url: str, issuer: str) -> tuple[PartnerClient, str, tuple[str, str]]:

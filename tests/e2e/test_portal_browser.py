@@ -9,22 +9,16 @@ to ``PORTAL_SCREENSHOT_DIR`` if set, else to a temporary folder.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.common.server import GATEWAY, ROOT, running_gateway
 from tests.common.services import unavailable
 
-ROOT = Path(__file__).resolve().parents[2]
-GATEWAY = Path(sys.executable).parent / "gateway"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -38,57 +32,11 @@ CHROMIUM_ARGS = [
 PASSWORD = "browser correct horse battery"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    """A gateway under gunicorn on a free port with its own SQLite database: its base URL and
-    the environment that configures it (for CLI commands against the same database)."""
-    folder = tmp_path_factory.mktemp("portal-e2e")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "GATEWAY_DATABASE_URL": f"sqlite:///{folder / 'gateway.sqlite3'}",
-        "GATEWAY_REDIS_URL": "",
-        "GATEWAY_SECRET_KEY": "portal-e2e-secret",
-        "GATEWAY_ISSUER": base,
-    }
-    # The session cookie keeps its default setting (Secure except on a plain-http loopback URL,
-    # see gateway.sessions); Chromium would also store a Secure cookie from http://127.0.0.1.
-    env.pop("GATEWAY_SESSION_COOKIE_SECURE", None)
-    subprocess.run([str(GATEWAY), "db", "upgrade"], env=env, check=True, cwd=ROOT)
-    # One worker: without GATEWAY_REDIS_URL the walkthrough's state lives in that process's
-    # in-process store. Four threads: the portal's own client calls back into the server while
-    # the page's request is still being served.
-    process = subprocess.Popen(
-        [str(GATEWAY), "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{base}/readyz", timeout=1) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
-        else:
-            pytest.fail("the gateway did not become ready within 30 s")
-        yield base, env
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        if process.stderr:
-            process.stderr.close()
+    """A gateway under gunicorn with its own database: its base URL and environment."""
+    with running_gateway(tmp_path_factory.mktemp("portal-e2e"), "portal-e2e-secret") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
