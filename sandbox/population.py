@@ -270,8 +270,10 @@ def _finish(b: Builder, result: history.Result, everyday: Plan) -> None:
     account = b.accounts[everyday.index]
     room = result.balances[everyday.index] + everyday.credit_limit
     for merchant in b.rng.sample(cat.GROCERS + cat.EATING_OUT, 2):
-        minor = int(b.rng.uniform(merchant.low, merchant.high) * 100)
-        if room - account.held_amount < minor:
+        # A smaller purchase when the account is near its limit, none when it is at it.
+        minor = min(int(b.rng.uniform(merchant.low, merchant.high) * 100),
+                    (room - account.held_amount) // 2)  # fmt: skip
+        if minor < 100:
             continue
         session.add(Hold(
             account_pk=account.pk, currency="GBP", amount=minor, status="Active",
