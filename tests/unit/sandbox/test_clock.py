@@ -85,9 +85,32 @@ def test_card_holds_settle_when_their_time_comes(
     core: BankCore, session: Session, tenant: str
 ) -> None:
     core.ensure_tenant(tenant)
-    holds = session.scalars(
+    query = (
         select(Hold).join(Account, Account.pk == Hold.account_pk).where(Account.tenant_id == tenant)
-    ).all()
+    )
+    if not session.scalars(query).first():
+        # This seed left the everyday account at its limit: fund it and authorise a purchase.
+        savings = session.scalars(
+            select(Account).where(Account.tenant_id == tenant, Account.account_subtype == "Savings")
+        ).first()
+        everyday = session.scalars(
+            select(Account).where(
+                Account.tenant_id == tenant, Account.customer_pk == savings.customer_pk,  # type: ignore[union-attr]
+                Account.account_subtype == "CurrentAccount",
+            )
+        ).one()  # fmt: skip
+        funding = clock.ledger.internal_account(session, tenant, "clearing", "GBP")
+        clock.ledger.post(
+            session, tenant_id=tenant, kind="test", booked_at=core.now(tenant),
+            legs=[clock.ledger.Leg(funding.pk, -5_000, "GBP", clock.Detail("Top-up")),
+                  clock.ledger.Leg(everyday.pk, 5_000, "GBP", clock.Detail("Top-up"))],
+        )  # fmt: skip
+        now = core.now(tenant)
+        clock.ledger.place_hold(
+            session, everyday, 1_000, created_at=now, expires_at=now + dt.timedelta(hours=30),
+            information="Tesco Stores",
+        )  # fmt: skip
+    holds = session.scalars(query).all()
     assert holds and all(h.status == "Active" for h in holds)
     account = session.get_one(Account, holds[0].account_pk)
     held_before, booked_before = account.held_amount, account.booked_balance
