@@ -22,11 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -40,10 +41,13 @@ from hypothesis.stateful import (
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from gateway import migrate
 from gateway.core import InsufficientFunds, InvalidInstruction
+from gateway.db import make_engine
 from sandbox import ledger
 from sandbox.ledger import AlreadyReversed, Leg
 from sandbox.models import Account, Hold, Journal
+from tests.common import services
 from tests.common.factories import NOW, clearing, detail, make_account, make_tenant
 
 CURRENCIES = ("GBP", "EUR", "JPY")
@@ -538,7 +542,26 @@ def ledger_machine(engine: Engine, outcomes: Counter[str]) -> type[RuleBasedStat
     return LedgerMachine
 
 
-def test_ledger_invariants_hold_for_any_sequence_of_operations(engine: Engine) -> None:
+@pytest.fixture(scope="module")
+def ledger_engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A database of its own, of the kind the suite runs on (a fresh PostgreSQL schema or an
+    SQLite file): the invariant queries then scan this test's rows only, not every tenant the
+    rest of the suite created (whose fresh rows PostgreSQL has no statistics for yet)."""
+    if database_url.startswith("postgresql"):
+        with services.postgres_schema(services.postgres_url()) as url:
+            engine = make_engine(url)
+            migrate.upgrade(engine)
+            yield engine
+            engine.dispose()
+        return
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.sqlite3'}")
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_ledger_invariants_hold_for_any_sequence_of_operations(ledger_engine: Engine) -> None:
+    engine = ledger_engine
     outcomes: Counter[str] = Counter()
     run_state_machine_as_test(
         ledger_machine(engine, outcomes),
