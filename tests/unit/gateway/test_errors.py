@@ -36,6 +36,7 @@ from gateway.edge.errors import ERROR_CODES, ApiError, ErrorDetail
 from gateway.edge.interaction import HEADER
 from sandbox.models import Tenant
 from tests.common import services
+from tests.common.logs import Recorder, recording
 
 REFERENCE = Path(__file__).resolve().parents[3] / "specs" / "reference" / "obie-v4.0"
 SECRET = "hunter2-do-not-leak"
@@ -180,28 +181,11 @@ def edge(edge_app: Flask) -> FlaskClient:
     return edge_app.test_client()
 
 
-class Recorder(logging.Handler):
-    """Keeps the records it handles (pytest's caplog may or may not be attached to loggers that
-    do not propagate, depending on when they stopped propagating)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture
 def gateway_log() -> Iterator[Recorder]:
     """Records of the gateway's loggers made during the test."""
-    recorder = Recorder()
-    logger = logging.getLogger("gateway")
-    logger.addHandler(recorder)
-    try:
+    with recording("gateway") as recorder:
         yield recorder
-    finally:
-        logger.removeHandler(recorder)
 
 
 # The schema and the code set themselves -----------------------------------------------------

@@ -14,30 +14,14 @@ from flask.testing import FlaskClient
 from gateway.app import create_app
 from gateway.db import Database
 from gateway.edge.interaction import HEADER
-
-
-class Recorder(logging.Handler):
-    """Keeps the records it handles (pytest's caplog may or may not be attached to loggers that
-    do not propagate, depending on when they stopped propagating)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
+from tests.common.logs import Recorder, recording
 
 
 @pytest.fixture
 def access_log() -> Iterator[Recorder]:
     """Records of ``gateway.access`` made during the test."""
-    recorder = Recorder()
-    logger = logging.getLogger("gateway.access")
-    logger.addHandler(recorder)
-    try:
+    with recording("gateway.access") as recorder:
         yield recorder
-    finally:
-        logger.removeHandler(recorder)
 
 
 @pytest.fixture(scope="module")
