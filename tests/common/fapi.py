@@ -21,8 +21,7 @@ from gateway.app import create_app
 from gateway.db import Database
 from gateway.oauth import keys
 from gateway.oauth.protector import require_token
-from partners import directory, services
-from partners.models import Organisation
+from partners import directory
 from tests.common.jose import DROP, alg_of, assertion_form, sign
 from tests.common.oauth import (
     ISSUER,
@@ -31,6 +30,7 @@ from tests.common.oauth import (
     approve_in_browser,
     create_consent,
     new_key,
+    new_organisation,
     public,
 )
 
@@ -250,17 +250,7 @@ def issue_software(
     database: Database = app.extensions["database"]
     private_jwk = new_key(kty)
     with database.sessions.begin() as session:
-        developer = services.sign_up(
-            session,
-            email=f"dcr-{private_jwk['kid'][:10].lower()}@tpp.example",
-            name="DCR Dev",
-            password="correct horse battery staple",
-            legal_name="DCR Partner Ltd",
-            country="GB",
-            registration_number="01234567",
-            roles=list(roles),
-        )
-        organisation = session.get_one(Organisation, developer.organisation_id)
+        organisation = new_organisation(session, f"dcr{private_jwk['kid']}", roles)
         kid, signing_key = keys.active_key(session)
         software_id, statement = directory.issue_software_statement(
             organisation,

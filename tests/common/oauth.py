@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gateway.consents import services as consents
 from gateway.db import Database
@@ -76,6 +77,21 @@ def public(jwk: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in jwk.items() if k not in private}
 
 
+def new_organisation(session: Session, tag: str, roles: tuple[str, ...]) -> Organisation:
+    """Sign up a test organisation (its developer's e-mail made unique by ``tag``)."""
+    developer = services.sign_up(
+        session,
+        email=f"dev-{tag[:10].lower()}@tpp.example",
+        name="Test Developer",
+        password="correct horse battery staple",
+        legal_name="Test Partner Ltd",
+        country="GB",
+        registration_number="01234567",
+        roles=list(roles),
+    )
+    return session.get_one(Organisation, developer.organisation_id)
+
+
 def register_partner(
     app: Flask,
     client: FlaskClient,
@@ -90,17 +106,7 @@ def register_partner(
     database: Database = app.extensions["database"]
     private_jwk = new_key(kty)
     with database.sessions.begin() as session:
-        developer = services.sign_up(
-            session,
-            email=f"dev-{private_jwk['kid'][:10].lower()}@tpp.example",
-            name="Test Developer",
-            password="correct horse battery staple",
-            legal_name="Test Partner Ltd",
-            country="GB",
-            registration_number="01234567",
-            roles=list(roles),
-        )
-        organisation = session.get_one(Organisation, developer.organisation_id)
+        organisation = new_organisation(session, private_jwk["kid"], roles)
         new_app, secret = services.create_app(
             session,
             organisation,
