@@ -6,35 +6,16 @@ Every response here is validated against the reference file by the conforming te
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.common.oauth import Partner, approve_in_browser, register_partner
+from tests.common.ais import AIS, authorised
+from tests.common.oauth import register_partner
 
-AIS = "/open-banking/v4.0/aisp"
 EVERYTHING = ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
               "ReadTransactionsDebits", "ReadTransactionsDetail"]  # fmt: skip
-
-
-def authorised(
-    app: Flask, http: FlaskClient, permissions: list[str], **consent: Any
-) -> tuple[Partner, str, list[str]]:
-    """A partner whose customer authorised a consent with ``permissions`` on two accounts."""
-    partner = register_partner(app, http, roles=("AISP",))
-    created = partner.client.create_account_access_consent(permissions, **consent)
-    request_uri, verifier, _ = partner.client.push_authorization_request(
-        created["Data"]["ConsentId"]
-    )
-    answer = approve_in_browser(
-        app, app.test_client(), partner.client.authorization_url(request_uri),
-        partner.organisation_id, accounts=3,
-    )  # fmt: skip
-    token = partner.client.exchange_code(answer["code"], verifier)["access_token"]
-    accounts = partner.client.get(f"{AIS}/accounts", token)["Data"]["Account"]
-    return partner, token, [a["AccountId"] for a in accounts]
 
 
 def test_consent_lifecycle_by_client_credentials(oauth_app: Flask, http: FlaskClient) -> None:

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.common.oauth import Partner
+from tests.common.ais import AIS, Consented, authorised, read, refusal
 from tests.common.obie import conforms_to
-from tests.functional.test_aisp import AIS, authorised
 
 BASIC = ["ReadAccountsBasic", "ReadBeneficiariesBasic", "ReadDirectDebits",
          "ReadStandingOrdersBasic", "ReadScheduledPaymentsBasic", "ReadStatementsBasic",
@@ -35,7 +34,6 @@ PER_ACCOUNT = [
     ("product", "ReadProducts"),
     ("offers", "ReadOffers"),
 ]
-Consented = tuple[Partner, str, list[str]]
 
 
 @pytest.fixture(scope="module")
@@ -54,20 +52,6 @@ def detail(oauth_app: Flask) -> Consented:
 def bare(oauth_app: Flask) -> Consented:
     """A partner whose customer shared only the accounts' basic details."""
     return authorised(oauth_app, oauth_app.test_client(), ["ReadAccountsBasic"])
-
-
-def read(consented: Consented, path: str) -> Any:
-    partner, token, _accounts = consented
-    return partner.client.get(f"{AIS}{path}", token)
-
-
-def refusal(consented: Consented, path: str) -> tuple[int, dict[str, Any]]:
-    from partner_client import GatewayError
-
-    partner, token, _accounts = consented
-    with pytest.raises(GatewayError) as refused:
-        partner.client.get(f"{AIS}{path}", token)
-    return refused.value.status, refused.value.body
 
 
 def entries(consented: Consented, resource: str, key: str) -> list[dict[str, Any]]:

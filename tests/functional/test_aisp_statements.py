@@ -10,14 +10,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.common.oauth import Partner
+from tests.common.ais import AIS, Consented, authorised, read, refusal
 from tests.common.obie import conforms_to
-from tests.functional.test_aisp import AIS, authorised
 
 TRANSACTIONS = ["ReadTransactionsBasic", "ReadTransactionsCredits", "ReadTransactionsDebits"]
 DETAIL = ["ReadAccountsBasic", "ReadStatementsDetail", "ReadTransactionsDetail",
           "ReadTransactionsCredits", "ReadTransactionsDebits"]  # fmt: skip
-Consented = tuple[Partner, str, list[str]]
 
 
 @pytest.fixture(scope="module")
@@ -40,20 +38,6 @@ def statements_only(oauth_app: Flask) -> Consented:
     return authorised(
         oauth_app, oauth_app.test_client(), ["ReadAccountsBasic", "ReadStatementsDetail"]
     )
-
-
-def read(consented: Consented, path: str) -> Any:
-    partner, token, _accounts = consented
-    return partner.client.get(f"{AIS}{path}", token)
-
-
-def refusal(consented: Consented, path: str) -> tuple[int, dict[str, Any]]:
-    from partner_client import GatewayError
-
-    partner, token, _accounts = consented
-    with pytest.raises(GatewayError) as refused:
-        partner.client.get(f"{AIS}{path}", token)
-    return refused.value.status, refused.value.body
 
 
 def download(consented: Consented, path: str, accept: str) -> tuple[int, dict[str, str], bytes]:

@@ -1,0 +1,48 @@
+"""Helpers of the account-information tests: a partner whose customer authorised a consent, and
+reads through the example client (whose responses the conforming test client checks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.common.oauth import Partner, approve_in_browser, register_partner
+
+AIS = "/open-banking/v4.0/aisp"
+# (partner, access token, ids of the accounts the customer shared)
+Consented = tuple[Partner, str, list[str]]
+
+
+def authorised(app: Flask, http: FlaskClient, permissions: list[str], **consent: Any) -> Consented:
+    """A partner whose customer authorised a consent with ``permissions`` on three accounts."""
+    partner = register_partner(app, http, roles=("AISP",))
+    created = partner.client.create_account_access_consent(permissions, **consent)
+    request_uri, verifier, _ = partner.client.push_authorization_request(
+        created["Data"]["ConsentId"]
+    )
+    answer = approve_in_browser(
+        app, app.test_client(), partner.client.authorization_url(request_uri),
+        partner.organisation_id, accounts=3,
+    )  # fmt: skip
+    token = partner.client.exchange_code(answer["code"], verifier)["access_token"]
+    accounts = partner.client.get(f"{AIS}/accounts", token)["Data"]["Account"]
+    return partner, token, [a["AccountId"] for a in accounts]
+
+
+def read(consented: Consented, path: str) -> Any:
+    """GET ``path`` under the AIS prefix with the consented token."""
+    partner, token, _accounts = consented
+    return partner.client.get(f"{AIS}{path}", token)
+
+
+def refusal(consented: Consented, path: str) -> tuple[int, dict[str, Any]]:
+    """GET ``path`` expecting an error; return its status and body."""
+    from partner_client import GatewayError
+
+    partner, token, _accounts = consented
+    with pytest.raises(GatewayError) as refused:
+        partner.client.get(f"{AIS}{path}", token)
+    return refused.value.status, refused.value.body
