@@ -76,10 +76,16 @@ def advance(session: Session, tenant: Tenant, delta: dt.timedelta) -> Run:
     return run_due(session, tenant, now(tenant))
 
 
+def catch_up_due(due_checked_at: dt.datetime, current: dt.datetime) -> bool:
+    """Whether the last look for due work, at ``due_checked_at``, is older than
+    :data:`CATCH_UP_INTERVAL` of sandbox time at ``current``."""
+    return _aware(due_checked_at) + CATCH_UP_INTERVAL <= current
+
+
 def catch_up(session: Session, tenant: Tenant) -> Run | None:
     """Run due work if the last run is older than :data:`CATCH_UP_INTERVAL` of sandbox time."""
     current = now(tenant)
-    if _aware(tenant.due_checked_at) + CATCH_UP_INTERVAL > current:
+    if not catch_up_due(tenant.due_checked_at, current):
         return None
     return run_due(session, tenant, current)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from gateway import core
 from sandbox import catalogue as cat
@@ -23,7 +23,24 @@ def customer(c: m.Customer) -> core.Customer:
     return core.Customer(c.public_id, c.username, c.name, cast(Any, c.kind))
 
 
-def account(a: m.Account, customer_id: str) -> core.Account:
+class AccountColumns(Protocol):
+    """The columns of an account that :func:`account` reads: an ORM row or a plain result row."""
+
+    public_id: str
+    currency: str
+    account_type: str
+    account_subtype: str
+    product_code: str
+    nickname: str
+    opening_date: dt.date
+    status: str
+    pan: str | None
+    sort_code: str | None
+    account_number: str | None
+    iban: str | None
+
+
+def account(a: AccountColumns, customer_id: str) -> core.Account:
     """An account row as :class:`gateway.core.Account`, with its identifiers.
 
     Cards are identified by PAN; sterling accounts by sort code and account number, then IBAN;

@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.consents.models import Consent
@@ -35,6 +37,43 @@ PREFIXES = {
 
 class ConsentError(Exception):
     """A consent cannot make the requested transition."""
+
+
+class HasStatus(Protocol):
+    """What :func:`effective_status` reads: a consent row or a snapshot of one."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def expires_at(self) -> dt.datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A consent as a resource request reads it (it changes nothing)."""
+
+    id: str
+    client_id: str
+    tenant_id: str
+    kind: str
+    status: str
+    permissions: list[str]
+    data: dict[str, Any]
+    customer_id: str | None
+    account_ids: list[str]
+    expires_at: dt.datetime | None
+
+
+_SNAPSHOT = select(*(Consent.__table__.c[name] for name in Snapshot.__slots__)).where(
+    Consent.id == bindparam("consent_id")
+)
+
+
+def snapshot(session: Session, consent_id: str) -> Snapshot | None:
+    """Read a consent for a resource request: one statement, no ORM identity map."""
+    found = session.connection().execute(_SNAPSHOT, {"consent_id": consent_id}).first()
+    return Snapshot(*found) if found is not None else None
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -73,7 +112,7 @@ def create(
     return consent
 
 
-def effective_status(consent: Consent, now: dt.datetime) -> str:
+def effective_status(consent: HasStatus, now: dt.datetime) -> str:
     """Return the status, reading an authorised or awaiting consent past its expiry as expired."""
     if (
         consent.status in (AWAITING, AUTHORISED)

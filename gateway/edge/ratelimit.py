@@ -15,14 +15,13 @@ from __future__ import annotations
 import logging
 import threading
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from flask_limiter import HeaderNames, Limiter, RequestLimit
 from limits.storage import MemoryStorage
 
-from gateway.db import get_session
 from gateway.edge.errors import ErrorDetail, error_response
-from gateway.oauth import tokens
-from partners.models import App
+from gateway.oauth import protector
+from gateway.oauth.tokens import AccessToken
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/open-banking/"
@@ -51,28 +50,23 @@ class LazyExpiryMemoryStorage(MemoryStorage):
             self.timer.start()
 
 
-def _app_of_request() -> App | None:
-    """The app whose access token this request carries (looked up once per request; the token
-    row is kept on ``g`` so that the resource checks find it in the session's identity map)."""
-    if "rate_app" not in g:
-        _scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-        row = tokens.find_access(get_session(), value.strip()) if value else None
-        g.rate_token = row
-        g.rate_app = get_session().get(App, row.client_id) if row else None
-    app: App | None = g.rate_app
-    return app
+def _token_of_request() -> AccessToken | None:
+    """The live access token this request carries, if any (looked up once per request: the
+    resource checks read the same lookup)."""
+    _scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return protector.lookup(value.strip()) if value.strip() else None
 
 
 def key() -> str:
     """Rate-limit key: the app, or the caller's address when there is no valid token (such a
     request is refused by the API anyway; it still counts against its address)."""
-    app = _app_of_request()
-    return f"app:{app.client_id}" if app else f"ip:{request.remote_addr}"
+    token = _token_of_request()
+    return f"app:{token.client_id}" if token else f"ip:{request.remote_addr}"
 
 
 def _limits_for_request(app_config: dict[str, str]) -> str:
-    app = _app_of_request()
-    tier = app.tier if app else "sandbox"
+    token = _token_of_request()
+    tier = token.tier if token else "sandbox"
     return app_config.get(tier) or app_config["sandbox"]
 
 

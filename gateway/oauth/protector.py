@@ -18,7 +18,6 @@ from gateway.db import get_session
 from gateway.edge.errors import ApiError
 from gateway.oauth import dpop, scopes, tokens
 from gateway.oauth.errors import OAuthError
-from gateway.oauth.models import Token
 from gateway.oauth.views import issuer, replay_guard
 
 P = ParamSpec("P")
@@ -45,7 +44,17 @@ def _unauthorised(exc: TokenRefused) -> ApiError:
     )
 
 
-def presented_token() -> Token:
+def lookup(value: str) -> tokens.AccessToken | None:
+    """The live access token with this value, looked up once per request (the rate limiter
+    asks before the view does)."""
+    cached: tuple[str, tokens.AccessToken | None] | None = g.get("access_lookup")
+    if cached is None or cached[0] != value:
+        cached = (value, tokens.find_access(get_session(), value))
+        g.access_lookup = cached
+    return cached[1]
+
+
+def presented_token() -> tokens.AccessToken:
     """Return the live access token of this request, presented as RFC 6750 §2.1 (Bearer) or
     RFC 9449 §7.1 (DPoP, with a proof of the bound key) require; raise :class:`TokenRefused`."""
     if "access_token" in request.args or "access_token" in request.form:
@@ -57,7 +66,7 @@ def presented_token() -> Token:
     if scheme not in ("bearer", "dpop") or not value.strip():
         raise TokenRefused("an access token is required")
     value = value.strip()
-    row = tokens.find_access(get_session(), value)
+    row = lookup(value)
     if row is None:
         raise TokenRefused("the access token is invalid, expired or revoked")
     if row.cnf_jkt:
@@ -82,7 +91,7 @@ def presented_token() -> Token:
 
 def current_token(
     *, scope: str, grant_types: tuple[str, ...] = ("authorization_code", "refresh_token")
-) -> Token:
+) -> tokens.AccessToken:
     """Return the live token of this request that carries ``scope`` and came from one of
     ``grant_types``; raise a 401 or 403 :class:`ApiError` otherwise."""
     try:

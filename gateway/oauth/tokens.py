@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.oauth import secrets
@@ -37,6 +37,35 @@ class Issued:
     expires_in: int
     scope: str
     row: Token
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """A live access token as a resource request sees it, with the tier of its app."""
+
+    client_id: str
+    grant_type: str
+    scope: str
+    consent_id: str | None
+    customer_id: str | None
+    cnf_jkt: str | None
+    auth_time: dt.datetime | None
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+    tier: str
+
+
+# Every API call runs this: one statement for the token and its app, read without the ORM's
+# identity map (nothing here is changed by the request).
+_LIVE_ACCESS = (
+    select(*(Token.__table__.c[name] for name in AccessToken.__slots__[:-1]), App.tier)
+    .join(App, App.client_id == Token.client_id)
+    .where(
+        Token.access_hash == bindparam("access_hash"),
+        Token.revoked_at.is_(None),
+        App.status == "active",
+    )
+)
 
 
 def now() -> dt.datetime:
@@ -95,18 +124,17 @@ def issue(
     )
 
 
-def find_access(session: Session, value: str) -> Token | None:
+def find_access(session: Session, value: str) -> AccessToken | None:
     """Return the live token with this access value (not expired, revoked, or of an inactive
     app), or ``None``."""
     if not value.startswith(secrets.ACCESS_PREFIX):
         return None
-    row = session.get(Token, secrets.digest(value))
-    if row is None or row.revoked_at is not None or _utc(row.expires_at) <= now():
+    found = (
+        session.connection().execute(_LIVE_ACCESS, {"access_hash": secrets.digest(value)}).first()
+    )
+    if found is None or _utc(found.expires_at) <= now():
         return None
-    app = session.get(App, row.client_id)
-    if app is None or app.status != "active":
-        return None
-    return row
+    return AccessToken(**found._mapping)
 
 
 def find_refresh(session: Session, value: str) -> Token | None:

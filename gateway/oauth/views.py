@@ -15,7 +15,6 @@ from gateway.db import get_session
 from gateway.kv import first_use
 from gateway.oauth import client_auth, dpop, grants, keys, par, scopes, tokens
 from gateway.oauth.errors import OAuthError, invalid_request
-from gateway.oauth.models import Token
 from partners.models import App
 
 bp = Blueprint("oauth", __name__)
@@ -201,7 +200,7 @@ def introspect() -> ResponseReturnValue:
     return _no_store(jsonify(_introspection(row)))
 
 
-def _introspection(row: Token) -> dict[str, Any]:
+def _introspection(row: tokens.AccessToken) -> dict[str, Any]:
     body: dict[str, Any] = {
         "active": True,
         "scope": row.scope,

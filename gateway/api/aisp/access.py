@@ -14,8 +14,8 @@ from gateway.consents.models import Consent
 from gateway.core import Account, BankCore
 from gateway.db import get_session
 from gateway.edge.errors import ApiError
-from gateway.oauth.models import Token
 from gateway.oauth.protector import current_token
+from gateway.oauth.tokens import AccessToken
 
 TRANSACTION_DETAIL = {"ReadTransactionsBasic", "ReadTransactionsDetail"}
 TRANSACTION_DIRECTION = {"ReadTransactionsCredits", "ReadTransactionsDebits"}
@@ -69,8 +69,8 @@ def own_consent(consent_id: str, client_id: str) -> Consent:
 class Grant:
     """What the token of a request may read: its consent's permissions and accounts."""
 
-    token: Token
-    consent: Consent
+    token: AccessToken
+    consent: consents.Snapshot
     bank: BankCore
     tenant: str
     now: dt.datetime
@@ -112,7 +112,7 @@ def grant(any_of: Sequence[str]) -> Grant:
     """Authorise a customer-data request: a live code-grant token whose consent is authorised
     (on the tenant's clock) and carries one of ``any_of`` permissions."""
     token = current_token(scope="accounts")
-    consent = get_session().get(Consent, token.consent_id or "")
+    consent = consents.snapshot(get_session(), token.consent_id or "")
     if consent is None:
         raise ApiError.one("U042", "The token carries no account-access consent", status=403)
     bank = core()
