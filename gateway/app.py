@@ -64,7 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(consent_ui.bp)
     app.register_blueprint(aisp.bp)
     app.register_blueprint(apidocs.bp)
-    ratelimit.init_app(app)
+    ratelimit.init_app(app, app.extensions["redis"])
     app.register_blueprint(portal.bp)
 
     from gateway.cli import register_commands

@@ -131,13 +131,13 @@ class SandboxCore:
 
     def customers(self, tenant: str) -> Sequence[core.Customer]:
         """Return the tenant's customers."""
-        self._tenant(tenant)
+        self._offset(tenant)
         query = select(m.Customer).where(m.Customer.tenant_id == tenant).order_by(m.Customer.pk)
         return [records.customer(c) for c in self.session.scalars(query)]
 
     def authenticate(self, tenant: str, username: str, password: str) -> core.Customer | None:
         """Return the customer whose sandbox credentials these are, or ``None``."""
-        self._tenant(tenant)
+        self._offset(tenant)
         row = self.session.scalar(
             select(m.Customer).where(
                 m.Customer.tenant_id == tenant, m.Customer.username == username
@@ -149,7 +149,7 @@ class SandboxCore:
 
     def sandbox_logins(self, tenant: str) -> Sequence[core.SandboxLogin]:
         """Return every test customer's username and password, for the developer portal."""
-        self._tenant(tenant)
+        self._offset(tenant)
         query = select(m.Customer).where(m.Customer.tenant_id == tenant).order_by(m.Customer.pk)
         return [
             core.SandboxLogin(records.customer(c), c.username, c.password)
@@ -157,7 +157,7 @@ class SandboxCore:
         ]
 
     def _customer_row(self, tenant: str, customer_id: str) -> m.Customer:
-        self._tenant(tenant)
+        self._offset(tenant)
         row = self.session.scalar(
             select(m.Customer).where(
                 m.Customer.tenant_id == tenant, m.Customer.public_id == customer_id
@@ -168,7 +168,7 @@ class SandboxCore:
         return row
 
     def _account_row(self, tenant: str, account_id: str) -> tuple[m.Account, m.Customer]:
-        self._tenant(tenant)
+        self._offset(tenant)
         found = self.session.execute(
             select(m.Account, m.Customer)
             .join(m.Customer, m.Customer.pk == m.Account.customer_pk)
@@ -239,7 +239,8 @@ class SandboxCore:
             # The first page is all pending holds: the booked history starts on the next page.
             return core.TransactionPage(tuple(items), core.TransactionCursor(_END_OF_TIME, 2**62))
         posting = m.Posting
-        query = select(posting).where(posting.account_pk == a.pk)
+        # Plain rows: a page is up to a hundred postings that are only read.
+        query = select(*posting.__table__.c).where(posting.account_pk == a.pk)
         if booked_from:
             query = query.where(posting.booking_datetime >= booked_from)
         if booked_to:
@@ -254,7 +255,8 @@ class SandboxCore:
                 < tuple_(after.booking_datetime, after.id)
             )
         order = (posting.booking_datetime.desc(), posting.pk.desc())
-        rows = self.session.scalars(query.order_by(*order).limit(wanted + 1)).all()
+        found = self.session.connection().execute(query.order_by(*order).limit(wanted + 1))
+        rows = [cast(records.PostingColumns, p) for p in found]
         items.extend(records.posting(p, a.public_id) for p in rows[:wanted])
         cursor = None
         if len(rows) > wanted:

@@ -87,7 +87,28 @@ def party(p: m.Party) -> core.Party:
     )
 
 
-def posting(p: m.Posting, account_id: str) -> core.Transaction:
+class PostingColumns(Protocol):
+    """The columns of a posting that :func:`posting` reads: an ORM row or a plain result row."""
+
+    pk: int
+    currency: str
+    amount: int
+    booking_datetime: dt.datetime
+    value_datetime: dt.datetime | None
+    balance_after: int | None
+    reference: str | None
+    information: str
+    btc_code: str | None
+    btc_subcode: str | None
+    proprietary_code: str | None
+    merchant_name: str | None
+    merchant_mcc: str | None
+    counterparty_name: str | None
+    counterparty_scheme: str | None
+    counterparty_id: str | None
+
+
+def posting(p: PostingColumns, account_id: str) -> core.Transaction:
     """A booked posting as a :class:`gateway.core.Transaction`."""
     ccy = p.currency
     btc = (p.btc_code, p.btc_subcode) if p.btc_code and p.btc_subcode else None

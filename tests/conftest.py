@@ -23,6 +23,7 @@ from gateway.app import create_app
 from gateway.core import BankCore
 from gateway.db import Database, make_engine
 from tests.common import services
+from tests.common.fapi import UNLIMITED_TIERS
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +54,7 @@ def app(database_url: str) -> Iterator[Flask]:
             "DATABASE_URL": database_url,
             "REDIS_URL": os.environ.get("GATEWAY_REDIS_URL", ""),
             "SECRET_KEY": "test-secret",
+            "RATE_LIMIT_TIERS": UNLIMITED_TIERS,
         }
     )
     yield app

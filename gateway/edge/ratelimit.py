@@ -1,53 +1,113 @@
-"""Rate limits and quotas per app (Flask-Limiter), by the app's tier.
+"""Rate limits and quotas per app, by the app's tier.
 
 Each app has a tier (``sandbox`` by default, ``standard`` for production apps, others by ops);
-``GATEWAY_RATE_LIMIT_TIERS`` maps tiers to limit strings such as ``"20/second;1000/minute"``.
-Counters live in Redis when ``GATEWAY_REDIS_URL`` is set (shared by every worker), in memory
-otherwise. The limiter fails open when Redis is unreachable (a logged warning, the request is
-served): money never depends on Redis, and neither should availability.
+``GATEWAY_RATE_LIMIT_TIERS`` maps tiers to limit strings such as ``"20/second;1000/minute"``,
+parsed by the ``limits`` library (the notation of Flask-Limiter).
 
-Responses carry ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``; a refused
-request gets 429 with ``Retry-After`` and the OBIE error body.
+Windows are fixed and aligned on the clock: a per-minute limit resets on the minute, a daily
+quota at midnight UTC. Counters live in the shared store (Redis when ``GATEWAY_REDIS_URL`` is set,
+shared by every worker; the in-process stand-in otherwise), one key per app, limit and window,
+counted with a single pipelined round trip per request (``INCR`` and ``EXPIRE`` per limit). A
+refused call still counts. The limiter fails open when the store is unreachable (a logged
+warning, the request is served): money never depends on Redis, and neither should availability.
+
+Responses of the APIs carry ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``
+(seconds until the window resets) for the limit closest to exhaustion, as the IETF draft
+"RateLimit header fields for HTTP" describes; a refused request gets 429 with ``Retry-After`` and
+the OBIE error body.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from flask import Flask, Response, request
-from flask_limiter import HeaderNames, Limiter, RequestLimit
-from limits.storage import MemoryStorage
+import redis
+from flask import Flask, Response, current_app, g, request
+from limits import RateLimitItem, parse_many
 
+from gateway.config import ConfigError, env_name
 from gateway.edge.errors import ErrorDetail, error_response
 from gateway.oauth import protector
 from gateway.oauth.tokens import AccessToken
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/open-banking/"
-_LIMITER_RETRY_AFTER = "X-Limiter-Retry-After"
 DEFAULT_TIERS = {
     "sandbox": "20/second;1000/minute;50000/day",
     "standard": "50/second;5000/minute;1000000/day",
     "premium": "200/second;20000/minute",
 }
+# While the store is unreachable, say so at most this often (seconds), not on every request.
+WARN_EVERY = 60.0
 
 
-class LazyExpiryMemoryStorage(MemoryStorage):
-    """The in-process counter store, cleaning expired windows once a second.
+def parse_tiers(configured: Mapping[str, str]) -> dict[str, tuple[RateLimitItem, ...]]:
+    """The limits of every tier (defaults, overridden by ``configured``); ValueError names a
+    tier whose limit string does not parse."""
+    tiers: dict[str, tuple[RateLimitItem, ...]] = {}
+    for tier, text in {**DEFAULT_TIERS, **configured}.items():
+        try:
+            items = tuple(parse_many(text))
+        except ValueError:
+            items = ()
+        if not items:
+            example = "'20/second;1000/minute'"
+            raise ValueError(f"tier {tier!r}: {text!r} is not a limit such as {example}")
+        tiers[tier] = items
+    return tiers
 
-    ``limits``' memory storage starts a cleanup thread 10 ms after every hit, which costs more
-    than the rest of an API call; counters are checked against their expiry on every read
-    anyway, so a lazier cleanup changes nothing but the cost.
-    """
 
-    STORAGE_SCHEME = ["gateway-memory"]  # noqa: RUF012 - the registry reads a list
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The state of one limit after this request: what the headers report."""
 
-    def _MemoryStorage__schedule_expiry(self) -> None:
-        if not self.timer.is_alive():
-            self.timer = threading.Timer(1.0, self._MemoryStorage__expire_events)  # type: ignore[attr-defined]
-            self.timer.daemon = True
-            self.timer.start()
+    limit: int
+    remaining: int
+    reset_at: float
+
+    @property
+    def exceeded(self) -> bool:
+        """Whether this request went over the limit."""
+        return self.remaining < 0
+
+
+class Limiter:
+    """Counts the calls of each app against its tier's limits in the shared store."""
+
+    def __init__(self, store: redis.Redis, tiers: Mapping[str, tuple[RateLimitItem, ...]]) -> None:
+        self.store = store
+        self.tiers = dict(tiers)
+        self._warned_at = -WARN_EVERY
+
+    def hit(self, key: str, tier: str, now: float) -> list[Window] | None:
+        """Count one call of ``key`` against every limit of ``tier``; ``None`` when the store
+        cannot be reached (the call is then not limited)."""
+        items = self.tiers.get(tier) or self.tiers["sandbox"]
+        pipe = self.store.pipeline(transaction=False)
+        ends: list[int] = []
+        for item in items:
+            period = item.get_expiry()
+            window = int(now // period)
+            counter = f"ratelimit:{key}:{item.amount}/{period}:{window}"
+            pipe.incr(counter)
+            # The key names its window, so it only has to outlive it.
+            pipe.expire(counter, period + 1)
+            ends.append((window + 1) * period)
+        try:
+            answers = pipe.execute()
+        except redis.RedisError as exc:
+            if now - self._warned_at >= WARN_EVERY:
+                self._warned_at = now
+                log.warning("rate limits not applied, the store is unreachable: %s", exc)
+            return None
+        return [
+            Window(item.amount, item.amount - int(count), end)
+            for item, count, end in zip(items, answers[0::2], ends, strict=True)
+        ]
 
 
 def _token_of_request() -> AccessToken | None:
@@ -64,62 +124,45 @@ def key() -> str:
     return f"app:{token.client_id}" if token else f"ip:{request.remote_addr}"
 
 
-def _limits_for_request(app_config: dict[str, str]) -> str:
+def _check() -> Response | None:
+    """Before an API request: count it, and refuse it when a limit is exceeded."""
+    if not request.path.startswith(API_PREFIX):
+        return None
+    limiter: Limiter = current_app.extensions["rate_limiter"]
     token = _token_of_request()
-    tier = token.tier if token else "sandbox"
-    return app_config.get(tier) or app_config["sandbox"]
-
-
-def _not_api() -> bool:
-    return not request.path.startswith(API_PREFIX)
-
-
-def _refused(limit: RequestLimit) -> Response:
-    detail = ErrorDetail("U042", f"Rate limit exceeded: {limit.limit}; retry later")
+    now = time.time()
+    windows = limiter.hit(key(), token.tier if token else "sandbox", now)
+    if not windows:
+        return None
+    # The limit closest to exhaustion is the one reported (the latest reset among equals).
+    g.rate_window = min(windows, key=lambda w: (w.remaining, -w.reset_at))
+    exceeded = [w for w in windows if w.exceeded]
+    if not exceeded:
+        return None
+    worst = max(exceeded, key=lambda w: w.reset_at)
+    detail = ErrorDetail("U042", f"Rate limit exceeded: {worst.limit} calls; retry later")
     response = error_response(429, (detail,))
-    response.headers["Retry-After"] = str(max(1, int(limit.reset_at - _now())))
+    response.headers["Retry-After"] = str(max(1, math.ceil(worst.reset_at - now)))
     return response
 
 
-def _now() -> float:
-    import time
+def _headers(response: Response) -> Response:
+    window: Window | None = g.pop("rate_window", None)
+    if window is not None:
+        response.headers["RateLimit-Limit"] = str(window.limit)
+        response.headers["RateLimit-Remaining"] = str(max(0, window.remaining))
+        response.headers["RateLimit-Reset"] = str(max(0, math.ceil(window.reset_at - time.time())))
+    return response
 
-    return time.time()
 
-
-def init_app(app: Flask) -> Limiter:
-    """Install the per-app limits on the API routes."""
-    tiers: dict[str, str] = {**DEFAULT_TIERS, **(app.config.get("RATE_LIMIT_TIERS") or {})}
-    redis_url = app.config.get("REDIS_URL") or ""
-
-    # Flask-Limiter would set Retry-After on every limited response; it writes it under a
-    # private name instead, dropped here (a refusal carries its own, see _refused). Registered
-    # before the limiter so that it runs after the limiter's hook (last registered, first run).
-    @app.after_request
-    def _drop_limiter_retry_after(response: Response) -> Response:
-        response.headers.pop(_LIMITER_RETRY_AFTER, None)
-        return response
-
-    limiter = Limiter(
-        key_func=key,
-        app=app,
-        default_limits=[lambda: _limits_for_request(tiers)],
-        default_limits_exempt_when=_not_api,
-        headers_enabled=True,
-        header_name_mapping={
-            HeaderNames.LIMIT: "RateLimit-Limit",
-            HeaderNames.REMAINING: "RateLimit-Remaining",
-            HeaderNames.RESET: "RateLimit-Reset",
-            HeaderNames.RETRY_AFTER: _LIMITER_RETRY_AFTER,
-        },
-        storage_uri=redis_url or "gateway-memory://",
-        storage_options={"socket_connect_timeout": 1, "socket_timeout": 1} if redis_url else {},
-        strategy="fixed-window",
-        swallow_errors=True,
-        in_memory_fallback_enabled=bool(redis_url),
-        on_breach=_refused,
-        key_prefix="gateway",
-    )
+def init_app(app: Flask, store: redis.Redis) -> Limiter:
+    """Install the per-app limits on the API routes, counting in ``store``."""
+    try:
+        tiers = parse_tiers(app.config.get("RATE_LIMIT_TIERS") or {})
+    except ValueError as exc:
+        raise ConfigError(f"{env_name('RATE_LIMIT_TIERS')}: {exc}") from None
+    limiter = Limiter(store, tiers)
     app.extensions["rate_limiter"] = limiter
-
+    app.before_request(_check)
+    app.after_request(_headers)
     return limiter

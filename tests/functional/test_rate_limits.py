@@ -48,6 +48,8 @@ def test_limits_apply_per_app_with_headers_and_a_429(limited_app: Flask) -> None
     assert [a.status_code for a in answers[:3]] == [400, 400, 400]  # unknown consent, but counted
     assert answers[0].headers["RateLimit-Limit"] == "3"
     assert [a.headers["RateLimit-Remaining"] for a in answers[:3]] == ["2", "1", "0"]
+    # Seconds until the window resets (windows are aligned on the minute).
+    assert all(0 <= int(a.headers["RateLimit-Reset"]) <= 60 for a in answers[:3])
     refused = answers[3]
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) >= 1

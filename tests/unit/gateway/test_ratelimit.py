@@ -1,0 +1,87 @@
+"""The per-app limiter (:mod:`gateway.edge.ratelimit`): clock-aligned windows counted in the
+shared store, the limit closest to exhaustion reported, and failing open."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import fakeredis
+import pytest
+import redis
+
+from gateway.app import create_app
+from gateway.config import ConfigError
+from gateway.edge.ratelimit import DEFAULT_TIERS, Limiter, parse_tiers
+
+MINUTE_START = 1_800_000_000.0  # a whole hour (epoch seconds): minute and hour windows start here
+
+
+def limiter(tiers: dict[str, str]) -> tuple[Limiter, Any]:
+    store = fakeredis.FakeRedis()
+    return Limiter(store, parse_tiers(tiers)), store
+
+
+def test_counts_each_limit_of_the_tier_in_its_own_window() -> None:
+    limits, _store = limiter({"sandbox": "3/minute;5/hour"})
+    counts = [limits.hit("app:a", "sandbox", MINUTE_START + i) for i in range(4)]
+    assert [[w.remaining for w in c] for c in counts if c] == [[2, 4], [1, 3], [0, 2], [-1, 1]]
+    assert counts[3] is not None and counts[3][0].exceeded and not counts[3][1].exceeded
+
+
+def test_a_minute_window_resets_on_the_minute_and_the_hour_window_does_not() -> None:
+    limits, _store = limiter({"sandbox": "3/minute;5/hour"})
+    for i in range(3):
+        limits.hit("app:a", "sandbox", MINUTE_START + 50 + i)
+    after = limits.hit("app:a", "sandbox", MINUTE_START + 60)
+    assert after is not None
+    minute, hour = after
+    assert (minute.remaining, minute.reset_at) == (2, MINUTE_START + 120)
+    assert hour.remaining == 1
+    assert hour.reset_at % 3600 == 0 and MINUTE_START < hour.reset_at <= MINUTE_START + 3600
+
+
+def test_apps_and_tiers_are_counted_apart() -> None:
+    limits, _store = limiter({"sandbox": "1/minute", "wide": "2/minute"})
+    assert limits.hit("app:a", "sandbox", MINUTE_START)[0].remaining == 0  # type: ignore[index]
+    assert limits.hit("app:b", "sandbox", MINUTE_START)[0].remaining == 0  # type: ignore[index]
+    assert limits.hit("app:c", "wide", MINUTE_START)[0].remaining == 1  # type: ignore[index]
+    # An unknown tier (one removed from the configuration) falls back to the sandbox tier.
+    assert limits.hit("app:d", "gone", MINUTE_START)[0].limit == 1  # type: ignore[index]
+
+
+def test_counters_expire_after_their_window() -> None:
+    limits, store = limiter({"sandbox": "10/second;100/minute"})
+    limits.hit("app:a", "sandbox", MINUTE_START)
+    ttls = sorted(store.ttl(k) for k in store.keys("ratelimit:*"))
+    assert ttls == [2, 61]
+
+
+def test_an_unreachable_store_serves_unlimited_and_warns_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    dead = redis.Redis(port=1, socket_connect_timeout=0.2)
+    limits = Limiter(dead, parse_tiers({}))
+    with caplog.at_level(logging.WARNING, logger="gateway.edge.ratelimit"):
+        assert limits.hit("app:a", "sandbox", MINUTE_START) is None
+        assert limits.hit("app:a", "sandbox", MINUTE_START + 1) is None
+    assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1
+
+
+def test_configured_tiers_extend_the_defaults() -> None:
+    tiers = parse_tiers({"gold": "500/second"})
+    assert set(tiers) == set(DEFAULT_TIERS) | {"gold"}
+    assert [item.amount for item in tiers["sandbox"]] == [20, 1000, 50000]
+
+
+@pytest.mark.parametrize("text", ["", "lots", "20/fortnight", "20 per"])
+def test_a_limit_that_does_not_parse_stops_the_app(database_url: str, text: str) -> None:
+    with pytest.raises(ConfigError, match="GATEWAY_RATE_LIMIT_TIERS: tier 'gold'"):
+        create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": database_url,
+                "SECRET_KEY": "t",
+                "RATE_LIMIT_TIERS": {"gold": text},
+            }
+        )
