@@ -3,8 +3,11 @@ binding of codes through ``dpop_jkt`` (§10), and of tokens through ``cnf.jkt`` 
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -150,6 +153,45 @@ BAD_PROOFS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "jwk-another-key": ({"jwk": public(attacker_key())}, {}),
 }
+
+
+def _relabelled(proof: str, **header: Any) -> str:
+    """``proof`` with header members replaced and its signature kept."""
+    head, payload, signature = proof.split(".")
+    members = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))) | header
+    encoded = base64.urlsafe_b64encode(json.dumps(members).encode()).rstrip(b"=").decode()
+    return f"{encoded}.{payload}.{signature}"
+
+
+def _flipped(proof: str) -> str:
+    """``proof`` with one bit of its signature changed."""
+    head, payload, signature = proof.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    raw[len(raw) // 2] ^= 1
+    return f"{head}.{payload}." + base64.urlsafe_b64encode(bytes(raw)).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    ("make_key", "forge"),
+    [
+        pytest.param(attacker_key, _flipped, id="bit-flipped"),
+        pytest.param(attacker_key, lambda p: _relabelled(p, alg="PS256"), id="es256-as-ps256"),
+        pytest.param(rsa_key, lambda p: _relabelled(p, alg="ES256"), id="ps256-as-es256"),
+    ],
+)
+def test_proof_whose_signature_does_not_verify_is_refused(
+    http: FlaskClient,
+    partner: Partner,
+    make_key: Callable[[], dict[str, Any]],
+    forge: Callable[[str], str],
+) -> None:
+    """RFC 9449 §4.3 (6): the signature verifies with the header's key under the header's alg,
+    also for a key the server has seen before (keys are imported once and reused)."""
+    key = make_key()
+    assert client_credentials(http, partner, dpop_proof(key, "POST", TOKEN_URL)).status_code == 200
+    response = client_credentials(http, partner, forge(dpop_proof(key, "POST", TOKEN_URL)))
+    assert response.status_code == 400, response.json
+    assert error_of(response) == "invalid_dpop_proof"
 
 
 @pytest.mark.parametrize("case", sorted(BAD_PROOFS))
