@@ -11,6 +11,7 @@ from typing import Any
 
 from joserfc.jwk import ECKey, import_key
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.oauth.models import ServerKey
@@ -36,7 +37,12 @@ def active_key(session: Session) -> tuple[str, ECKey]:
     """Return the kid and private key that signs now, generating the first one if needed."""
     row = session.scalar(select(ServerKey).where(ServerKey.status == "active"))
     if row is None:
-        row = _generate(session)
+        try:
+            with session.begin_nested():
+                row = _generate(session)
+        except IntegrityError:
+            # Another worker generated the first key meanwhile (one active key: see 0005).
+            row = session.scalars(select(ServerKey).where(ServerKey.status == "active")).one()
     key = import_key(row.private_jwk, "EC")
     return row.kid, key
 

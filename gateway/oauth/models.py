@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.models import Base, Timestamp
@@ -19,6 +19,16 @@ class ServerKey(Base):
     """A signing key of the authorization server (published in its JWKS while not retired)."""
 
     __tablename__ = "gw_server_key"
+    __table_args__ = (
+        # At most one key signs: two workers generating the first key at once cannot both win.
+        Index(
+            "uq_gw_server_key_one_active",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     alg: Mapped[str] = mapped_column(String(8))
