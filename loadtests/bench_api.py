@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Authenticated API calls against a bare endpoint, on one gunicorn configuration, in one run.
 
-Prints requests/s and p50/p99 latency of
+Prints requests/s (the median of several rounds that alternate the endpoints, with the range) and
+p50/p99 latency of
 
 * ``GET /healthz`` (a Flask endpoint that touches no store: the bare baseline, through the same
   middleware),
@@ -148,7 +149,8 @@ def p(values: list[float], q: float) -> float:
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=3000, help="per measured endpoint")
+    parser.add_argument("--requests", type=int, default=2000, help="per endpoint and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over the endpoints")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
@@ -171,8 +173,9 @@ def main() -> None:
     config: dict[str, Any] = json.loads(Path(partner_file).read_text())
     command = [GATEWAY, "serve", "--port", str(port), "--workers", str(args.workers),
                "--threads", str(args.threads)]  # fmt: skip
+    log = Path(folder) / "server.log"
     server = subprocess.Popen(  # noqa: S603 - our own console script
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w")
     )
     try:
         for _ in range(100):
@@ -180,7 +183,13 @@ def main() -> None:
                 with urllib.request.urlopen(f"{issuer}/healthz", timeout=1):  # noqa: S310
                     break
             except OSError:
+                if server.poll() is not None:
+                    break
                 time.sleep(0.2)
+        else:
+            raise SystemExit(f"the gateway did not answer; its log is {log}")
+        if server.poll() is not None:
+            raise SystemExit(f"the gateway stopped:\n{log.read_text()[-2000:]}")
         client = PartnerClient(issuer, config["client_id"], config["redirect_uri"],
                                config["private_jwk"])  # fmt: skip
         # The café (fourth test customer) holds the longest history.
@@ -190,30 +199,41 @@ def main() -> None:
         history = f"{AIS}/accounts/{trading}/transactions"
         deep_end = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 912 * 86400))
         deep = f"{history}?toBookingDateTime={deep_end}"
-        results: dict[str, tuple[float, list[float]]] = {}
-        for name, path, bearer in (("bare /healthz", "/healthz", None),
-                                   ("GET /accounts", f"{AIS}/accounts", token),
-                                   ("transactions, first page", history, token),
-                                   ("transactions, deep page", deep, token)):  # fmt: skip
+        endpoints = (("bare /healthz", "/healthz", None),
+                     ("GET /accounts", f"{AIS}/accounts", token),
+                     ("transactions, first page", history, token),
+                     ("transactions, deep page", deep, token))  # fmt: skip
+        for _name, path, bearer in endpoints:
             measure(port, prepared(client, path, bearer, 200), args.concurrency)  # warm-up
-            results[name] = measure(
-                port, prepared(client, path, bearer, args.requests), args.concurrency
-            )
+        # Rounds alternate the endpoints, so that whatever else the machine does at one moment
+        # (a checkpoint after the bulk load, another process) weighs on all of them alike.
+        rates: dict[str, list[float]] = {name: [] for name, _path, _bearer in endpoints}
+        latencies: dict[str, list[float]] = {name: [] for name, _path, _bearer in endpoints}
+        for _round in range(args.rounds):
+            for name, path, bearer in endpoints:
+                rate, times = measure(
+                    port, prepared(client, path, bearer, args.requests), args.concurrency
+                )
+                rates[name].append(rate)
+                latencies[name].extend(times)
     finally:
         server.terminate()
         server.wait(timeout=20)
     database = env["GATEWAY_DATABASE_URL"].split("?")[0]
     print(f"== API benchmark: {args.workers} workers x {args.threads} threads, "
           f"{args.concurrency} connections, {database} ==")  # fmt: skip
-    for name, (rate, latencies) in results.items():
-        print(f"{name:<28} {rate:8,.0f} req/s   p50 {p(latencies, 0.5):6.1f} ms   "
-              f"p99 {p(latencies, 0.99):6.1f} ms")  # fmt: skip
-    bare = results["bare /healthz"][0]
-    accounts = results["GET /accounts"][0]
-    first = statistics.median(results["transactions, first page"][1])
-    deep_p50 = statistics.median(results["transactions, deep page"][1])
+    for name, values in rates.items():
+        spread = f"({min(values):,.0f}-{max(values):,.0f})"
+        p50, p99 = p(latencies[name], 0.5), p(latencies[name], 0.99)
+        print(f"{name:<26} {statistics.median(values):6,.0f} req/s {spread:<13} "
+              f"p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")  # fmt: skip
+    bare = statistics.median(rates["bare /healthz"])
+    accounts = statistics.median(rates["GET /accounts"])
+    transactions = statistics.median(rates["transactions, first page"])
+    first = statistics.median(latencies["transactions, first page"])
+    deep_p50 = statistics.median(latencies["transactions, deep page"])
     print(f"accounts / bare (req/s)      {accounts / bare:.2f}   (bar >= 0.4)")
-    print(f"transactions / bare (req/s)  {results['transactions, first page'][0] / bare:.2f}")
+    print(f"transactions / bare (req/s)  {transactions / bare:.2f}")
     print(f"deep / first page (p50)      {deep_p50 / first:.2f}   (bar <= 1.3)")
 
 
