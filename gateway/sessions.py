@@ -8,14 +8,23 @@ non-browser clients such as load generators) would otherwise never send it back;
 
 from __future__ import annotations
 
-from flask import Flask, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 LOOPBACK = ("localhost", "127.0.0.1", "[::1]", "::1")
+# The resource APIs authenticate clients by their tokens, never by a browser session.
+API_PREFIX = "/open-banking/"
 
 
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions with the ``auto`` Secure rule."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The browser session, except on the APIs: there any use of it fails loudly (a null
+        session), and no cookie is read or signed."""
+        if request.path.startswith(API_PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """Whether the session cookie carries ``Secure`` for this request."""

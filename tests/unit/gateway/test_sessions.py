@@ -19,6 +19,15 @@ def cookie_app(database_url: str) -> Iterator[Flask]:
         session["who"] = "me"
         return "ok"
 
+    @app.get("/open-banking/_whoami")
+    def api_reads_the_session() -> str:
+        return str(session.get("who"))
+
+    @app.get("/open-banking/_login")
+    def api_writes_the_session() -> str:
+        session["who"] = "api"
+        return "ok"
+
     yield app
     app.extensions["database"].engine.dispose()
 
@@ -54,3 +63,12 @@ def test_secure_can_be_forced(database_url: str) -> None:
 
     assert "Secure" in app.test_client().get("/_login").headers["Set-Cookie"]
     app.extensions["database"].engine.dispose()
+
+
+def test_the_apis_neither_read_nor_write_the_browser_session(cookie_app: Flask) -> None:
+    browser = cookie_app.test_client()
+    browser.get("/_login", base_url="http://localhost")
+    assert browser.get("/open-banking/_whoami", base_url="http://localhost").text == "None"
+    # Writing fails loudly (a null session) instead of issuing a cookie to an API client.
+    response = browser.get("/open-banking/_login", base_url="http://localhost")
+    assert response.status_code == 500 and "Set-Cookie" not in response.headers
