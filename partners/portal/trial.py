@@ -9,11 +9,14 @@ request and response recorded for the developer to read.
 
 The portal runs ``docs/examples/partner_client.py`` itself, the very code partners copy, loaded
 from the source tree. What step 3 needs (PKCE verifier, state, DPoP key, the credential) waits
-between the steps in the shared store for :data:`STATE_TTL` seconds, never in the cookie.
+between the steps in the shared store for :data:`STATE_TTL` seconds, sealed with a key that
+only the developer's session holds (see :func:`save`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import importlib.util
 import json
@@ -27,6 +30,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import redis
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 EXAMPLE_CLIENT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "partner_client.py"
 STATE_TTL = 600
@@ -327,18 +332,37 @@ def finish(pending: Pending, query: Mapping[str, str], transport: Transport) -> 
 
 
 def save(store: redis.Redis, pending: Pending) -> str:
-    """Keep ``pending`` in the shared store for :data:`STATE_TTL` seconds; return its key."""
-    key = secrets.token_urlsafe(24)
-    store.set(_KEY_PREFIX + key, json.dumps(asdict(pending)), ex=STATE_TTL)
-    return key
+    """Keep ``pending`` in the shared store for :data:`STATE_TTL` seconds; return its handle.
+
+    The record holds the pasted credential, so it is sealed (AES-256-GCM) with a key of its own
+    that only the handle carries: the handle goes to the developer's session, the sealed
+    record to the store, and neither opens the credential without the other.
+    """
+    slot = secrets.token_urlsafe(24)
+    key = AESGCM.generate_key(bit_length=256)
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(key).encrypt(nonce, json.dumps(asdict(pending)).encode(), slot.encode())
+    store.set(_KEY_PREFIX + slot, nonce + sealed, ex=STATE_TTL)
+    return f"{slot}.{base64.urlsafe_b64encode(key).decode()}"
 
 
-def take(store: redis.Redis, key: str) -> Pending | None:
-    """Return and forget what :func:`save` kept under ``key`` (``None`` once expired or used)."""
-    raw = store.getdel(_KEY_PREFIX + key)
-    if raw is None:
+def take(store: redis.Redis, handle: str) -> Pending | None:
+    """Return and forget what :func:`save` kept under ``handle`` (``None`` once expired or used,
+    or for a handle that does not open it)."""
+    slot, _, encoded = handle.partition(".")
+    try:
+        key = base64.urlsafe_b64decode(encoded.encode())
+        sealer = AESGCM(key)
+    except (ValueError, binascii.Error):
         return None
-    data = json.loads(raw)
+    raw = store.getdel(_KEY_PREFIX + slot)
+    if not isinstance(raw, bytes) or len(raw) < 13:
+        return None
+    try:
+        opened = sealer.decrypt(raw[:12], raw[12:], slot.encode())
+    except InvalidTag:
+        return None
+    data = json.loads(opened)
     data["credential"] = Credential(**data["credential"])
     data["exchanges"] = [Exchange.from_dict(item) for item in data["exchanges"]]
     return Pending(**data)

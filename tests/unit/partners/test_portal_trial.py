@@ -64,10 +64,31 @@ def test_pending_walkthroughs_are_taken_once_and_expire() -> None:
         "urn:ietf:params:oauth:request_uri:abc", "aac-1",
         [trial.Exchange("t", "POST", "u", [("A", "b")], "", 201, [("C", "d")], "{}")],
     )  # fmt: skip
-    key = trial.save(store, pending)
-    assert 0 < store.ttl(f"portal:trial:{key}") <= trial.STATE_TTL
-    assert trial.take(store, key) == pending
-    assert trial.take(store, key) is None
+    handle = trial.save(store, pending)
+    slot = handle.split(".")[0]
+    assert 0 < store.ttl(f"portal:trial:{slot}") <= trial.STATE_TTL
+    assert trial.take(store, handle) == pending
+    assert trial.take(store, handle) is None
+
+
+def test_the_stored_walkthrough_is_sealed_with_a_key_only_the_handle_carries() -> None:
+    store = fakeredis.FakeRedis()
+    key = new_key()
+    pending = trial.Pending(
+        "dev_1", "cli_1", "http://127.0.0.1:5000", "http://127.0.0.1:5000/cb",
+        trial.Credential("private_key_jwt", json.dumps(key)), new_key(), "verifier", "state",
+        "urn:ietf:params:oauth:request_uri:abc", "aac-1",
+    )  # fmt: skip
+    handle = trial.save(store, pending)
+    slot = handle.split(".")[0]
+    stored = store.get(f"portal:trial:{slot}")
+    assert stored is not None
+    assert key["d"].encode() not in stored and b"verifier" not in stored and b"dev_1" not in stored
+    # Another key, or a handle pointing the key at another record, opens nothing.
+    other = trial.save(store, pending)
+    assert trial.take(store, f"{slot}.{other.split('.')[1]}") is None
+    assert trial.take(store, f"{slot}.not-base64!") is None
+    assert trial.take(store, other) == pending
 
 
 def test_the_example_client_loads_from_the_source_tree() -> None:
