@@ -50,7 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["redis"] = make_redis(app.config["REDIS_URL"])
     app.extensions["bank_core"] = _bank_core_factory(app.config)
 
-    sessions.init_app(app)
+    sessions.init_app(app, app.extensions["redis"])
     interaction.init_app(app)
     errors.init_app(app)
     oauth_errors.init_app(app)

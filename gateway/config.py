@@ -47,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": "auto",
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "gateway_session",
+    # Browser sessions live server-side in the shared store and end after this many seconds
+    # without a request (signing out ends them at once).
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
 }
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")

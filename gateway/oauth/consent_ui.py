@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from gateway import sessions
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
 from gateway.core import BankCore
@@ -134,6 +135,7 @@ def login() -> ResponseReturnValue:
     if customer is None:
         return _login_page(app, consent, "The username or password is not right.")
     session[SESSION_KEY] = {**session[SESSION_KEY], "customer_id": customer.id}
+    sessions.regenerate()  # signed in as the customer: a new session id (fixation)
     return redirect(url_for("authorize.consent_page"), code=303)
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from gateway import sessions
 from gateway.db import get_session
 from partners import services
 from partners.errors import PartnerError
@@ -87,9 +88,11 @@ def ops_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, Response
 
 
 def _sign_in(developer: Developer) -> None:
-    # A new session: drop whatever the browser carried before (fixation), then remember who.
+    # A new session: drop whatever the browser carried before, remember who, and move to a new
+    # session id (fixation).
     session.clear()
     session[SESSION_KEY] = developer.id
+    sessions.regenerate()
     g.portal_developer = developer
 
 

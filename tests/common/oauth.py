@@ -156,7 +156,7 @@ def sandbox_login(app: Flask, tenant: str) -> tuple[str, str]:
         return customer.username, customer.password
 
 
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _ACCOUNT = re.compile(r'name="account" value="([^"]+)"')
 
 
@@ -168,7 +168,7 @@ def approve_in_browser(
     username, password = sandbox_login(app, tenant)
     page = browser.get(url)
     assert page.status_code == 200, page.get_data(as_text=True)
-    token = _CSRF.search(page.get_data(as_text=True))
+    token = CSRF.search(page.get_data(as_text=True))
     assert token is not None
     login = browser.post(
         "/authorize/login",
@@ -177,7 +177,7 @@ def approve_in_browser(
     assert login.status_code == 303, login.get_data(as_text=True)
     consent_page = browser.get(login.headers["Location"])
     html = consent_page.get_data(as_text=True)
-    token = _CSRF.search(html)
+    token = CSRF.search(html)
     assert token is not None
     picked = _ACCOUNT.findall(html)[:accounts]
     answer = browser.post(

@@ -6,11 +6,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.common.oauth import (
+    CSRF,
     ISSUER,
     REDIRECT_URI,
     approve_in_browser,
     create_consent,
     register_partner,
+    sandbox_login,
 )
 
 
@@ -98,3 +100,30 @@ def test_consent_forms_need_the_csrf_token(oauth_app: Flask, http: FlaskClient) 
     forged = browser.post("/authorize/login", data={"username": "x", "password": "y"})
     assert forged.status_code == 400
     assert forged.json is not None and forged.json["Errors"][0]["ErrorCode"] == "U010"
+
+
+def test_the_customers_sign_in_moves_to_a_new_session(oauth_app: Flask, http: FlaskClient) -> None:
+    """Session fixation: the id the consent page started with is dead once the customer has
+    signed in, so whoever planted or copied it cannot approve in the customer's name."""
+    partner = register_partner(oauth_app, http)
+    consent_id = create_consent(oauth_app, partner)
+    request_uri, _verifier, _state = partner.client.push_authorization_request(consent_id)
+    browser = oauth_app.test_client()
+    page = browser.get(partner.client.authorization_url(request_uri))
+    before = browser.get_cookie("gateway_session")
+    assert page.status_code == 200 and before is not None
+    username, password = sandbox_login(oauth_app, partner.organisation_id)
+    token = CSRF.search(page.get_data(as_text=True))
+    assert token is not None
+    login = browser.post(
+        "/authorize/login",
+        data={"csrf_token": token.group(1), "username": username, "password": password},
+    )
+    assert login.status_code == 303
+    after = browser.get_cookie("gateway_session")
+    assert after is not None and after.value != before.value
+    attacker = oauth_app.test_client()
+    attacker.set_cookie("gateway_session", before.value)
+    refused = attacker.get("/authorize/consent")
+    assert refused.status_code == 400 and "sign-in has expired" in refused.get_data(as_text=True)
+    assert browser.get("/authorize/consent").status_code == 200

@@ -225,6 +225,37 @@ def test_sign_in_starts_a_new_session_and_sign_out_ends_it(portal: Flask) -> Non
     assert answer.status_code == 303 and answer.headers["Location"].startswith("/portal/login")
 
 
+def _session_cookie(client: FlaskClient) -> str:
+    cookie = client.get_cookie("gateway_session")
+    assert cookie is not None
+    return cookie.value
+
+
+def test_a_copied_session_cookie_dies_with_the_session(portal: Flask) -> None:
+    """Sessions live server-side: signing out ends them for every holder of the cookie, and a
+    sign-in moves to a new session id (fixation)."""
+    dev = sign_up(portal)
+    browser = portal.test_client()
+    browser.get("/portal/login")  # the sign-in form starts a session (its CSRF token)
+    before = _session_cookie(browser)
+    form = {"email": dev.email, "password": PASSWORD}
+    assert post(browser, "/portal/login", "/portal/login", form).status_code == 303
+    signed_in = _session_cookie(browser)
+    assert signed_in != before
+    # The cookie is an opaque id: nothing of the developer travels in it.
+    assert dev.email not in signed_in and "." not in signed_in
+    thief = portal.test_client()
+    thief.set_cookie("gateway_session", signed_in)
+    assert thief.get("/portal/apps").status_code == 200
+    assert post(browser, "/portal/logout", "/portal/apps", {}).status_code == 303
+    answer = thief.get("/portal/apps")
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/portal/login")
+    # The id from before the sign-in opens nothing either.
+    planted = portal.test_client()
+    planted.set_cookie("gateway_session", before)
+    assert planted.get("/portal/apps").status_code == 303
+
+
 def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(portal: Flask) -> None:
     dev = sign_up(portal)
     client = portal.test_client()
