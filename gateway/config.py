@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -53,6 +54,14 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+def _parses_as_limits(text: str) -> bool:
+    """Whether ``text`` is a list of limits in the notation of the ``limits`` library."""
+    try:
+        return bool(parse_many(text))
+    except ValueError:
+        return False
 
 
 class ConfigError(Exception):
@@ -132,6 +141,12 @@ def validate(config: dict[str, Any], instance_path: str) -> None:
         isinstance(k, str) and isinstance(v, str) for k, v in tiers.items()
     ):
         raise ConfigError(f"{env_name('RATE_LIMIT_TIERS')} must be a JSON object of tier: limits")
+    for tier, text in tiers.items():
+        if not _parses_as_limits(text):
+            raise ConfigError(
+                f"{env_name('RATE_LIMIT_TIERS')}: tier {tier!r}: {text!r} is not a limit such as "
+                "'20/second;1000/minute'"
+            )
     if not isinstance(config.get("INTROSPECTION_CLIENTS"), list):
         raise ConfigError(f"{env_name('INTROSPECTION_CLIENTS')} must be a JSON list of client ids")
 

@@ -29,7 +29,6 @@ import redis
 from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse_many
 
-from gateway.config import ConfigError, env_name
 from gateway.edge.errors import ErrorDetail, error_response
 from gateway.oauth import protector
 from gateway.oauth.tokens import AccessToken
@@ -157,11 +156,8 @@ def _headers(response: Response) -> Response:
 
 def init_app(app: Flask, store: redis.Redis) -> Limiter:
     """Install the per-app limits on the API routes, counting in ``store``."""
-    try:
-        tiers = parse_tiers(app.config.get("RATE_LIMIT_TIERS") or {})
-    except ValueError as exc:
-        raise ConfigError(f"{env_name('RATE_LIMIT_TIERS')}: {exc}") from None
-    limiter = Limiter(store, tiers)
+    # The tier strings were checked with the rest of the configuration (gateway.config).
+    limiter = Limiter(store, parse_tiers(app.config.get("RATE_LIMIT_TIERS") or {}))
     app.extensions["rate_limiter"] = limiter
     app.before_request(_check)
     app.after_request(_headers)
