@@ -58,7 +58,7 @@ class AccessToken:
 # Every API call runs this: one statement for the token and its app, read without the ORM's
 # identity map (nothing here is changed by the request).
 _LIVE_ACCESS = (
-    select(*(Token.__table__.c[name] for name in AccessToken.__slots__[:-1]), App.tier)
+    select(*(Token.__table__.c[name] for name in AccessToken.__slots__ if name != "tier"), App.tier)
     .join(App, App.client_id == Token.client_id)
     .where(
         Token.access_hash == bindparam("access_hash"),
