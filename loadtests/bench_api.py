@@ -9,7 +9,8 @@ p50/p99 latency of
 * ``GET /open-banking/v4.0/aisp/accounts`` with a DPoP-bound token and a fresh proof per request,
 * ``GET .../accounts/{id}/transactions`` (first page),
 
-and their ratios (bar: accounts at least 0.4 of the bare endpoint's requests/s); then the p50 of
+the gateway's CPU time per request (its gunicorn processes, read from ``/proc`` on Linux), and
+their ratios (bar: accounts at least 0.4 of the bare endpoint's requests/s); then the p50 of
 the first page of a million-row history beside a page deep in it (a booking window two and a half
 years back), and their ratio (bar: at most 1.3).
 
@@ -140,6 +141,30 @@ def prepared(client: PartnerClient, path: str, token: str | None, count: int) ->
     return [(path, client.resource_headers("GET", url, token)) for _ in range(count)]
 
 
+def server_cpu_seconds(root: int) -> float | None:
+    """CPU time (user + system) used so far by the gunicorn arbiter ``root`` and its workers,
+    from ``/proc`` (``None`` where there is no ``/proc``)."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    try:
+        stats = [Path(f"/proc/{root}/stat").read_text()]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                # Fields after the command name: state, ppid, ...; utime and stime are 14, 15.
+                if int(stat.rsplit(")", 1)[1].split()[1]) == root:
+                    stats.append(stat)
+    except OSError:
+        return None
+    for stat in stats:
+        fields = stat.rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def p(values: list[float], q: float) -> float:
     """A percentile in milliseconds."""
     ordered = sorted(values)
@@ -209,13 +234,18 @@ def main() -> None:
         # (a checkpoint after the bulk load, another process) weighs on all of them alike.
         rates: dict[str, list[float]] = {name: [] for name, _path, _bearer in endpoints}
         latencies: dict[str, list[float]] = {name: [] for name, _path, _bearer in endpoints}
+        # Milliseconds of gateway CPU (arbiter and workers) per request, per round.
+        cpu: dict[str, list[float]] = {name: [] for name, _path, _bearer in endpoints}
         for _round in range(args.rounds):
             for name, path, bearer in endpoints:
-                rate, times = measure(
-                    port, prepared(client, path, bearer, args.requests), args.concurrency
-                )
+                batch = prepared(client, path, bearer, args.requests)
+                before = server_cpu_seconds(server.pid)
+                rate, times = measure(port, batch, args.concurrency)
+                after = server_cpu_seconds(server.pid)
                 rates[name].append(rate)
                 latencies[name].extend(times)
+                if before is not None and after is not None:
+                    cpu[name].append((after - before) / len(batch) * 1000)
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -225,8 +255,9 @@ def main() -> None:
     for name, values in rates.items():
         spread = f"({min(values):,.0f}-{max(values):,.0f})"
         p50, p99 = p(latencies[name], 0.5), p(latencies[name], 0.99)
+        used = f"   cpu {statistics.median(cpu[name]):5.2f} ms/req" if cpu[name] else ""
         print(f"{name:<26} {statistics.median(values):6,.0f} req/s {spread:<13} "
-              f"p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")  # fmt: skip
+              f"p50 {p50:6.1f} ms   p99 {p99:6.1f} ms{used}")  # fmt: skip
     bare = statistics.median(rates["bare /healthz"])
     accounts = statistics.median(rates["GET /accounts"])
     transactions = statistics.median(rates["transactions, first page"])
