@@ -5,7 +5,9 @@ A leaf module (no Flask), so that ``partners`` can share the metadata without im
 
 from __future__ import annotations
 
-from sqlalchemy import DateTime, MetaData
+import datetime as dt
+
+from sqlalchemy import DateTime, Dialect, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -15,7 +17,26 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-Timestamp = DateTime(timezone=True)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp with time zone that always reads back aware and in UTC. PostgreSQL answers in
+    the session's time zone; SQLite keeps no zone at all and answers naive (the gateway writes
+    UTC only)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        """Attach UTC to a naive value; convert an aware one to UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+Timestamp = UtcDateTime()
 
 
 class Base(DeclarativeBase):

@@ -79,7 +79,7 @@ def advance(session: Session, tenant: Tenant, delta: dt.timedelta) -> Run:
 def catch_up_due(due_checked_at: dt.datetime, current: dt.datetime) -> bool:
     """Whether the last look for due work, at ``due_checked_at``, is older than
     :data:`CATCH_UP_INTERVAL` of sandbox time at ``current``."""
-    return _aware(due_checked_at) + CATCH_UP_INTERVAL <= current
+    return due_checked_at + CATCH_UP_INTERVAL <= current
 
 
 def catch_up(session: Session, tenant: Tenant) -> Run | None:
@@ -98,10 +98,6 @@ def run_due(session: Session, tenant: Tenant, at: dt.datetime) -> Run:
     tenant.due_checked_at = at
     session.flush()
     return run
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _booking_time(day: dt.date, at: dt.datetime) -> dt.datetime:
@@ -264,7 +260,7 @@ def card_holds(session: Session, tenant: Tenant, at: dt.datetime) -> Outcome:
         try:
             ledger.settle_hold(
                 session, hold, tenant_id=tenant.id, counter_account_pk=settlement.pk,
-                booked_at=min(_aware(hold.expires_at), at), detail=detail,
+                booked_at=min(hold.expires_at, at), detail=detail,
             )  # fmt: skip
             outcome.executed += 1
         except BankCoreError:

@@ -261,7 +261,7 @@ class SandboxCore:
         cursor = None
         if len(rows) > wanted:
             last = rows[wanted - 1]
-            cursor = core.TransactionCursor(records.utc(last.booking_datetime), last.pk)
+            cursor = core.TransactionCursor(last.booking_datetime, last.pk)
         return core.TransactionPage(tuple(items), cursor)
 
     # Parties, product, instructions, statements -------------------------------------------

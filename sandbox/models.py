@@ -16,18 +16,41 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
-Timestamp = DateTime(timezone=True)
+
+
+# The gateway's tables have the same type (gateway.models): the sandbox imports nothing of the
+# gateway but its bank-core interface.
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp with time zone that always reads back aware and in UTC. PostgreSQL answers in
+    the session's time zone; SQLite keeps no zone at all and answers naive (the sandbox writes
+    UTC only)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        """Attach UTC to a naive value; convert an aware one to UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+Timestamp = UtcDateTime()
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

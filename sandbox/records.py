@@ -13,11 +13,6 @@ from sandbox.money import from_minor
 SCAN = "UK.OBIE.SortCodeAccountNumber"
 
 
-def utc(value: dt.datetime) -> dt.datetime:
-    """Return ``value`` as an aware UTC datetime (SQLite hands timestamps back naive)."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def customer(c: m.Customer) -> core.Customer:
     """A customer row as :class:`gateway.core.Customer`."""
     return core.Customer(c.public_id, c.username, c.name, cast(Any, c.kind))
@@ -118,8 +113,8 @@ def posting(p: PostingColumns, account_id: str) -> core.Transaction:
         amount=from_minor(abs(p.amount), ccy),
         credit_debit="Credit" if p.amount > 0 else "Debit",
         status="Booked",
-        booking_datetime=utc(p.booking_datetime),
-        value_datetime=utc(p.value_datetime) if p.value_datetime else None,
+        booking_datetime=p.booking_datetime,
+        value_datetime=p.value_datetime,
         reference=p.reference,
         information=p.information,
         bank_transaction_code=btc,
@@ -142,7 +137,7 @@ def hold(h: m.Hold, account_id: str) -> core.Transaction:
         amount=from_minor(h.amount, h.currency),
         credit_debit="Debit",
         status="Pending",
-        booking_datetime=utc(h.created_at),
+        booking_datetime=h.created_at,
         value_datetime=None,
         reference=None,
         information=h.information,
@@ -210,9 +205,9 @@ def statement(s: m.Statement, a: m.Account) -> core.Statement:
     return core.Statement(
         id=s.public_id,
         account_id=a.public_id,
-        start=utc(s.start),
-        end=utc(s.end),
-        creation=utc(s.created),
+        start=s.start,
+        end=s.end,
+        creation=s.created,
         opening_balance=from_minor(s.opening_balance, ccy),
         closing_balance=from_minor(s.closing_balance, ccy),
         total_credits=from_minor(s.total_credits, ccy),

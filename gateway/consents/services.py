@@ -76,10 +76,6 @@ def snapshot(session: Session, consent_id: str) -> Snapshot | None:
     return Snapshot(*found) if found is not None else None
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def create(
     session: Session,
     *,
@@ -117,7 +113,7 @@ def effective_status(consent: HasStatus, now: dt.datetime) -> str:
     if (
         consent.status in (AWAITING, AUTHORISED)
         and consent.expires_at is not None
-        and _utc(consent.expires_at) <= now
+        and consent.expires_at <= now
     ):
         return EXPIRED
     return consent.status

@@ -29,10 +29,6 @@ CODE_TTL = dt.timedelta(seconds=60)
 _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def create_code(
     session: Session,
     pushed: PushedRequest,
@@ -85,7 +81,7 @@ def authorization_code(
             tokens.revoke_consent(session, app.client_id, row.consent_id)
         g.commit_on_error = True
         raise invalid_grant("the authorization code has been used already")
-    if _utc(row.expires_at) <= now:
+    if row.expires_at <= now:
         raise invalid_grant("the authorization code has expired")
     # RFC 6749 §4.1.3: redirect_uri must be identical to the one of the authorization request.
     if form.get("redirect_uri") != row.redirect_uri:
@@ -112,9 +108,9 @@ def authorization_code(
         consent_id=row.consent_id,
         customer_id=row.customer_id,
         cnf_jkt=_bind(app, proof),
-        auth_time=_utc(row.auth_time),
+        auth_time=row.auth_time,
         with_refresh=True,
-        refresh_until=_utc(consent.expires_at) if consent.expires_at else None,
+        refresh_until=consent.expires_at,
     )
 
 
@@ -162,9 +158,9 @@ def refresh_token(
         consent_id=row.consent_id,
         customer_id=row.customer_id,
         cnf_jkt=_bind(app, proof),
-        auth_time=_utc(row.auth_time) if row.auth_time else None,
+        auth_time=row.auth_time,
         with_refresh=True,
-        refresh_until=_utc(row.refresh_expires_at) if row.refresh_expires_at else None,
+        refresh_until=row.refresh_expires_at,
     )
 
 

@@ -73,10 +73,6 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def issue(
     session: Session,
     app: App,
@@ -132,7 +128,7 @@ def find_access(session: Session, value: str) -> AccessToken | None:
     found = (
         session.connection().execute(_LIVE_ACCESS, {"access_hash": secrets.digest(value)}).first()
     )
-    if found is None or _utc(found.expires_at) <= now():
+    if found is None or found.expires_at <= now():
         return None
     return AccessToken(**found._mapping)
 
@@ -147,7 +143,7 @@ def find_refresh(session: Session, value: str) -> Token | None:
 def refresh_usable(row: Token) -> bool:
     """Tell whether a refresh token may still be exchanged."""
     expiry = row.refresh_expires_at
-    return row.revoked_at is None and expiry is not None and _utc(expiry) > now()
+    return row.revoked_at is None and expiry is not None and expiry > now()
 
 
 def revoke(session: Session, row: Token) -> None:

@@ -206,8 +206,8 @@ def _introspection(row: tokens.AccessToken) -> dict[str, Any]:
         "scope": row.scope,
         "client_id": row.client_id,
         "token_type": "DPoP" if row.cnf_jkt else "Bearer",
-        "exp": int(tokens._utc(row.expires_at).timestamp()),
-        "iat": int(tokens._utc(row.issued_at).timestamp()),
+        "exp": int(row.expires_at.timestamp()),
+        "iat": int(row.issued_at.timestamp()),
         "iss": issuer(),
     }
     if row.customer_id:
