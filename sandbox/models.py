@@ -45,8 +45,8 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         self, value: dt.datetime | None, dialect: Dialect
     ) -> dt.datetime | None:
         """Attach UTC to a naive value; convert an aware one to UTC."""
-        if value is None:
-            return None
+        if value is None or value.tzinfo is dt.UTC:
+            return value
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
