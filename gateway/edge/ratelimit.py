@@ -116,10 +116,9 @@ def _token_of_request() -> AccessToken | None:
     return protector.lookup(value.strip()) if value.strip() else None
 
 
-def key() -> str:
+def _key(token: AccessToken | None) -> str:
     """Rate-limit key: the app, or the caller's address when there is no valid token (such a
     request is refused by the API anyway; it still counts against its address)."""
-    token = _token_of_request()
     return f"app:{token.client_id}" if token else f"ip:{request.remote_addr}"
 
 
@@ -130,7 +129,7 @@ def _check() -> Response | None:
     limiter: Limiter = current_app.extensions["rate_limiter"]
     token = _token_of_request()
     now = time.time()
-    windows = limiter.hit(key(), token.tier if token else "sandbox", now)
+    windows = limiter.hit(_key(token), token.tier if token else "sandbox", now)
     if not windows:
         return None
     # The limit closest to exhaustion is the one reported (the latest reset among equals).
