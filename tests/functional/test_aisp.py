@@ -111,12 +111,17 @@ def test_booking_window_filters_transactions(oauth_app: Flask, http: FlaskClient
         assert "2025-01-01" <= entry["BookingDateTime"][:10] <= "2025-01-31"
 
 
-def test_an_unconsented_account_is_not_found(oauth_app: Flask, http: FlaskClient) -> None:
+@pytest.mark.parametrize("resource", ["", "/balances", "/transactions"])
+def test_an_unconsented_account_is_not_found(
+    oauth_app: Flask, http: FlaskClient, resource: str
+) -> None:
+    """400 U011: the reference lists no 404 for these operations."""
     from partner_client import GatewayError
 
     partner, token, _accounts = authorised(oauth_app, http, EVERYTHING)
     with pytest.raises(GatewayError) as refused:
-        partner.client.get(f"{AIS}/accounts/acc_not_yours/balances", token)
+        partner.client.get(f"{AIS}/accounts/acc_not_yours{resource}", token)
+    assert refused.value.status == 400
     assert refused.value.body["Errors"][0]["ErrorCode"] == "U011"
 
 

@@ -98,9 +98,14 @@ class Grant:
         ``status`` is 400 for the operations whose reference lists no 404 (``/accounts/{id}``,
         its balances and transactions) and 404 for the others.
         """
+        self.covers(account_id, status=status)
+        return self.bank.account(self.tenant, account_id)
+
+    def covers(self, account_id: str, *, status: int = 400) -> None:
+        """U011 unless the consent covers ``account_id`` (for operations that read the account's
+        entries without its details)."""
         if account_id not in self.consent.account_ids:
             raise ApiError.one("U011", "No account with this id under this consent", status=status)
-        return self.bank.account(self.tenant, account_id)
 
     def accounts(self) -> list[Account]:
         """Every consented account, in consent order, read with one bank-core call."""
