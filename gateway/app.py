@@ -6,8 +6,8 @@ This is the one module that imports the sandbox: it picks the bank core the gate
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
@@ -23,9 +23,14 @@ from gateway.kv import make_redis
 from gateway.oauth import consent_ui, registration_views
 from gateway.oauth import errors as oauth_errors
 from gateway.oauth import views as oauth_views
+from gateway.reads import Reads, make_read_engine
 from partners import portal
 
-BankCoreFactory = Callable[[Session], BankCore]
+
+class BankCoreFactory(Protocol):
+    """Binds the bank core to a unit of work, and to the request's lone reads when it has one."""
+
+    def __call__(self, session: Session, reads: Reads | None = None) -> BankCore: ...
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -44,9 +49,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     _configure_logging(app)
 
-    engine = db.make_engine(app.config["DATABASE_URL"], pool_size=app.config["DATABASE_POOL_SIZE"])
+    url, pool_size = app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"]
+    engine = db.make_engine(url, pool_size=pool_size)
     db.check_connection(engine)
-    db.init_app(app, db.Database(engine))
+    db.init_app(app, db.Database(engine, make_read_engine(url, pool_size=pool_size)))
     app.extensions["redis"] = make_redis(app.config["REDIS_URL"])
     app.extensions["bank_core"] = _bank_core_factory(app.config)
 
@@ -79,8 +85,8 @@ def _bank_core_factory(config: Mapping[str, Any]) -> BankCoreFactory:
 
     seed = int(config["SANDBOX_SEED"])
 
-    def factory(session: Session) -> BankCore:
-        return SandboxCore(session, default_seed=seed)
+    def factory(session: Session, reads: Reads | None = None) -> BankCore:
+        return SandboxCore(session, default_seed=seed, reads=reads)
 
     return factory
 

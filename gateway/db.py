@@ -1,8 +1,11 @@
-"""Database engine and the unit of work of a request.
+"""Database engines and the unit of work of a request.
 
 Services and the bank core receive a :class:`~sqlalchemy.orm.Session` and only ``flush()``; the
 request boundary (see :func:`init_app`) commits once when the response is a success and rolls back
 otherwise, so money and consents are never half-written.
+
+The lone reads that authorise an API call (the token, its consent, the bank's clock) go through the
+request's :class:`~gateway.reads.Reader` instead (see :func:`get_reader`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import ConfigError, env_name, redact
+from gateway.reads import Reader
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -59,11 +63,17 @@ def check_connection(engine: Engine) -> None:
 
 
 class Database:
-    """The engine and session factory of one application."""
+    """The engines and session factory of one application."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, read_engine: Engine) -> None:
         self.engine = engine
+        self.read_engine = read_engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        """Close every pooled connection of both engines."""
+        self.engine.dispose()
+        self.read_engine.dispose()
 
 
 def init_app(app: Flask, database: Database) -> None:
@@ -88,6 +98,9 @@ def init_app(app: Flask, database: Database) -> None:
 
     @app.teardown_request
     def _close(_exc: BaseException | None) -> None:
+        reader: Reader | None = g.pop("db_reader", None)
+        if reader is not None:
+            reader.close()
         # Reached with a session still open only when the request failed before after_request.
         session: Session | None = g.pop("db_session", None)
         if session is not None:
@@ -102,3 +115,12 @@ def get_session() -> Session:
         g.db_session = database.sessions()
     session: Session = g.db_session
     return session
+
+
+def get_reader() -> Reader:
+    """Return the reader of the current request (see :class:`Reader`)."""
+    if "db_reader" not in g:
+        database: Database = current_app.extensions["database"]
+        g.db_reader = Reader(database.read_engine, get_session())
+    reader: Reader = g.db_reader
+    return reader

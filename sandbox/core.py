@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway import core
 from gateway.core import InvalidInstruction, UnknownResource
+from gateway.reads import Reads, SessionReads
 from sandbox import catalogue as cat
 from sandbox import clock, ledger, records, tenants
 from sandbox import models as m
@@ -46,9 +47,11 @@ class SandboxCore:
     the last look (standing orders, scheduled payments, card holds).
     """
 
-    def __init__(self, session: Session, *, default_seed: int) -> None:
+    def __init__(self, session: Session, *, default_seed: int, reads: Reads | None = None) -> None:
         self.session = session
         self.default_seed = default_seed
+        # The lone reads of the busiest calls; by default in the unit of work.
+        self.reads: Reads = reads or SessionReads(session)
         self._tenants: dict[str, m.Tenant] = {}
         # Clock offsets of tenants found ready (existing, nothing due) without loading them.
         self._offsets: dict[str, int] = {}
@@ -76,7 +79,7 @@ class SandboxCore:
         offset = self._offsets.get(tenant_id)
         if offset is not None:
             return offset
-        found = self.session.connection().execute(_TENANT_CLOCK, {"tenant_id": tenant_id}).first()
+        found = self.reads.execute(_TENANT_CLOCK, {"tenant_id": tenant_id}).first()
         if found is not None:
             offset = int(found.clock_offset_seconds)
             current = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)
@@ -182,7 +185,7 @@ class SandboxCore:
     def accounts(self, tenant: str, customer_id: str) -> Sequence[core.Account]:
         """Return a customer's accounts (unknown customer: :class:`UnknownResource`)."""
         self._offset(tenant)
-        rows = self.session.connection().execute(
+        rows = self.reads.execute(
             _CUSTOMER_ACCOUNTS, {"tenant_id": tenant, "customer_id": customer_id}
         )
         found = [records.account(cast(records.AccountColumns, a), customer_id) for a in rows]

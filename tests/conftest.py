@@ -58,7 +58,7 @@ def app(database_url: str) -> Iterator[Flask]:
         }
     )
     yield app
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 @pytest.fixture

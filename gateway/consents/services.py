@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.consents.models import Consent
@@ -65,15 +64,17 @@ class Snapshot:
     expires_at: dt.datetime | None
 
 
-_SNAPSHOT = select(*(Consent.__table__.c[name] for name in Snapshot.__slots__)).where(
-    Consent.id == bindparam("consent_id")
+# The columns of a snapshot, labelled ``consent_*``, for the statement that reads a consent with
+# the token that carries it (see gateway.oauth.tokens.find_access).
+SNAPSHOT_COLUMNS = tuple(
+    Consent.__table__.c[name].label(f"consent_{name}") for name in Snapshot.__slots__
 )
 
 
-def snapshot(session: Session, consent_id: str) -> Snapshot | None:
-    """Read a consent for a resource request: one statement, no ORM identity map."""
-    found = session.connection().execute(_SNAPSHOT, {"consent_id": consent_id}).first()
-    return Snapshot(*found) if found is not None else None
+def snapshot_of(values: Sequence[Any]) -> Snapshot | None:
+    """The snapshot in the values of :data:`SNAPSHOT_COLUMNS`; ``None`` when no consent was
+    joined (its id is null)."""
+    return Snapshot(*values) if values[0] is not None else None
 
 
 def create(

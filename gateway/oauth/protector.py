@@ -14,7 +14,7 @@ from typing import ParamSpec, TypeVar
 
 from flask import g, request
 
-from gateway.db import get_session
+from gateway.db import get_reader
 from gateway.edge.errors import ApiError
 from gateway.oauth import dpop, scopes, tokens
 from gateway.oauth.errors import OAuthError
@@ -49,7 +49,7 @@ def lookup(value: str) -> tokens.AccessToken | None:
     asks before the view does)."""
     cached: tuple[str, tokens.AccessToken | None] | None = g.get("access_lookup")
     if cached is None or cached[0] != value:
-        cached = (value, tokens.find_access(get_session(), value))
+        cached = (value, tokens.find_access(get_reader(), value))
         g.access_lookup = cached
     return cached[1]
 

@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from gateway.consents import services as consents
+from gateway.consents.models import Consent
 from gateway.oauth import secrets
 from gateway.oauth.models import Token
+from gateway.reads import Reads
 from partners.models import App
 
 ACCESS_TTL = dt.timedelta(minutes=10)
@@ -53,13 +56,20 @@ class AccessToken:
     issued_at: dt.datetime
     expires_at: dt.datetime
     tier: str
+    consent: consents.Snapshot | None
 
 
-# Every API call runs this: one statement for the token and its app, read without the ORM's
-# identity map (nothing here is changed by the request).
+# Every API call runs this: one statement for the token, its app and its consent, read without
+# the ORM's identity map (nothing here is changed by the request).
+_TOKEN_FIELDS = tuple(name for name in AccessToken.__slots__ if name not in ("tier", "consent"))
 _LIVE_ACCESS = (
-    select(*(Token.__table__.c[name] for name in AccessToken.__slots__ if name != "tier"), App.tier)
+    select(
+        *(Token.__table__.c[name] for name in _TOKEN_FIELDS),
+        App.tier,
+        *consents.SNAPSHOT_COLUMNS,
+    )
     .join(App, App.client_id == Token.client_id)
+    .outerjoin(Consent, Consent.id == Token.consent_id)
     .where(
         Token.access_hash == bindparam("access_hash"),
         Token.revoked_at.is_(None),
@@ -120,17 +130,17 @@ def issue(
     )
 
 
-def find_access(session: Session, value: str) -> AccessToken | None:
+def find_access(reads: Reads, value: str) -> AccessToken | None:
     """Return the live token with this access value (not expired, revoked, or of an inactive
     app), or ``None``."""
     if not value.startswith(secrets.ACCESS_PREFIX):
         return None
-    found = (
-        session.connection().execute(_LIVE_ACCESS, {"access_hash": secrets.digest(value)}).first()
-    )
+    found = reads.execute(_LIVE_ACCESS, {"access_hash": secrets.digest(value)}).first()
     if found is None or found.expires_at <= now():
         return None
-    return AccessToken(**found._mapping)
+    # The token's columns and its app's tier, then the consent's.
+    named = dict(zip((*_TOKEN_FIELDS, "tier"), found, strict=False))
+    return AccessToken(**named, consent=consents.snapshot_of(found[len(named) :]))
 
 
 def find_refresh(session: Session, value: str) -> Token | None:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from gateway.db import get_session
+from gateway.db import get_reader, get_session
 from gateway.kv import first_use
 from gateway.oauth import client_auth, dpop, grants, keys, par, scopes, tokens
 from gateway.oauth.errors import OAuthError, invalid_request
@@ -193,7 +193,7 @@ def introspect() -> ResponseReturnValue:
     app = _authenticated_client(form)
     if "token" not in form:
         raise invalid_request("token is required")
-    row = tokens.find_access(get_session(), form["token"])
+    row = tokens.find_access(get_reader(), form["token"])
     trusted = app.client_id in (current_app.config.get("INTROSPECTION_CLIENTS") or [])
     if row is None or not (trusted or row.client_id == app.client_id):
         return _no_store(jsonify(active=False))

@@ -20,7 +20,7 @@ def oauth_app(database_url: str) -> Iterator[Flask]:
     app = protected_app(database_url)
     app.test_client_class = ConformingClient
     yield app
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 @pytest.fixture

@@ -6,11 +6,14 @@ Every response here is validated against the reference file by the conforming te
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
+from gateway.db import Database
 from tests.common.ais import AIS, authorised
 from tests.common.oauth import register_partner
 
@@ -142,3 +145,32 @@ def test_client_credentials_token_cannot_read_accounts(oauth_app: Flask, http: F
     with pytest.raises(GatewayError) as refused:
         partner.client.get(f"{AIS}/accounts", token)
     assert refused.value.status == 401
+
+
+def test_listing_accounts_reads_three_statements_in_no_transaction(
+    oauth_app: Flask, http: FlaskClient
+) -> None:
+    consented = authorised(oauth_app, http, ["ReadAccountsDetail"])
+    partner, token, accounts = consented
+    partner.client.get(f"{AIS}/accounts", token)  # any due sandbox work runs here, not below
+    database: Database = oauth_app.extensions["database"]
+    begun: list[object] = []
+    statements: list[str] = []
+
+    def on_begin(conn: object) -> None:
+        begun.append(conn)
+
+    def on_statement(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(database.engine, "begin", on_begin)
+    event.listen(database.read_engine, "before_cursor_execute", on_statement)
+    try:
+        listed = partner.client.get(f"{AIS}/accounts", token)["Data"]["Account"]
+    finally:
+        event.remove(database.engine, "begin", on_begin)
+        event.remove(database.read_engine, "before_cursor_execute", on_statement)
+    assert [a["AccountId"] for a in listed] == accounts
+    assert begun == []  # no BEGIN, no COMMIT, no pre-ping: the unit of work never opened
+    # The token with its app and consent, the tenant's clock, the accounts.
+    assert len(statements) == 3, statements

@@ -94,7 +94,7 @@ def test_db_commands_on_a_fresh_database(tmp_path: Path) -> None:
         assert "database at revision None" in ok(runner, "db", "downgrade", "base")
         assert invoke(runner, "db", "current").exit_code == 1
     finally:
-        app.extensions["database"].engine.dispose()
+        app.extensions["database"].dispose()
 
 
 # sandbox seed / show -------------------------------------------------------------------------

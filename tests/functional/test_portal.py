@@ -65,7 +65,7 @@ def portal(database_url: str) -> Iterator[Flask]:
     )
     app.config["PORTAL_TRIAL_TRANSPORT"] = threaded(flask_transport(app.test_client()))
     yield app
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 def csrf(page: Any) -> str:

@@ -29,7 +29,7 @@ def limited_app(database_url: str) -> Iterator[Flask]:
         }
     )
     yield app
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 def _get(http: FlaskClient, partner: Partner, token: str) -> TestResponse:
@@ -91,7 +91,7 @@ def test_limits_fail_open_when_redis_is_down(database_url: str) -> None:
     # Served (and refused for lack of a token), not broken by the unreachable limiter store.
     assert response.status_code == 401
     assert response.json is not None and response.json["Errors"][0]["ErrorCode"] == "U042"
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 def test_retry_after_only_on_a_refusal(limited_app: Flask) -> None:

@@ -12,7 +12,7 @@ from flask import current_app
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
 from gateway.core import Account, BankCore
-from gateway.db import get_session
+from gateway.db import get_reader, get_session
 from gateway.edge.errors import ApiError
 from gateway.oauth.protector import current_token
 from gateway.oauth.tokens import AccessToken
@@ -23,7 +23,7 @@ TRANSACTION_DIRECTION = {"ReadTransactionsCredits", "ReadTransactionsDebits"}
 
 def core() -> BankCore:
     """The bank core, bound to this request's unit of work."""
-    bank: BankCore = current_app.extensions["bank_core"](get_session())
+    bank: BankCore = current_app.extensions["bank_core"](get_session(), get_reader())
     return bank
 
 
@@ -117,7 +117,7 @@ def grant(any_of: Sequence[str]) -> Grant:
     """Authorise a customer-data request: a live code-grant token whose consent is authorised
     (on the tenant's clock) and carries one of ``any_of`` permissions."""
     token = current_token(scope="accounts")
-    consent = consents.snapshot(get_session(), token.consent_id or "")
+    consent = token.consent
     if consent is None:
         raise ApiError.one("U042", "The token carries no account-access consent", status=403)
     bank = core()

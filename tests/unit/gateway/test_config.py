@@ -69,7 +69,7 @@ def make_app(clean_env: pytest.MonkeyPatch, instance: Path) -> Iterator[MakeApp]
     logger.setLevel(level)
     for app in built:
         database: Database = app.extensions["database"]
-        database.engine.dispose()
+        database.dispose()
 
 
 def config(**overrides: Any) -> dict[str, Any]:

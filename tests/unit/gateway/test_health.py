@@ -42,7 +42,7 @@ def make_app(database_url: str) -> Iterator[MakeApp]:
     yield make
     for app in built:
         database: Database = app.extensions["database"]
-        database.engine.dispose()
+        database.dispose()
         app.extensions["redis"].close()
 
 
@@ -58,7 +58,7 @@ def test_healthz_touches_no_store(make_app: MakeApp, tmp_path: Path) -> None:
     app = make_app(
         DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}", REDIS_URL="redis://127.0.0.1:1/0"
     )
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
     shutil.rmtree(folder)  # neither store answers now
     client = app.test_client()
     assert client.get("/readyz").status_code == 503

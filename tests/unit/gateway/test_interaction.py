@@ -37,7 +37,7 @@ def crashing_app(database_url: str) -> Iterator[Flask]:
 
     yield app
     database: Database = app.extensions["database"]
-    database.engine.dispose()
+    database.dispose()
 
 
 def generated(value: str) -> uuid.UUID:

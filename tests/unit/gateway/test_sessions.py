@@ -29,7 +29,7 @@ def cookie_app(database_url: str) -> Iterator[Flask]:
         return "ok"
 
     yield app
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_secure_can_be_forced(database_url: str) -> None:
         return "ok"
 
     assert "Secure" in app.test_client().get("/_login").headers["Set-Cookie"]
-    app.extensions["database"].engine.dispose()
+    app.extensions["database"].dispose()
 
 
 def test_the_apis_neither_read_nor_write_the_browser_session(cookie_app: Flask) -> None:
