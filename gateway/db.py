@@ -85,6 +85,9 @@ def init_app(app: Flask, database: Database) -> None:
         session: Session | None = g.pop("db_session", None)
         if session is None:
             return response
+        if not session.in_transaction():
+            session.close()  # it only handed reads on (see get_reader): nothing to commit
+            return response
         try:
             # An error response rolls back, except where a view asked to keep a security-relevant
             # write (e.g. revoking tokens when a used authorization code is replayed).
