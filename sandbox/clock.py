@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from gateway.core import BankCoreError
@@ -80,6 +80,19 @@ def catch_up_due(due_checked_at: dt.datetime, current: dt.datetime) -> bool:
     """Whether the last look for due work, at ``due_checked_at``, is older than
     :data:`CATCH_UP_INTERVAL` of sandbox time at ``current``."""
     return due_checked_at + CATCH_UP_INTERVAL <= current
+
+
+# A tenant's clock as a plain read: every API call asks the time.
+CLOCK = select(Tenant.clock_offset_seconds, Tenant.due_checked_at).where(
+    Tenant.id == bindparam("tenant_id")
+)
+
+
+def settled_offset(offset: int, due_checked_at: dt.datetime) -> int | None:
+    """A clock offset read as such, when nothing is due at the tenant's time; ``None`` when due
+    work has to run first."""
+    current = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)
+    return None if catch_up_due(due_checked_at, current) else offset
 
 
 def catch_up(session: Session, tenant: Tenant) -> Run | None:

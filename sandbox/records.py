@@ -35,6 +35,10 @@ class AccountColumns(Protocol):
     iban: str | None
 
 
+# The names of those columns, for statements that read only them.
+ACCOUNT_COLUMNS = tuple(AccountColumns.__annotations__)
+
+
 def account(a: AccountColumns, customer_id: str) -> core.Account:
     """An account row as :class:`gateway.core.Account`, with its identifiers.
 

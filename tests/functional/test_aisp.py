@@ -147,7 +147,7 @@ def test_client_credentials_token_cannot_read_accounts(oauth_app: Flask, http: F
     assert refused.value.status == 401
 
 
-def test_listing_accounts_reads_three_statements_in_no_transaction(
+def test_listing_accounts_reads_two_statements_in_no_transaction(
     oauth_app: Flask, http: FlaskClient
 ) -> None:
     consented = authorised(oauth_app, http, ["ReadAccountsDetail"])
@@ -172,5 +172,5 @@ def test_listing_accounts_reads_three_statements_in_no_transaction(
         event.remove(database.read_engine, "before_cursor_execute", on_statement)
     assert [a["AccountId"] for a in listed] == accounts
     assert begun == []  # no BEGIN, no COMMIT, no pre-ping: the unit of work never opened
-    # The token with its app and consent, the tenant's clock, the accounts.
-    assert len(statements) == 3, statements
+    # The token with its app and consent; the accounts with the tenant's clock.
+    assert len(statements) == 2, statements

@@ -74,6 +74,8 @@ class Grant:
     bank: BankCore
     tenant: str
     now: dt.datetime
+    # The customer's accounts, when the grant read them with the clock (see grant()).
+    owned: Sequence[Account] | None = None
 
     @property
     def permissions(self) -> list[str]:
@@ -109,22 +111,34 @@ class Grant:
 
     def accounts(self) -> list[Account]:
         """Every consented account, in consent order, read with one bank-core call."""
-        owned = {a.id: a for a in self.bank.accounts(self.tenant, self.consent.customer_id or "")}
+        if self.owned is None:
+            listed = self.bank.accounts(self.tenant, self.consent.customer_id or "")
+        else:
+            listed = self.owned
+        owned = {a.id: a for a in listed}
         return [owned[i] for i in self.consent.account_ids if i in owned]
 
 
-def grant(any_of: Sequence[str]) -> Grant:
+def grant(any_of: Sequence[str], *, listing_accounts: bool = False) -> Grant:
     """Authorise a customer-data request: a live code-grant token whose consent is authorised
-    (on the tenant's clock) and carries one of ``any_of`` permissions."""
+    (on the tenant's clock) and carries one of ``any_of`` permissions.
+
+    ``listing_accounts`` reads the customer's accounts before the clock: a bank core may read
+    both at once (the sandbox does, in one statement). Nothing read is shown unless every check
+    here passes.
+    """
     token = current_token(scope="accounts")
     consent = token.consent
     if consent is None:
         raise ApiError.one("U042", "The token carries no account-access consent", status=403)
     bank = core()
+    owned = None
+    if listing_accounts and consent.status == consents.AUTHORISED and consent.customer_id:
+        owned = bank.accounts(consent.tenant_id, consent.customer_id)
     now = bank.now(consent.tenant_id)
     status = consents.effective_status(consent, now)
     if status != consents.AUTHORISED:
         raise ApiError.one("U009", f"The consent is {status}", status=403)
-    granted = Grant(token, consent, bank, consent.tenant_id, now)
+    granted = Grant(token, consent, bank, consent.tenant_id, now, owned)
     granted.require(any_of)
     return granted

@@ -15,7 +15,7 @@ ACCOUNT_PERMISSIONS = ("ReadAccountsBasic", "ReadAccountsDetail")
 @bp.get("/accounts")
 def list_accounts() -> ResponseReturnValue:
     """GetAccounts: every account the consent covers."""
-    grant = access.grant(ACCOUNT_PERMISSIONS)
+    grant = access.grant(ACCOUNT_PERMISSIONS, listing_accounts=True)
     check_fapi_headers()
     body = [account_body(a, grant.permissions) for a in grant.accounts()]
     return jsonify(envelope({"Account": body}))

@@ -48,7 +48,7 @@ def account_balances(account_id: str) -> ResponseReturnValue:
 @bp.get("/balances")
 def all_balances() -> ResponseReturnValue:
     """GetBalances: the balances of every consented account."""
-    grant = access.grant(BALANCE_PERMISSIONS)
+    grant = access.grant(BALANCE_PERMISSIONS, listing_accounts=True)
     check_fapi_headers()
     entries: list[dict[str, Any]] = []
     for account in grant.accounts():

@@ -34,7 +34,7 @@ def one_account(
 
 def every_account(permissions: Sequence[str], key: str, read: Reader) -> ResponseReturnValue:
     """``{"Data": {key: [...]}}`` of every account the consent covers, in consent order."""
-    grant = access.grant(permissions)
+    grant = access.grant(permissions, listing_accounts=True)
     check_fapi_headers()
     items: list[dict[str, Any]] = []
     for account in grant.accounts():
