@@ -203,7 +203,7 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
             f"database schema is at {current}, the code expects {head}: run `gateway db upgrade`"
         )
     # Workers fork from this process: they must not share its connections.
-    database.engine.dispose()
+    database.dispose()
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

@@ -64,10 +64,10 @@ class Snapshot:
     expires_at: dt.datetime | None
 
 
-# The columns of a snapshot, labelled ``consent_*``, for the statement that reads a consent with
-# the token that carries it (see gateway.oauth.tokens.find_access).
+# The columns of a snapshot, labelled ``consent__*`` (apart from the token's own columns), for the
+# statement that reads a consent with the token that carries it (gateway.oauth.tokens).
 SNAPSHOT_COLUMNS = tuple(
-    Consent.__table__.c[name].label(f"consent_{name}") for name in Snapshot.__slots__
+    Consent.__table__.c[name].label(f"consent__{name}") for name in Snapshot.__slots__
 )
 
 
