@@ -37,4 +37,11 @@ def first_use(client: redis.Redis, key: str, ttl: int) -> bool:
     Used as the replay cache of client assertions and DPoP proofs. A Redis failure propagates:
     a replay check that cannot be made is a refusal, not a pass.
     """
-    return bool(client.set(f"replay:{key}", b"1", nx=True, ex=max(1, ttl)))
+    name, value, expiry = replay_entry(key, ttl)
+    return bool(client.set(name, value, nx=True, ex=expiry))
+
+
+def replay_entry(key: str, ttl: int) -> tuple[str, bytes, int]:
+    """The key, value and expiry with which :func:`first_use` remembers ``key`` (for callers that
+    send the ``SET ... NX`` in a pipeline of their own)."""
+    return f"replay:{key}", b"1", max(1, ttl)

@@ -15,6 +15,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, g, jsonify
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from gateway.core import BankCoreError, InsufficientFunds, InvalidInstruction, UnknownResource
@@ -170,6 +171,14 @@ def _unexpected(exc: BaseException, status: int = 500) -> Response:
     )
 
 
+def _store_unavailable(exc: RedisError) -> Response:
+    # The shared store answers the checks that must not be skipped (proof and assertion replay):
+    # without it such a request is refused, as unavailable rather than as a fault of ours.
+    log.warning("shared store unavailable, interaction id %s: %s", g.get("interaction_id"), exc)
+    detail = ErrorDetail("U000", "A service the gateway depends on is unavailable; retry later")
+    return error_response(503, (detail,), {"Retry-After": "5"})
+
+
 def _bank_core_error(exc: BankCoreError) -> Response:
     if isinstance(exc, UnknownResource):
         return error_response(404, (ErrorDetail("U011", str(exc) or "Resource not found"),))
@@ -187,4 +196,5 @@ def init_app(app: Flask) -> None:
     )
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(BankCoreError, _bank_core_error)
+    app.register_error_handler(RedisError, _store_unavailable)
     app.register_error_handler(Exception, _unexpected)

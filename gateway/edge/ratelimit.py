@@ -7,8 +7,9 @@ parsed by the ``limits`` library (the notation of Flask-Limiter).
 Windows are fixed and aligned on the clock: a per-minute limit resets on the minute, a daily
 quota at midnight UTC. Counters live in the shared store (Redis when ``GATEWAY_REDIS_URL`` is set,
 shared by every worker; the in-process stand-in otherwise), one key per app, limit and window,
-counted with a single pipelined round trip per request (``INCR`` and ``EXPIRE`` per limit). A
-refused call still counts. The limiter fails open when the store is unreachable (a logged
+counted with a single pipelined round trip per request (``INCR`` and ``EXPIRE`` per limit, and the
+replay claim of the request's DPoP proof, checked here rather than in the view). A refused call
+still counts. The limiter fails open when the store is unreachable (a logged
 warning, the request is served): money never depends on Redis, and neither should availability.
 
 Responses of the APIs carry ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``
@@ -22,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import redis
@@ -30,6 +31,7 @@ from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse_many
 
 from gateway.edge.errors import ErrorDetail, error_response
+from gateway.kv import replay_entry
 from gateway.oauth import protector
 from gateway.oauth.tokens import AccessToken
 
@@ -82,9 +84,14 @@ class Limiter:
         self.tiers = dict(tiers)
         self._warned_at = -WARN_EVERY
 
-    def hit(self, key: str, tier: str, now: float) -> list[Window] | None:
-        """Count one call of ``key`` against every limit of ``tier``; ``None`` when the store
-        cannot be reached (the call is then not limited)."""
+    def hit(
+        self, key: str, tier: str, now: float, claims: Sequence[tuple[str, int]] = ()
+    ) -> tuple[list[Window], list[bool]] | None:
+        """Count one call of ``key`` against every limit of ``tier``, and make the replay
+        ``claims`` (key, seconds) of :func:`gateway.kv.first_use` in the same round trip.
+
+        Return the windows and whether each claim was new; ``None`` when the store cannot be
+        reached (the call is then not limited, and the claims are not made)."""
         items = self.tiers.get(tier) or self.tiers["sandbox"]
         pipe = self.store.pipeline(transaction=False)
         ends: list[int] = []
@@ -96,6 +103,9 @@ class Limiter:
             # The key names its window, so it only has to outlive it.
             pipe.expire(counter, period + 1)
             ends.append((window + 1) * period)
+        for claim, ttl in claims:
+            name, value, expiry = replay_entry(claim, ttl)
+            pipe.set(name, value, nx=True, ex=expiry)
         try:
             answers = pipe.execute()
         except redis.RedisError as exc:
@@ -103,10 +113,12 @@ class Limiter:
                 self._warned_at = now
                 log.warning("rate limits not applied, the store is unreachable: %s", exc)
             return None
-        return [
+        counts = answers[: 2 * len(items) : 2]
+        windows = [
             Window(item.amount, item.amount - int(count), end)
-            for item, count, end in zip(items, answers[0::2], ends, strict=True)
+            for item, count, end in zip(items, counts, ends, strict=True)
         ]
+        return windows, [bool(answer) for answer in answers[2 * len(items) :]]
 
 
 def _token_of_request() -> AccessToken | None:
@@ -128,10 +140,14 @@ def _check() -> Response | None:
         return None
     limiter: Limiter = current_app.extensions["rate_limiter"]
     token = _token_of_request()
+    # A live token's DPoP proof is checked here, so that its replay claim rides with the count.
+    claims = protector.check_at_edge() if token else []
     now = time.time()
-    windows = limiter.hit(_key(token), token.tier if token else "sandbox", now)
-    if not windows:
+    counted = limiter.hit(_key(token), token.tier if token else "sandbox", now, claims)
+    protector.settle_claims(counted[1] if counted else None)
+    if not counted:
         return None
+    windows = counted[0]
     # The limit closest to exhaustion is the one reported (the latest reset among equals).
     g.rate_window = min(windows, key=lambda w: (w.remaining, -w.reset_at))
     exceeded = [w for w in windows if w.exceeded]

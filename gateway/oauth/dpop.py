@@ -41,6 +41,7 @@ _REGISTRY.max_header_length = 4096
 
 # Records a jti and tells whether it was new: (jti key, seconds to remember) -> first time?
 ReplayGuard = Callable[[str, int], bool]
+REPLAYED = "this DPoP proof has been used before"
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +175,7 @@ def verify_proof(
         raise invalid_dpop_proof("ath does not match the access token")
     # §11.1: a proof is used once; its jti is remembered for as long as its iat is acceptable.
     if not replay(f"dpop:{jkt}:{claims['jti']}", MAX_AGE + MAX_SKEW):
-        raise invalid_dpop_proof("this DPoP proof has been used before")
+        raise invalid_dpop_proof(REPLAYED)
     return Proof(jkt=jkt, jti=claims["jti"])
 
 

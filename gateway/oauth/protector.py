@@ -56,7 +56,43 @@ def lookup(value: str) -> tokens.AccessToken | None:
 
 def presented_token() -> tokens.AccessToken:
     """Return the live access token of this request, presented as RFC 6750 §2.1 (Bearer) or
-    RFC 9449 §7.1 (DPoP, with a proof of the bound key) require; raise :class:`TokenRefused`."""
+    RFC 9449 §7.1 (DPoP, with a proof of the bound key) require; raise :class:`TokenRefused`.
+
+    The edge may have checked it already (see :func:`check_at_edge`)."""
+    checked: tokens.AccessToken | TokenRefused | None = g.get("presented")
+    if isinstance(checked, TokenRefused):
+        raise checked
+    return checked or _present(replay_guard)
+
+
+def check_at_edge() -> list[tuple[str, int]]:
+    """Check the request's token and DPoP proof before the view runs, and return the proof's
+    replay claims (key, seconds) instead of making them: the rate limiter sends them in its own
+    round trip to the store, and reports the answers with :func:`settle_claims`."""
+    claims: list[tuple[str, int]] = []
+
+    def defer(key: str, ttl: int) -> bool:
+        claims.append((key, ttl))
+        return True
+
+    try:
+        g.presented = _present(defer)
+    except TokenRefused as exc:
+        g.presented = exc
+    return claims
+
+
+def settle_claims(fresh: list[bool] | None) -> None:
+    """Apply the answers to the claims of :func:`check_at_edge`: a proof seen before is refused
+    (RFC 9449 §11.1); ``None`` (the store did not answer) leaves the check to the view, which
+    refuses the request if the store still cannot answer."""
+    if fresh is None:
+        g.pop("presented", None)
+    elif not all(fresh):
+        g.presented = TokenRefused(dpop.REPLAYED, scheme="DPoP", error="invalid_dpop_proof")
+
+
+def _present(replay: dpop.ReplayGuard) -> tokens.AccessToken:
     if "access_token" in request.args or "access_token" in request.form:
         # RFC 6750 §2.3 is not allowed by FAPI 2.0: tokens travel in the header only.
         raise TokenRefused("access tokens are accepted in the Authorization header only")
@@ -78,7 +114,7 @@ def presented_token() -> tokens.AccessToken:
                 request.headers.getlist("DPoP"),
                 method=request.method,
                 url=issuer() + request.path,
-                replay=replay_guard,
+                replay=replay,
                 access_token=value,
             )
             dpop.require_binding(proof, row.cnf_jkt)

@@ -100,3 +100,44 @@ def test_retry_after_only_on_a_refusal(limited_app: Flask) -> None:
     token = partner.client.client_credentials("accounts")["access_token"]
     first = _get(http, partner, token)
     assert "RateLimit-Remaining" in first.headers and "Retry-After" not in first.headers
+
+
+def test_a_replayed_proof_is_refused_where_the_limiter_claims_it(
+    limited_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RFC 9449 §11.1 under the APIs, where the proof's jti is claimed in the limiter's round
+    trip to the store: the second use of a proof is refused, and both uses are counted."""
+    http = limited_app.test_client()
+    partner = register_partner(limited_app, http, roles=("AISP",))
+    token = partner.client.client_credentials("accounts")["access_token"]
+
+    def second_round_trip(key: str, ttl: int) -> bool:
+        raise AssertionError("the claim was not made in the limiter's round trip")
+
+    monkeypatch.setattr("gateway.oauth.protector.replay_guard", second_round_trip)
+    headers = partner.client.resource_headers("GET", f"http://localhost{CONSENTS}", token)
+    first, again = http.get(CONSENTS, headers=headers), http.get(CONSENTS, headers=headers)
+    assert first.status_code == 400  # the proof passed: an unknown consent
+    assert again.status_code == 401
+    assert again.headers["WWW-Authenticate"].startswith('DPoP error="invalid_dpop_proof"')
+    assert "used before" in again.headers["WWW-Authenticate"]
+    assert again.headers["RateLimit-Remaining"] == "1"
+
+
+def test_without_the_store_a_proof_is_refused_not_trusted(
+    limited_app: Flask, database_url: str
+) -> None:
+    """The limiter fails open when Redis is down; the replay check of a DPoP proof does not."""
+    http = limited_app.test_client()
+    partner = register_partner(limited_app, http, roles=("AISP",))
+    token = partner.client.client_credentials("accounts")["access_token"]
+    down = create_app(
+        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "t",
+         "REDIS_URL": "redis://127.0.0.1:1/0"}
+    )  # fmt: skip
+    headers = partner.client.resource_headers("GET", f"http://localhost{CONSENTS}", token)
+    refused = down.test_client().get(CONSENTS, headers=headers)
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    assert refused.json is not None and refused.json["Errors"][0]["ErrorCode"] == "U000"
+    assert "unavailable" in refused.json["Errors"][0]["Message"]
+    down.extensions["database"].dispose()

@@ -12,7 +12,8 @@ import redis
 
 from gateway.app import create_app
 from gateway.config import ConfigError
-from gateway.edge.ratelimit import DEFAULT_TIERS, Limiter, parse_tiers
+from gateway.edge.ratelimit import DEFAULT_TIERS, Limiter, Window, parse_tiers
+from gateway.kv import first_use
 
 MINUTE_START = 1_800_000_000.0  # a whole hour (epoch seconds): minute and hour windows start here
 
@@ -22,20 +23,25 @@ def limiter(tiers: dict[str, str]) -> tuple[Limiter, Any]:
     return Limiter(store, parse_tiers(tiers)), store
 
 
+def windows(limits: Limiter, key: str, tier: str, now: float) -> list[Window]:
+    """The windows of one counted call (the store answers)."""
+    counted = limits.hit(key, tier, now)
+    assert counted is not None
+    return counted[0]
+
+
 def test_counts_each_limit_of_the_tier_in_its_own_window() -> None:
     limits, _store = limiter({"sandbox": "3/minute;5/hour"})
-    counts = [limits.hit("app:a", "sandbox", MINUTE_START + i) for i in range(4)]
-    assert [[w.remaining for w in c] for c in counts if c] == [[2, 4], [1, 3], [0, 2], [-1, 1]]
-    assert counts[3] is not None and counts[3][0].exceeded and not counts[3][1].exceeded
+    counts = [windows(limits, "app:a", "sandbox", MINUTE_START + i) for i in range(4)]
+    assert [[w.remaining for w in c] for c in counts] == [[2, 4], [1, 3], [0, 2], [-1, 1]]
+    assert counts[3][0].exceeded and not counts[3][1].exceeded
 
 
 def test_a_minute_window_resets_on_the_minute_and_the_hour_window_does_not() -> None:
     limits, _store = limiter({"sandbox": "3/minute;5/hour"})
     for i in range(3):
         limits.hit("app:a", "sandbox", MINUTE_START + 50 + i)
-    after = limits.hit("app:a", "sandbox", MINUTE_START + 60)
-    assert after is not None
-    minute, hour = after
+    minute, hour = windows(limits, "app:a", "sandbox", MINUTE_START + 60)
     assert (minute.remaining, minute.reset_at) == (2, MINUTE_START + 120)
     assert hour.remaining == 1
     assert hour.reset_at % 3600 == 0 and MINUTE_START < hour.reset_at <= MINUTE_START + 3600
@@ -43,11 +49,11 @@ def test_a_minute_window_resets_on_the_minute_and_the_hour_window_does_not() -> 
 
 def test_apps_and_tiers_are_counted_apart() -> None:
     limits, _store = limiter({"sandbox": "1/minute", "wide": "2/minute"})
-    assert limits.hit("app:a", "sandbox", MINUTE_START)[0].remaining == 0  # type: ignore[index]
-    assert limits.hit("app:b", "sandbox", MINUTE_START)[0].remaining == 0  # type: ignore[index]
-    assert limits.hit("app:c", "wide", MINUTE_START)[0].remaining == 1  # type: ignore[index]
+    assert windows(limits, "app:a", "sandbox", MINUTE_START)[0].remaining == 0
+    assert windows(limits, "app:b", "sandbox", MINUTE_START)[0].remaining == 0
+    assert windows(limits, "app:c", "wide", MINUTE_START)[0].remaining == 1
     # An unknown tier (one removed from the configuration) falls back to the sandbox tier.
-    assert limits.hit("app:d", "gone", MINUTE_START)[0].limit == 1  # type: ignore[index]
+    assert windows(limits, "app:d", "gone", MINUTE_START)[0].limit == 1
 
 
 def test_counters_expire_after_their_window() -> None:
@@ -55,6 +61,18 @@ def test_counters_expire_after_their_window() -> None:
     limits.hit("app:a", "sandbox", MINUTE_START)
     ttls = sorted(store.ttl(k) for k in store.keys("ratelimit:*"))
     assert ttls == [2, 61]
+
+
+def test_replay_claims_ride_with_the_count() -> None:
+    limits, store = limiter({"sandbox": "10/minute"})
+    first = limits.hit("app:a", "sandbox", MINUTE_START, [("dpop:k:1", 360), ("dpop:k:2", 360)])
+    again = limits.hit("app:a", "sandbox", MINUTE_START + 1, [("dpop:k:1", 360)])
+    assert first is not None and first[1] == [True, True]
+    assert again is not None and again[1] == [False]  # seen before
+    assert again[0][0].remaining == 8  # both calls counted
+    # The same entry first_use() makes, so that either path sees the other's claims.
+    assert store.get("replay:dpop:k:1") == b"1" and 0 < store.ttl("replay:dpop:k:1") <= 360
+    assert not first_use(store, "dpop:k:2", 360)
 
 
 def test_an_unreachable_store_serves_unlimited_and_warns_once(
