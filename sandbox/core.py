@@ -7,14 +7,14 @@ import hmac
 from collections.abc import Sequence
 from typing import TypeVar, cast
 
-from sqlalchemy import bindparam, or_, select, tuple_
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from gateway import core
 from gateway.core import InvalidInstruction, UnknownResource
 from gateway.reads import Reads, SessionReads
 from sandbox import catalogue as cat
-from sandbox import clock, ledger, records, tenants
+from sandbox import clock, ledger, paging, records, tenants
 from sandbox import models as m
 from sandbox.money import from_minor, to_minor
 from sandbox.records import SCAN
@@ -239,45 +239,16 @@ class SandboxCore:
         """Return a page of history, newest first; pending holds (debits) lead the first page."""
         if limit < 1:
             raise InvalidInstruction("page size must be at least 1")
-        a, _owner = self._account_row(tenant, account_id)
-        items: list[core.Transaction] = []
-        if after is None and direction != "Credit":
-            holds = select(m.Hold).where(m.Hold.account_pk == a.pk, m.Hold.status == "Active")
-            if booked_from:
-                holds = holds.where(m.Hold.created_at >= booked_from)
-            if booked_to:
-                holds = holds.where(m.Hold.created_at <= booked_to)
-            holds = holds.order_by(m.Hold.created_at.desc(), m.Hold.pk.desc()).limit(limit)
-            items.extend(records.hold(h, a.public_id) for h in self.session.scalars(holds))
-        wanted = limit - len(items)
-        if wanted == 0:
-            # The first page is all pending holds: the booked history starts on the next page.
-            return core.TransactionPage(tuple(items), core.TransactionCursor(_END_OF_TIME, 2**62))
-        posting = m.Posting
-        # Plain rows: a page is up to a hundred postings that are only read.
-        query = select(*posting.__table__.c).where(posting.account_pk == a.pk)
-        if booked_from:
-            query = query.where(posting.booking_datetime >= booked_from)
-        if booked_to:
-            query = query.where(posting.booking_datetime <= booked_to)
-        if direction is not None:
-            query = query.where(posting.amount > 0 if direction == "Credit" else posting.amount < 0)
-        if after is not None:
-            # Keyset: strictly older than the cursor in (booking time, id) order. A row-value
-            # comparison lets both SQLite and PostgreSQL seek in the history index.
-            query = query.where(
-                tuple_(posting.booking_datetime, posting.pk)
-                < tuple_(after.booking_datetime, after.id)
-            )
-        order = (posting.booking_datetime.desc(), posting.pk.desc())
-        found = self.session.connection().execute(query.order_by(*order).limit(wanted + 1))
-        rows = [cast(records.PostingColumns, p) for p in found]
-        items.extend(records.posting(p, a.public_id) for p in rows[:wanted])
-        cursor = None
-        if len(rows) > wanted:
-            last = rows[wanted - 1]
-            cursor = core.TransactionCursor(last.booking_datetime, last.pk)
-        return core.TransactionPage(tuple(items), cursor)
+        self._offset(tenant)
+        found = self.reads.execute(
+            paging.ACCOUNT_KEY, {"tenant_id": tenant, "account_id": account_id}
+        ).first()
+        if found is None:
+            raise UnknownResource(f"no account {account_id}")
+        return paging.page(
+            self.reads, found.pk, account_id, booked_from=booked_from, booked_to=booked_to,
+            after=after, limit=limit, direction=direction,
+        )  # fmt: skip
 
     # Parties, product, instructions, statements -------------------------------------------
 
@@ -395,4 +366,3 @@ class SandboxCore:
 
 
 # A cursor that sorts after every real booking: "start from the newest booked transaction".
-_END_OF_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)

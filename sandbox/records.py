@@ -133,7 +133,19 @@ def posting(p: PostingColumns, account_id: str) -> core.Transaction:
     )
 
 
-def hold(h: m.Hold, account_id: str) -> core.Transaction:
+class HoldColumns(Protocol):
+    """The columns of a card hold that :func:`hold` reads: an ORM row or a plain result row."""
+
+    pk: int
+    amount: int
+    currency: str
+    created_at: dt.datetime
+    information: str
+    merchant_name: str | None
+    merchant_mcc: str | None
+
+
+def hold(h: HoldColumns, account_id: str) -> core.Transaction:
     """An active card hold as a pending :class:`gateway.core.Transaction`."""
     return core.Transaction(
         id=f"h{h.pk}",

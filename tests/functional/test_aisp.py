@@ -147,12 +147,21 @@ def test_client_credentials_token_cannot_read_accounts(oauth_app: Flask, http: F
     assert refused.value.status == 401
 
 
-def test_listing_accounts_reads_two_statements_in_no_transaction(
-    oauth_app: Flask, http: FlaskClient
+@pytest.mark.parametrize(
+    ("path", "reads"),
+    [
+        # The token with its app and consent; the accounts with the tenant's clock.
+        ("/accounts", 2),
+        # The token...; the clock; the account's key; its pending holds; a page of postings.
+        ("/accounts/{account}/transactions", 5),
+    ],
+)
+def test_reading_takes_plain_statements_and_no_transaction(
+    oauth_app: Flask, http: FlaskClient, path: str, reads: int
 ) -> None:
-    consented = authorised(oauth_app, http, ["ReadAccountsDetail"])
-    partner, token, accounts = consented
-    partner.client.get(f"{AIS}/accounts", token)  # any due sandbox work runs here, not below
+    partner, token, accounts = authorised(oauth_app, http, EVERYTHING)
+    url = AIS + path.format(account=accounts[0])
+    partner.client.get(url, token)  # any due sandbox work runs here, not below
     database: Database = oauth_app.extensions["database"]
     begun: list[object] = []
     statements: list[str] = []
@@ -166,11 +175,10 @@ def test_listing_accounts_reads_two_statements_in_no_transaction(
     event.listen(database.engine, "begin", on_begin)
     event.listen(database.read_engine, "before_cursor_execute", on_statement)
     try:
-        listed = partner.client.get(f"{AIS}/accounts", token)["Data"]["Account"]
+        answer = partner.client.get(url, token)["Data"]
     finally:
         event.remove(database.engine, "begin", on_begin)
         event.remove(database.read_engine, "before_cursor_execute", on_statement)
-    assert [a["AccountId"] for a in listed] == accounts
+    assert answer["Account" if path == "/accounts" else "Transaction"]
     assert begun == []  # no BEGIN, no COMMIT, no pre-ping: the unit of work never opened
-    # The token with its app and consent; the accounts with the tenant's clock.
-    assert len(statements) == 2, statements
+    assert len(statements) == reads, statements

@@ -1,0 +1,79 @@
+"""A page of an account's history, newest first: active card holds (pending) lead the first
+page, then booked postings by keyset on (booking time, id).
+
+Everything here only reads, as plain statements through :class:`gateway.reads.Reads`: a page is
+up to a hundred rows that nothing changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import cast
+
+from sqlalchemy import bindparam, select, tuple_
+
+from gateway import core
+from gateway.reads import Reads
+from sandbox import models as m
+from sandbox import records
+
+# The cursor of a page after a first page made only of holds: the booked history starts here.
+END_OF_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+
+ACCOUNT_KEY = select(m.Account.pk).where(
+    m.Account.tenant_id == bindparam("tenant_id"), m.Account.public_id == bindparam("account_id")
+)
+_HOLDS = select(*(m.Hold.__table__.c[name] for name in records.HoldColumns.__annotations__))
+_POSTINGS = select(
+    *(m.Posting.__table__.c[name] for name in records.PostingColumns.__annotations__)
+)
+
+
+def page(
+    reads: Reads,
+    account_pk: int,
+    account_id: str,
+    *,
+    booked_from: dt.datetime | None,
+    booked_to: dt.datetime | None,
+    after: core.TransactionCursor | None,
+    limit: int,
+    direction: core.CreditDebit | None,
+) -> core.TransactionPage:
+    """One page of at most ``limit`` transactions of the account ``account_pk``."""
+    items: list[core.Transaction] = []
+    if after is None and direction != "Credit":
+        holds = _HOLDS.where(m.Hold.account_pk == account_pk, m.Hold.status == "Active")
+        if booked_from:
+            holds = holds.where(m.Hold.created_at >= booked_from)
+        if booked_to:
+            holds = holds.where(m.Hold.created_at <= booked_to)
+        holds = holds.order_by(m.Hold.created_at.desc(), m.Hold.pk.desc()).limit(limit)
+        found = reads.execute(holds, {})
+        items.extend(records.hold(cast(records.HoldColumns, h), account_id) for h in found)
+    wanted = limit - len(items)
+    if wanted == 0:
+        return core.TransactionPage(tuple(items), core.TransactionCursor(END_OF_TIME, 2**62))
+    posting = m.Posting
+    query = _POSTINGS.where(posting.account_pk == account_pk)
+    if booked_from:
+        query = query.where(posting.booking_datetime >= booked_from)
+    if booked_to:
+        query = query.where(posting.booking_datetime <= booked_to)
+    if direction is not None:
+        query = query.where(posting.amount > 0 if direction == "Credit" else posting.amount < 0)
+    if after is not None:
+        # Keyset: strictly older than the cursor in (booking time, id) order. A row-value
+        # comparison lets both SQLite and PostgreSQL seek in the history index.
+        query = query.where(
+            tuple_(posting.booking_datetime, posting.pk) < tuple_(after.booking_datetime, after.id)
+        )
+    order = (posting.booking_datetime.desc(), posting.pk.desc())
+    found = reads.execute(query.order_by(*order).limit(wanted + 1), {})
+    rows = [cast(records.PostingColumns, p) for p in found]
+    items.extend(records.posting(p, account_id) for p in rows[:wanted])
+    cursor = None
+    if len(rows) > wanted:
+        last = rows[wanted - 1]
+        cursor = core.TransactionCursor(last.booking_datetime, last.pk)
+    return core.TransactionPage(tuple(items), cursor)
