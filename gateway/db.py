@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import ConfigError, env_name, redact
-from gateway.reads import Reader
+from gateway.reads import SQLITE_CONNECT_ARGS, Reader
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -29,7 +29,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     to a writer can fail at once with SQLITE_BUSY under concurrency). PostgreSQL: a pre-pinged pool.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args=SQLITE_CONNECT_ARGS)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -25,6 +25,11 @@ class Reads(Protocol):
         """Run one read and return its (fully fetched) result."""
 
 
+# The connection settings of every SQLite engine: wait for a writer rather than fail at once, and
+# let the pool hand connections between threads.
+SQLITE_CONNECT_ARGS = {"timeout": 30, "check_same_thread": False}
+
+
 def make_read_engine(url: str, *, pool_size: int = 10) -> Engine:
     """Create the engine of :class:`Reader`: autocommit connections that refuse writes
     (PostgreSQL ``default_transaction_read_only``, SQLite ``query_only``).
@@ -33,7 +38,7 @@ def make_read_engine(url: str, *, pool_size: int = 10) -> Engine:
     connection once, which is safe because it only reads.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args=SQLITE_CONNECT_ARGS)
 
         @event.listens_for(engine, "connect")
         def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
@@ -56,6 +61,17 @@ def make_read_engine(url: str, *, pool_size: int = 10) -> Engine:
     return engine
 
 
+class SessionReads:
+    """:class:`Reads` through a unit of work (outside a request: the CLI, the tests)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> Result[Any]:
+        """Run one read in the session's transaction."""
+        return self._session.connection().execute(statement, parameters)
+
+
 class Reader:
     """The lone reads of one request, each a statement outside any transaction.
 
@@ -66,12 +82,13 @@ class Reader:
     def __init__(self, engine: Engine, session: Session) -> None:
         self._engine = engine
         self._session = session
+        self._unit_of_work = SessionReads(session)
         self._connection: Connection | None = None
 
     def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> Result[Any]:
         """Run one read and return its (fully fetched) result."""
         if self._session.in_transaction():
-            return self._session.connection().execute(statement, parameters)
+            return self._unit_of_work.execute(statement, parameters)
         for attempt in (1, 2):
             if self._connection is None:
                 self._connection = self._engine.connect()
@@ -90,14 +107,3 @@ class Reader:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-
-
-class SessionReads:
-    """:class:`Reads` through a unit of work (outside a request: the CLI, the tests)."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> Result[Any]:
-        """Run one read in the session's transaction."""
-        return self._session.connection().execute(statement, parameters)

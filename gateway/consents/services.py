@@ -64,8 +64,8 @@ class Snapshot:
     expires_at: dt.datetime | None
 
 
-# The columns of a snapshot, labelled ``consent__*`` (apart from the token's own columns), for the
-# statement that reads a consent with the token that carries it (gateway.oauth.tokens).
+# The columns of a snapshot, labelled ``consent__*`` so as not to clash with the token's own, for
+# the statement that reads a consent with the token that carries it (gateway.oauth.tokens).
 SNAPSHOT_COLUMNS = tuple(
     Consent.__table__.c[name].label(f"consent__{name}") for name in Snapshot.__slots__
 )

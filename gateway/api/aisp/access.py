@@ -111,10 +111,9 @@ class Grant:
 
     def accounts(self) -> list[Account]:
         """Every consented account, in consent order, read with one bank-core call."""
-        if self.owned is None:
+        listed = self.owned
+        if listed is None:
             listed = self.bank.accounts(self.tenant, self.consent.customer_id or "")
-        else:
-            listed = self.owned
         owned = {a.id: a for a in listed}
         return [owned[i] for i in self.consent.account_ids if i in owned]
 
