@@ -14,6 +14,10 @@ their ratios (bar: accounts at least 0.4 of the bare endpoint's requests/s); the
 the first page of a million-row history beside a page deep in it (a booking window two and a half
 years back), and their ratio (bar: at most 1.3).
 
+With ``--floor`` (PostgreSQL and Redis) it also serves ``floor_app.py``, the least work any
+gateway does for ``GET /accounts`` written without layers, on the same configuration and in the
+same rounds, and prints the floor's own ratio and the gateway's rate over the floor's.
+
 It talks HTTP only, like a partner; the partner and its sandbox are made with
 ``gateway ops load-partner`` (an ops task). Example, on PostgreSQL::
 
@@ -44,10 +48,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "docs" / "examples"))
+import floor_app  # noqa: E402 - next to this script
 from partner_client import PartnerClient, parse_redirect  # noqa: E402
 
 AIS = "/open-banking/v4.0/aisp"
 GATEWAY = str(Path(sys.executable).parent / "gateway")
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 
 def free_port() -> int:
@@ -64,6 +70,41 @@ class _Stop(urllib.request.HTTPRedirectHandler):
             if "load.example" in newurl
             else super().redirect_request(req, fp, code, msg, headers, newurl)
         )
+
+
+def wait_for(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Wait until ``server`` answers ``url``; stop the run if it does not."""
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310
+                return
+        except OSError:
+            if server.poll() is not None:
+                break
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer:\n{log.read_text()[-2000:]}")
+
+
+def start_floor(args: argparse.Namespace, env: dict[str, str], folder: str) -> tuple[subprocess.Popen[bytes], PartnerClient]:  # fmt: skip  # noqa: E501
+    """Serve :mod:`floor_app` on the gateway's gunicorn configuration; return it and a client
+    whose DPoP key its token is bound to."""
+    url = env["GATEWAY_DATABASE_URL"]
+    if not url.startswith("postgresql") or not env.get("GATEWAY_REDIS_URL"):
+        raise SystemExit("--floor needs GATEWAY_DATABASE_URL (PostgreSQL) and GATEWAY_REDIS_URL")
+    port = free_port()
+    client = PartnerClient(f"http://127.0.0.1:{port}", "floor-app", "", {})
+    floor_env = {**env, "FLOOR_DATABASE_URL": url, "FLOOR_REDIS_URL": env["GATEWAY_REDIS_URL"],
+                 "FLOOR_ISSUER": client.issuer}  # fmt: skip
+    command = [GUNICORN, "--chdir", str(ROOT / "loadtests"), "--bind", f"127.0.0.1:{port}",
+               "--workers", str(args.workers), "--threads", str(args.threads),
+               "--worker-class", "gthread" if args.threads > 1 else "sync",
+               "floor_app:create_app()"]  # fmt: skip
+    log = Path(folder) / "floor.log"
+    server = subprocess.Popen(  # noqa: S603 - our own command line
+        command, env=floor_env, stdout=subprocess.DEVNULL, stderr=log.open("w")
+    )
+    wait_for(server, f"{client.issuer}/healthz", log)
+    return server, client
 
 
 def authorise(client: PartnerClient, customer: dict[str, str]) -> str:
@@ -133,6 +174,11 @@ def measure(port: int, requests: list[tuple[str, dict[str, str]]], concurrency: 
     return len(latencies) / wall, latencies
 
 
+def port_of(client: PartnerClient) -> int:
+    """The port of the server a client talks to."""
+    return int(client.issuer.rsplit(":", 1)[1])
+
+
 def prepared(client: PartnerClient, path: str, token: str | None, count: int) -> list[tuple[str, dict[str, str]]]:  # fmt: skip  # noqa: E501
     """``count`` requests of ``path``, each with its own DPoP proof (signed before the run)."""
     if token is None:
@@ -180,6 +226,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--transactions", type=int, default=0, help="large history (0: none)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure floor_app.py, the least work of an authorised read")  # fmt: skip  # noqa: E501
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="bench_api_")
@@ -202,19 +250,9 @@ def main() -> None:
     server = subprocess.Popen(  # noqa: S603 - our own console script
         command, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w")
     )
+    floor: subprocess.Popen[bytes] | None = None
     try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"{issuer}/healthz", timeout=1):  # noqa: S310
-                    break
-            except OSError:
-                if server.poll() is not None:
-                    break
-                time.sleep(0.2)
-        else:
-            raise SystemExit(f"the gateway did not answer; its log is {log}")
-        if server.poll() is not None:
-            raise SystemExit(f"the gateway stopped:\n{log.read_text()[-2000:]}")
+        wait_for(server, f"{issuer}/healthz", log)
         client = PartnerClient(issuer, config["client_id"], config["redirect_uri"],
                                config["private_jwk"])  # fmt: skip
         # The café (fourth test customer) holds the longest history.
@@ -224,31 +262,45 @@ def main() -> None:
         history = f"{AIS}/accounts/{trading}/transactions"
         deep_end = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 912 * 86400))
         deep = f"{history}?toBookingDateTime={deep_end}"
-        endpoints = (("bare /healthz", "/healthz", None),
-                     ("GET /accounts", f"{AIS}/accounts", token),
-                     ("transactions, first page", history, token),
-                     ("transactions, deep page", deep, token))  # fmt: skip
-        for _name, path, bearer in endpoints:
-            measure(port, prepared(client, path, bearer, 200), args.concurrency)  # warm-up
+        # (name, server, client, path, token)
+        endpoints: list[tuple[str, subprocess.Popen[bytes], PartnerClient, str, str | None]] = [
+            ("bare /healthz", server, client, "/healthz", None),
+            ("GET /accounts", server, client, f"{AIS}/accounts", token),
+            ("transactions, first page", server, client, history, token),
+            ("transactions, deep page", server, client, deep, token),
+        ]
+        if args.floor:
+            floor, floor_client = start_floor(args, env, folder)
+            floor_token = floor_app.prepare(env["GATEWAY_DATABASE_URL"], listed,
+                                            floor_client.dpop_jwk)  # fmt: skip
+            endpoints += [("floor: bare /healthz", floor, floor_client, "/healthz", None),
+                          ("floor: GET /accounts", floor, floor_client, f"{AIS}/accounts",
+                           floor_token)]  # fmt: skip
+        for _name, _server, caller, path, bearer in endpoints:  # warm-up
+            measure(port_of(caller), prepared(caller, path, bearer, 200), args.concurrency)
         # Rounds alternate the endpoints, so that whatever else the machine does at one moment
         # (a checkpoint after the bulk load, another process) weighs on all of them alike.
-        rates: dict[str, list[float]] = {name: [] for name, _path, _bearer in endpoints}
-        latencies: dict[str, list[float]] = {name: [] for name, _path, _bearer in endpoints}
-        # Milliseconds of gateway CPU (arbiter and workers) per request, per round.
-        cpu: dict[str, list[float]] = {name: [] for name, _path, _bearer in endpoints}
+        rates: dict[str, list[float]] = {entry[0]: [] for entry in endpoints}
+        latencies: dict[str, list[float]] = {entry[0]: [] for entry in endpoints}
+        # Milliseconds of server CPU (arbiter and workers) per request, per round.
+        cpu: dict[str, list[float]] = {entry[0]: [] for entry in endpoints}
         for _round in range(args.rounds):
-            for name, path, bearer in endpoints:
-                batch = prepared(client, path, bearer, args.requests)
-                before = server_cpu_seconds(server.pid)
-                rate, times = measure(port, batch, args.concurrency)
-                after = server_cpu_seconds(server.pid)
+            for name, serving, caller, path, bearer in endpoints:
+                batch = prepared(caller, path, bearer, args.requests)
+                before = server_cpu_seconds(serving.pid)
+                rate, times = measure(port_of(caller), batch, args.concurrency)
+                after = server_cpu_seconds(serving.pid)
                 rates[name].append(rate)
                 latencies[name].extend(times)
                 if before is not None and after is not None:
                     cpu[name].append((after - before) / len(batch) * 1000)
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        for process in (server, floor):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=20)
+        if floor is not None:
+            floor_app.drop(env["GATEWAY_DATABASE_URL"])
     database = env["GATEWAY_DATABASE_URL"].split("?")[0]
     print(f"== API benchmark: {args.workers} workers x {args.threads} threads, "
           f"{args.concurrency} connections, {database} ==")  # fmt: skip
@@ -266,6 +318,11 @@ def main() -> None:
     print(f"accounts / bare (req/s)      {accounts / bare:.2f}   (bar >= 0.4)")
     print(f"transactions / bare (req/s)  {transactions / bare:.2f}")
     print(f"deep / first page (p50)      {deep_p50 / first:.2f}   (bar <= 1.3)")
+    if args.floor:
+        floor_bare = statistics.median(rates["floor: bare /healthz"])
+        floor_accounts = statistics.median(rates["floor: GET /accounts"])
+        print(f"floor: accounts / bare       {floor_accounts / floor_bare:.2f}   (the reachable)")
+        print(f"accounts / floor accounts    {accounts / floor_accounts:.2f}")
 
 
 if __name__ == "__main__":
