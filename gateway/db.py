@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway import pg_cursor
 from gateway.config import ConfigError, env_name, redact
 from gateway.reads import SQLITE_CONNECT_ARGS, Reader
 
@@ -26,7 +27,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 
     SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` so that a
     transaction that will write takes the write lock up front (a deferred transaction that upgrades
-    to a writer can fail at once with SQLITE_BUSY under concurrency). PostgreSQL: a pre-pinged pool.
+    to a writer can fail at once with SQLITE_BUSY under concurrency). PostgreSQL: a pre-pinged pool,
+    and cursors that describe their results lazily (:mod:`gateway.pg_cursor`).
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args=SQLITE_CONNECT_ARGS)
@@ -46,7 +48,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args=pg_cursor.connect_args(url),
+    )
 
 
 def check_connection(engine: Engine) -> None:

@@ -17,6 +17,8 @@ from sqlalchemy import Connection, Engine, Executable, Result, create_engine, ev
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from gateway import pg_cursor
+
 
 class Reads(Protocol):
     """Where a service sends a statement that only reads."""
@@ -47,7 +49,11 @@ def make_read_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         return engine
     engine = create_engine(
-        url, isolation_level="AUTOCOMMIT", pool_size=pool_size, max_overflow=pool_size
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args=pg_cursor.connect_args(url),
     )
 
     @event.listens_for(engine, "connect")

@@ -33,10 +33,10 @@ def test_sandbox_never_imports_flask_or_the_gateway_app() -> None:
     imported = _imported_after("sandbox.core")
     assert {"sandbox.ledger", "sandbox.population", "sandbox.clock"} <= imported
     assert not {"flask", "werkzeug"} & _packages(imported)
-    # Of the gateway, only the two Flask-free modules written for bank cores: the interface and
-    # the reads outside a transaction.
+    # Of the gateway, only the Flask-free modules written for bank cores: the interface, and the
+    # reads outside a transaction with their driver settings.
     gateway = {m for m in imported if m.startswith("gateway")}
-    assert gateway == {"gateway", "gateway.core", "gateway.reads"}
+    assert gateway == {"gateway", "gateway.core", "gateway.reads", "gateway.pg_cursor"}
 
 
 def test_reads_outside_a_transaction_need_no_flask() -> None:
