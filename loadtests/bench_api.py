@@ -321,7 +321,7 @@ def main() -> None:
     if args.floor:
         floor_bare = statistics.median(rates["floor: bare /healthz"])
         floor_accounts = statistics.median(rates["floor: GET /accounts"])
-        print(f"floor: accounts / bare       {floor_accounts / floor_bare:.2f}   (the reachable)")
+        print(f"floor: accounts / bare       {floor_accounts / floor_bare:.2f}   (best reachable)")
         print(f"accounts / floor accounts    {accounts / floor_accounts:.2f}")
 
 
