@@ -107,15 +107,17 @@ def _libpq(url: str) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _public_key(x: str, y: str) -> ec.EllipticCurvePublicKey:
+def _public_key(crv: str, x: str, y: str) -> tuple[ec.EllipticCurvePublicKey, str]:
+    """A client's P-256 key and its thumbprint, imported once (as the gateway does)."""
     numbers = ec.EllipticCurvePublicNumbers(
         int.from_bytes(unb64(x), "big"), int.from_bytes(unb64(y), "big"), ec.SECP256R1()
     )
-    return numbers.public_key()
+    return numbers.public_key(), thumbprint({"crv": crv, "kty": "EC", "x": x, "y": y})
 
 
-def verify_proof(proof: str, method: str, url: str, token: str) -> tuple[str, str] | None:
-    """The proof's key thumbprint and jti when it passes RFC 9449 §4.3, else ``None``."""
+def verify_proof(proof: str, method: str, url: str, token_digest: bytes) -> tuple[str, str] | None:
+    """The proof's key thumbprint and jti when it passes RFC 9449 §4.3, else ``None``
+    (``token_digest``: the SHA-256 of the access token, which ``ath`` must carry)."""
     try:
         header_part, claims_part, signature_part = proof.split(".")
         header = json.loads(unb64(header_part))
@@ -123,9 +125,12 @@ def verify_proof(proof: str, method: str, url: str, token: str) -> tuple[str, st
         jwk = header["jwk"]
         if header.get("typ") != "dpop+jwt" or header.get("alg") != "ES256" or "d" in jwk:
             return None
+        if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+            return None
+        key, jkt = _public_key(jwk["crv"], jwk["x"], jwk["y"])
         signature = unb64(signature_part)
         r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-        _public_key(jwk["x"], jwk["y"]).verify(
+        key.verify(
             encode_dss_signature(r, s),
             f"{header_part}.{claims_part}".encode(),
             ec.ECDSA(hashes.SHA256()),
@@ -134,7 +139,7 @@ def verify_proof(proof: str, method: str, url: str, token: str) -> tuple[str, st
         return None
     now = time.time()
     jti = claims.get("jti")
-    ath = b64(hashlib.sha256(token.encode()).digest())
+    ath = b64(token_digest)
     if (
         claims.get("htm") != method
         or claims.get("htu") != url
@@ -144,7 +149,7 @@ def verify_proof(proof: str, method: str, url: str, token: str) -> tuple[str, st
         or not isinstance(jti, str)
     ):
         return None
-    return thumbprint(jwk), jti
+    return jkt, jti
 
 
 def create_app() -> Flask:
@@ -174,12 +179,12 @@ def create_app() -> Flask:
     def accounts() -> Response:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         proof = request.headers.get("DPoP", "")
-        checked = verify_proof(proof, "GET", issuer + request.path, token)
+        digest = hashlib.sha256(token.encode()).digest()
+        checked = verify_proof(proof, "GET", issuer + request.path, digest)
         if scheme != "DPoP" or checked is None:
             return refused()
         jkt, jti = checked
-        key = hashlib.sha256(token.encode()).hexdigest()
-        rows = connection().execute(READ, (key,)).fetchall()
+        rows = connection().execute(READ, (digest.hex(),)).fetchall()
         now = dt.datetime.now(dt.UTC)
         if not rows or rows[0][0] != jkt or rows[0][1] <= now:
             return refused()

@@ -19,10 +19,15 @@ PROBE = "SELECT 1::int AS one, 'x'::text AS letter, now() AS at, NULL::numeric(1
 
 @pytest.fixture
 def connection(postgres_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
-    """A psycopg connection with the lazy cursor."""
-    libpq = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(libpq, cursor_factory=LazyDescriptionCursor) as conn:
-        yield conn
+    """A psycopg connection of the gateway's engine (so with the lazy cursor)."""
+    engine = make_engine(postgres_url)
+    raw = engine.raw_connection()
+    try:
+        assert isinstance(raw.dbapi_connection, psycopg.Connection)
+        yield raw.dbapi_connection
+    finally:
+        raw.close()
+        engine.dispose()
 
 
 def test_the_description_is_psycopgs_own(
