@@ -1,8 +1,10 @@
-"""psycopg cursors that describe their result lazily: the same description as psycopg's, built
-only when read, and wired into the gateway's PostgreSQL engines (not into SQLite's)."""
+"""psycopg connections of the gateway: cursors that describe their result lazily (the same
+description as psycopg's, built only when read) and sessions in UTC, wired into the gateway's
+PostgreSQL engines (not into SQLite's)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 
 import psycopg
@@ -87,7 +89,31 @@ def test_postgres_engines_use_the_lazy_cursor(
         engine.dispose()
 
 
-def test_other_drivers_keep_their_cursors() -> None:
+def test_other_drivers_keep_their_connections() -> None:
     assert connect_args("sqlite:///gateway.sqlite3") == {}
     assert connect_args("postgresql+psycopg2://db/x") == {}
-    assert connect_args("postgresql+psycopg://db/x") == {"cursor_factory": LazyDescriptionCursor}
+    assert connect_args("postgresql+psycopg://db/x") == {
+        "cursor_factory": LazyDescriptionCursor,
+        "options": "-c TimeZone=UTC",
+    }
+
+
+def test_the_urls_own_options_are_kept_before_the_time_zone() -> None:
+    given = connect_args("postgresql+psycopg://db/x?options=-c%20statement_timeout%3D5000")
+    assert given["options"] == "-c statement_timeout=5000 -c TimeZone=UTC"
+
+
+@pytest.mark.parametrize("make", [make_engine, make_read_engine])
+def test_postgres_sessions_run_in_utc(postgres_url: str, make: Callable[[str], Engine]) -> None:
+    engine = make(postgres_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW TimeZone")).scalar() == "UTC"
+            # psycopg gives the datetime.UTC zone itself: UtcDateTime passes values through.
+            stamp = conn.execute(text("SELECT TIMESTAMPTZ '2026-03-29 01:30:00+01'")).scalar()
+            assert stamp == dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)
+            assert stamp.tzinfo is dt.UTC
+            # The URL's own options (the test schema's search_path) still apply.
+            assert conn.execute(select(Tenant.id).where(Tenant.id == "none")).all() == []
+    finally:
+        engine.dispose()
