@@ -49,7 +49,7 @@ def page(
         if booked_to:
             holds = holds.where(m.Hold.created_at <= booked_to)
         holds = holds.order_by(m.Hold.created_at.desc(), m.Hold.pk.desc()).limit(limit)
-        found = reads.execute(holds, {})
+        found = reads.execute(holds, {}).all()
         items.extend(records.hold(cast(records.HoldColumns, h), account_id) for h in found)
     wanted = limit - len(items)
     if wanted == 0:
@@ -69,8 +69,11 @@ def page(
             tuple_(posting.booking_datetime, posting.pk) < tuple_(after.booking_datetime, after.id)
         )
     order = (posting.booking_datetime.desc(), posting.pk.desc())
-    found = reads.execute(query.order_by(*order).limit(wanted + 1), {})
-    rows = [cast(records.PostingColumns, p) for p in found]
+    # Fetched at once: the driver's fetchall, not a round of fetchone per row.
+    rows = cast(
+        list[records.PostingColumns],
+        reads.execute(query.order_by(*order).limit(wanted + 1), {}).all(),
+    )
     items.extend(records.posting(p, account_id) for p in rows[:wanted])
     cursor = None
     if len(rows) > wanted:

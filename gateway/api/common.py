@@ -81,8 +81,10 @@ def check_fapi_headers() -> None:
 
 def iso(value: dt.datetime) -> str:
     """An ISO 8601 date-time with its UTC offset, as OBIE requires in responses."""
-    aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return aware.astimezone(dt.UTC).isoformat(timespec="seconds")
+    if value.tzinfo is not dt.UTC:
+        aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        value = aware.astimezone(dt.UTC)
+    return value.isoformat(timespec="seconds")
 
 
 def envelope(

@@ -14,6 +14,7 @@ from gateway.api.aisp.pdf import COLUMNS, LINES_PER_PAGE, text_pdf
 from gateway.api.aisp.products import product_body
 from gateway.api.aisp.schemas import cash_account
 from gateway.api.aisp.standing_orders import order_status, standing_order_body
+from gateway.api.common import iso
 from gateway.core import Account, Address, Counterparty, Money, Product, StandingOrder
 from tests.common.obie import conforms_to
 
@@ -98,3 +99,11 @@ def test_pdf_cross_reference_points_at_every_object() -> None:
     for match in re.finditer(rb"/Length (\d+) >>\nstream\n", pdf):
         end = match.end() + int(match.group(1))
         assert pdf[end : end + 10] == b"\nendstream"
+
+
+def test_times_are_written_in_utc_to_the_second() -> None:
+    utc = dt.datetime(2026, 3, 29, 0, 30, 15, 999_999, tzinfo=dt.UTC)
+    london = utc.astimezone(dt.timezone(dt.timedelta(hours=1)))
+    assert iso(utc) == iso(london) == "2026-03-29T00:30:15+00:00"
+    # A naive time is one the sandbox wrote in UTC (SQLite keeps no zone).
+    assert iso(utc.replace(tzinfo=None)) == "2026-03-29T00:30:15+00:00"
