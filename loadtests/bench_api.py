@@ -262,13 +262,18 @@ def main() -> None:
         history = f"{AIS}/accounts/{trading}/transactions"
         deep_end = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 912 * 86400))
         deep = f"{history}?toBookingDateTime={deep_end}"
+        # The ratio compares two full pages: a history that does not reach that far back gives
+        # a short (or empty) deep page, whose speed says nothing.
+        full_page = len(client.get(history, token)["Data"]["Transaction"])
+        deep_is_full = len(client.get(deep, token)["Data"]["Transaction"]) == full_page
         # (name, server, client, path, token)
         endpoints: list[tuple[str, subprocess.Popen[bytes], PartnerClient, str, str | None]] = [
             ("bare /healthz", server, client, "/healthz", None),
             ("GET /accounts", server, client, f"{AIS}/accounts", token),
             ("transactions, first page", server, client, history, token),
-            ("transactions, deep page", server, client, deep, token),
         ]
+        if deep_is_full:
+            endpoints.append(("transactions, deep page", server, client, deep, token))
         if args.floor:
             floor, floor_client = start_floor(args, env, folder)
             floor_token = floor_app.prepare(env["GATEWAY_DATABASE_URL"], listed,
@@ -313,11 +318,15 @@ def main() -> None:
     bare = statistics.median(rates["bare /healthz"])
     accounts = statistics.median(rates["GET /accounts"])
     transactions = statistics.median(rates["transactions, first page"])
-    first = statistics.median(latencies["transactions, first page"])
-    deep_p50 = statistics.median(latencies["transactions, deep page"])
     print(f"accounts / bare (req/s)      {accounts / bare:.2f}   (bar >= 0.4)")
     print(f"transactions / bare (req/s)  {transactions / bare:.2f}")
-    print(f"deep / first page (p50)      {deep_p50 / first:.2f}   (bar <= 1.3)")
+    if "transactions, deep page" in latencies:
+        first = statistics.median(latencies["transactions, first page"])
+        deep_p50 = statistics.median(latencies["transactions, deep page"])
+        print(f"deep / first page (p50)      {deep_p50 / first:.2f}   (bar <= 1.3)")
+    else:
+        print("deep / first page (p50)      not measured: the history does not reach two and a "
+              "half years back (--transactions 1000000 makes one that does)")  # fmt: skip
     if args.floor:
         floor_bare = statistics.median(rates["floor: bare /healthz"])
         floor_accounts = statistics.median(rates["floor: GET /accounts"])
