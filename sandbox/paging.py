@@ -8,7 +8,6 @@ up to a hundred rows that nothing changes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
 
 from sqlalchemy import bindparam, select, tuple_
 
@@ -23,10 +22,8 @@ END_OF_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 ACCOUNT_KEY = select(m.Account.pk).where(
     m.Account.tenant_id == bindparam("tenant_id"), m.Account.public_id == bindparam("account_id")
 )
-_HOLDS = select(*(m.Hold.__table__.c[name] for name in records.HoldColumns.__annotations__))
-_POSTINGS = select(
-    *(m.Posting.__table__.c[name] for name in records.PostingColumns.__annotations__)
-)
+_HOLDS = select(*(m.Hold.__table__.c[name] for name in records.HoldColumns._fields))
+_POSTINGS = select(*(m.Posting.__table__.c[name] for name in records.PostingColumns._fields))
 
 
 def page(
@@ -50,7 +47,7 @@ def page(
             holds = holds.where(m.Hold.created_at <= booked_to)
         holds = holds.order_by(m.Hold.created_at.desc(), m.Hold.pk.desc()).limit(limit)
         found = reads.execute(holds, {}).all()
-        items.extend(records.hold(cast(records.HoldColumns, h), account_id) for h in found)
+        items.extend(records.hold(records.HoldColumns._make(h), account_id) for h in found)
     wanted = limit - len(items)
     if wanted == 0:
         return core.TransactionPage(tuple(items), core.TransactionCursor(END_OF_TIME, 2**62))
@@ -70,10 +67,8 @@ def page(
         )
     order = (posting.booking_datetime.desc(), posting.pk.desc())
     # Fetched at once: the driver's fetchall, not a round of fetchone per row.
-    rows = cast(
-        list[records.PostingColumns],
-        reads.execute(query.order_by(*order).limit(wanted + 1), {}).all(),
-    )
+    found = reads.execute(query.order_by(*order).limit(wanted + 1), {}).all()
+    rows = [records.PostingColumns._make(p) for p in found]
     items.extend(records.posting(p, account_id) for p in rows[:wanted])
     cursor = None
     if len(rows) > wanted:

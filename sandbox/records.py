@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from gateway import core
 from sandbox import catalogue as cat
@@ -86,8 +86,10 @@ def party(p: m.Party) -> core.Party:
     )
 
 
-class PostingColumns(Protocol):
-    """The columns of a posting that :func:`posting` reads: an ORM row or a plain result row."""
+class PostingColumns(NamedTuple):
+    """The columns of a posting that :func:`posting` reads, in the order a history page selects
+    them. A page converts its result rows to these: a tuple's fields read in a fraction of the
+    time a result row's named attributes take, and a row is read some twenty times."""
 
     pk: int
     currency: str
@@ -133,8 +135,9 @@ def posting(p: PostingColumns, account_id: str) -> core.Transaction:
     )
 
 
-class HoldColumns(Protocol):
-    """The columns of a card hold that :func:`hold` reads: an ORM row or a plain result row."""
+class HoldColumns(NamedTuple):
+    """The columns of a card hold that :func:`hold` reads, in the order a history page selects
+    them (see :class:`PostingColumns`)."""
 
     pk: int
     amount: int
