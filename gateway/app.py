@@ -19,6 +19,7 @@ from gateway.api import aisp
 from gateway.apidocs import views as apidocs
 from gateway.core import BankCore
 from gateway.edge import errors, interaction, ratelimit
+from gateway.json_provider import FastJSONProvider
 from gateway.kv import make_redis
 from gateway.oauth import consent_ui, registration_views
 from gateway.oauth import errors as oauth_errors
@@ -46,7 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     settings.validate(app.config, app.instance_path)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = FastJSONProvider(app)
     _configure_logging(app)
 
     url, pool_size = app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"]
