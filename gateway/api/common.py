@@ -8,13 +8,19 @@ import email.utils
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote, quote_from_bytes
 
 from flask import request
 from marshmallow import Schema, ValidationError
 
 from gateway.core import Money
 from gateway.edge.errors import ApiError, ErrorDetail
+from gateway.oauth.views import issuer
 
+# RFC 3986 §3.3 and §3.4: the characters a path and a query carry unescaped ("%" in the query
+# keeps the escapes a partner sent).
+_PATH_SAFE = "/:@!$&'()*+,;="
+_QUERY_SAFE = _PATH_SAFE + "?%"
 _MISSING = "Missing data for required field."
 _UNKNOWN = "Unknown field."
 
@@ -87,14 +93,30 @@ def iso(value: dt.datetime) -> str:
     return value.isoformat(timespec="seconds")
 
 
+def public_url(path: str | None = None, query: str | None = None) -> str:
+    """An absolute URI of a resource as partners reach it: the issuer (``GATEWAY_ISSUER``, the
+    gateway's public base URL, also behind a proxy), then ``path`` and ``query``; by default this
+    request's path and query as the partner sent them."""
+    url = issuer() + quote(request.path if path is None else path, safe=_PATH_SAFE)
+    if path is None and query is None:
+        sent = quote_from_bytes(request.query_string, safe=_QUERY_SAFE)
+        return f"{url}?{sent}" if sent else url
+    return f"{url}?{quote(query, safe=_QUERY_SAFE)}" if query else url
+
+
 def envelope(
-    data: dict[str, Any], *, meta: dict[str, Any] | None = None, **links: str
+    data: dict[str, Any],
+    *,
+    meta: dict[str, Any] | None = None,
+    self_url: str | None = None,
+    **links: str,
 ) -> dict[str, Any]:
-    """The OBIE response envelope: Data, Links (Self and any others) and Meta (a single page
-    unless ``meta`` says otherwise)."""
+    """The OBIE response envelope: Data, Links (Self, this request's URI unless ``self_url``
+    names the resource, and any others) and Meta (a single page unless ``meta`` says
+    otherwise)."""
     return {
         "Data": data,
-        "Links": {"Self": request.url, **links},
+        "Links": {"Self": self_url or public_url(), **links},
         "Meta": {"TotalPages": 1} if meta is None else meta,
     }
 

@@ -27,9 +27,13 @@ def test_consent_lifecycle_by_client_credentials(oauth_app: Flask, http: FlaskCl
     created = partner.client.create_account_access_consent(EVERYTHING, expiration=expiry)
     data = created["Data"]
     assert data["Status"] == "AWAU" and data["Permissions"] == EVERYTHING
+    # Links.Self of a created consent names the consent, as the specification's examples do.
+    consent_url = f"http://localhost{AIS}/account-access-consents/{data['ConsentId']}"
+    assert created["Links"]["Self"] == consent_url
     token = partner.client.client_credentials("accounts")["access_token"]
     read = partner.client.get(f"{AIS}/account-access-consents/{data['ConsentId']}", token)
     assert read["Data"]["ConsentId"] == data["ConsentId"]
+    assert read["Links"]["Self"] == consent_url
     assert read["Data"]["ExpirationDateTime"].startswith(expiry[:19])
 
 
@@ -90,6 +94,25 @@ def test_transactions_page_through_the_whole_history(oauth_app: Flask, http: Fla
         url = page["Links"].get("Next", "")
         pages += 1
     assert pages > 1 and len(seen) == len(set(seen))
+
+
+def test_links_name_the_public_url_with_the_query_as_sent(
+    oauth_app: Flask, http: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    partner, token, accounts = authorised(oauth_app, http, EVERYTHING)
+    # Behind a proxy the gateway is reached at GATEWAY_ISSUER, not at the address it listens on.
+    public = "https://api.bank.example"
+    monkeypatch.setitem(oauth_app.config, "ISSUER", public)
+    path = f"{AIS}/accounts/{accounts[-1]}/transactions"
+    query = "fromBookingDateTime=2020-01-01T00%3A00%3A00%2B00%3A00"
+    headers = partner.client.resource_headers("GET", public + path, token)
+    answer = http.get(f"{path}?{query}", headers=headers)
+    assert answer.status_code == 200, answer.json
+    links = answer.json["Links"]
+    assert links["Self"] == f"{public}{path}?{query}"
+    following, _, more = links["Next"].partition("?")
+    assert following == public + path
+    assert "fromBookingDateTime=2020-01-01T00%3A00%3A00%2B00%3A00" in more and "page=" in more
 
 
 def test_credits_only_consent_shows_only_credits(oauth_app: Flask, http: FlaskClient) -> None:

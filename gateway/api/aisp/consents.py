@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from gateway.api.aisp import access, bp
 from gateway.api.aisp.schemas import ConsentRequest, consent_body
-from gateway.api.common import check_fapi_headers, envelope, iso, parse_json
+from gateway.api.common import check_fapi_headers, envelope, iso, parse_json, public_url
 from gateway.consents import services as consents
 from gateway.db import get_session
 from gateway.oauth import tokens
@@ -42,7 +42,11 @@ def create_consent() -> ResponseReturnValue:
         expires_at=data.get("ExpirationDateTime"),
         now=now,
     )
-    response = jsonify(envelope(consent_body(consent, consent.status)) | {"Risk": {}})
+    # Links.Self names the consent created, as the specification's examples do.
+    created = public_url(f"{request.path}/{consent.id}")
+    response = jsonify(
+        envelope(consent_body(consent, consent.status), self_url=created) | {"Risk": {}}
+    )
     response.status_code = 201
     return response
 

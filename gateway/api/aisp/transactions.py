@@ -23,7 +23,14 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from gateway.api.aisp import access, bp
-from gateway.api.common import amount, check_fapi_headers, credit_debit, envelope, iso
+from gateway.api.common import (
+    amount,
+    check_fapi_headers,
+    credit_debit,
+    envelope,
+    iso,
+    public_url,
+)
 from gateway.core import CreditDebit, Transaction, TransactionCursor, TransactionPage
 from gateway.edge.errors import ApiError
 
@@ -179,7 +186,7 @@ def transactions_response(
     if next_page is not None:
         query = {k: v for k, v in request.args.items() if k != "page"}
         query["page"] = next_page
-        links["Next"] = f"{request.base_url}?{urlencode(query)}"
+        links["Next"] = public_url(request.path, urlencode(query))
     detail = grant.has("ReadTransactionsDetail")
     body = [transaction_body(t, detail) for t in items]
     return jsonify(envelope({"Transaction": body}, meta={}, **links))
