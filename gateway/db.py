@@ -28,7 +28,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` so that a
     transaction that will write takes the write lock up front (a deferred transaction that upgrades
     to a writer can fail at once with SQLITE_BUSY under concurrency). PostgreSQL: a pre-pinged pool,
-    and cursors that describe their results lazily (:mod:`gateway.pg_cursor`).
+    sessions in UTC and cursors that describe their results lazily (:mod:`gateway.pg_cursor`).
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args=SQLITE_CONNECT_ARGS)
@@ -48,13 +48,19 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_args=pg_cursor.connect_args(url),
     )
+
+    @event.listens_for(engine, "connect")
+    def _postgres_connect(dbapi_connection: Any, _record: Any) -> None:
+        pg_cursor.set_session(dbapi_connection)
+
+    return engine
 
 
 def check_connection(engine: Engine) -> None:

@@ -1,5 +1,5 @@
-"""psycopg connections for SQLAlchemy: sessions in UTC, cursors that describe their result only
-when asked to.
+"""PostgreSQL connections for SQLAlchemy: sessions in UTC, psycopg cursors that describe their
+result only when asked to.
 
 SQLAlchemy reads ``cursor.description`` after every statement. For a statement it has run before,
 it only checks that a description is there: the result's columns are cached with the compiled
@@ -26,8 +26,10 @@ from sqlalchemy import make_url
 # Timestamps come back in the session's time zone, which is the server's default unless set.
 # In UTC, psycopg gives them the ``datetime.UTC`` zone itself, which the gateway's timestamp type
 # (``UtcDateTime``) then passes through instead of converting every value; and anything the
-# database computes from a time (a date, a day boundary) no longer depends on the server.
-UTC_SESSION = "-c TimeZone=UTC"
+# database computes from a time (a date, a day boundary) no longer depends on the server. It is
+# set by a statement on each new connection rather than as a startup option, which would replace
+# the operator's ``PGOPTIONS`` and which older connection poolers refuse.
+UTC_SESSION = "SET TIME ZONE 'UTC'"
 
 
 class _Description(Sequence[Column]):
@@ -81,11 +83,22 @@ class LazyDescriptionCursor(psycopg.Cursor[Any]):
 
 
 def connect_args(url: str) -> dict[str, Any]:
-    """The connection arguments of an engine on ``url``: on the psycopg driver, the cursor above
-    and sessions in UTC (after any ``options`` the URL gives); nothing on any other driver."""
-    parsed = make_url(url)
-    if parsed.get_driver_name() != "psycopg":
-        return {}
-    given = parsed.query.get("options", "")
-    options = " ".join((given if isinstance(given, str) else " ".join(given), UTC_SESSION))
-    return {"cursor_factory": LazyDescriptionCursor, "options": options.strip()}
+    """The connection arguments of an engine on ``url``: the cursor above on the psycopg
+    driver, nothing on any other."""
+    if make_url(url).get_driver_name() == "psycopg":
+        return {"cursor_factory": LazyDescriptionCursor}
+    return {}
+
+
+def set_session(dbapi_connection: Any, *statements: str) -> None:
+    """Prepare a new PostgreSQL connection (any driver): its session in UTC, then ``statements``
+    (``SET ...``), run outside a transaction so that they hold for the connection's life."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    cursor = dbapi_connection.cursor()
+    try:
+        for statement in (UTC_SESSION, *statements):
+            cursor.execute(statement)
+    finally:
+        cursor.close()
+        dbapi_connection.autocommit = autocommit

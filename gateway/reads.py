@@ -58,11 +58,7 @@ def make_read_engine(url: str, *, pool_size: int = 10) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _postgres_read_only(dbapi_connection: Any, _record: Any) -> None:
-        autocommit = dbapi_connection.autocommit
-        dbapi_connection.autocommit = True  # so that the setting outlives this statement
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET default_transaction_read_only = on")
-        dbapi_connection.autocommit = autocommit
+        pg_cursor.set_session(dbapi_connection, "SET default_transaction_read_only = on")
 
     return engine
 

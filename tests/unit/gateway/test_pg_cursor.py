@@ -89,18 +89,10 @@ def test_postgres_engines_use_the_lazy_cursor(
         engine.dispose()
 
 
-def test_other_drivers_keep_their_connections() -> None:
+def test_other_drivers_keep_their_cursors() -> None:
     assert connect_args("sqlite:///gateway.sqlite3") == {}
     assert connect_args("postgresql+psycopg2://db/x") == {}
-    assert connect_args("postgresql+psycopg://db/x") == {
-        "cursor_factory": LazyDescriptionCursor,
-        "options": "-c TimeZone=UTC",
-    }
-
-
-def test_the_urls_own_options_are_kept_before_the_time_zone() -> None:
-    given = connect_args("postgresql+psycopg://db/x?options=-c%20statement_timeout%3D5000")
-    assert given["options"] == "-c statement_timeout=5000 -c TimeZone=UTC"
+    assert connect_args("postgresql+psycopg://db/x") == {"cursor_factory": LazyDescriptionCursor}
 
 
 @pytest.mark.parametrize("make", [make_engine, make_read_engine])
@@ -115,5 +107,23 @@ def test_postgres_sessions_run_in_utc(postgres_url: str, make: Callable[[str], E
             assert stamp.tzinfo is dt.UTC
             # The URL's own options (the test schema's search_path) still apply.
             assert conn.execute(select(Tenant.id).where(Tenant.id == "none")).all() == []
+            # Set outside any transaction: the engine's own mode is what it was.
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            assert dbapi.autocommit is (make is make_read_engine)
+    finally:
+        engine.dispose()
+
+
+def test_the_operators_pgoptions_still_apply(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # libpq reads PGOPTIONS when it connects; a startup option of our own would replace it.
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=4321")
+    engine = make_engine(postgres_url.split("?")[0])
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW statement_timeout")).scalar() == "4321ms"
+            assert conn.execute(text("SHOW TimeZone")).scalar() == "UTC"
     finally:
         engine.dispose()
