@@ -7,8 +7,10 @@ the standard library's, so a partner's payload is parsed exactly as before.
 
 The body is what Flask's own provider writes, with the same fallback for the types JSON lacks
 (``Decimal`` and ``UUID`` as strings, dates as HTTP-dates, dataclasses as objects), except that
-text is UTF-8 as RFC 8259 §8.1 requires rather than ``\\u`` escapes (``ensure_ascii`` is off).
-In debug mode, or with ``compact = False``, the indented body comes from the standard library.
+text is UTF-8 (RFC 8259 §8.1) rather than ``\\u`` escapes. What orjson refuses and the standard
+library writes (a lone surrogate, such as a malformed key of a partner's body echoed in an error;
+an integer beyond 64 bits) falls back to the standard library, escaped, as does the indented body
+of debug mode or ``compact = False``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ _OPTIONS = (
 class FastJSONProvider(DefaultJSONProvider):
     """Flask's JSON provider with response bodies encoded by orjson; keys in insertion order."""
 
-    ensure_ascii = False
     sort_keys = False
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
@@ -41,7 +42,11 @@ class FastJSONProvider(DefaultJSONProvider):
             return super().response(*args, **kwargs)
         obj = self._prepare_response_obj(args, kwargs)
         options = _OPTIONS | (orjson.OPT_SORT_KEYS if self.sort_keys else 0)
-        body = orjson.dumps(obj, default=self.default, option=options)
+        try:
+            body = orjson.dumps(obj, default=self.default, option=options)
+        except orjson.JSONEncodeError:
+            # The standard library's body, ASCII with escapes; a value neither can write raises.
+            return super().response(obj)
         # The provider of a Flask application (the base class types it as Flask's sansio core).
         app = cast(Flask, self._app)
         return app.response_class(body, mimetype=self.mimetype)

@@ -59,6 +59,20 @@ def test_consent_permission_rules(
     assert refused.value.body["Errors"][0]["ErrorCode"] == code
 
 
+def test_a_malformed_key_is_echoed_in_a_400(oauth_app: Flask, http: FlaskClient) -> None:
+    from partner_client import GatewayError
+
+    partner = register_partner(oauth_app, http, roles=("AISP",))
+    token = partner.client.client_credentials("accounts")["access_token"]
+    # A lone surrogate is valid JSON text but no Unicode: the error that names it still answers.
+    body = {"Data": {"Permissions": ["ReadAccountsBasic"], "\ud800": 1}, "Risk": {}}
+    with pytest.raises(GatewayError) as refused:
+        partner.client.post(f"{AIS}/account-access-consents", token, body)
+    assert refused.value.status == 400
+    assert refused.value.body["Errors"][0]["ErrorCode"] == "U005"
+    assert refused.value.body["Errors"][0]["Path"] == "Data.\ud800"
+
+
 def test_consent_expiry_in_the_past_is_refused(oauth_app: Flask, http: FlaskClient) -> None:
     from partner_client import GatewayError
 

@@ -1,5 +1,5 @@
 """JSON response bodies written by orjson: byte for byte what Flask's own provider writes (with
-UTF-8 text), keys in the order the views put them."""
+UTF-8 text), keys in the order the views put them; what orjson refuses, written as before."""
 
 from __future__ import annotations
 
@@ -83,6 +83,24 @@ def test_debug_mode_indents_with_the_standard_library(app: Flask) -> None:
     with app.app_context():
         body = jsonify({"a": [1]}).get_data(as_text=True)
     assert body == '{\n  "a": [\n    1\n  ]\n}\n'
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"Errors": [{"Path": "Data.\ud800", "ErrorCode": "U005"}]},  # a lone surrogate
+        {"Count": 2**70},  # beyond orjson's 64 bits
+    ],
+)
+def test_what_orjson_refuses_is_written_by_the_standard_library(
+    app: Flask, payload: dict[str, Any]
+) -> None:
+    with app.app_context():
+        body = jsonify(payload).get_data()
+    # ASCII with escapes, as Flask's own provider writes it: a lone surrogate has no UTF-8.
+    expected = json.dumps(payload, ensure_ascii=True, sort_keys=False, separators=(",", ":"))
+    assert body == f"{expected}\n".encode()
+    assert json.loads(body) == payload
 
 
 def test_a_value_json_cannot_hold_is_refused(app: Flask) -> None:
