@@ -265,7 +265,7 @@ def main() -> None:
         # The ratio compares two full pages: a history that does not reach that far back gives
         # a short (or empty) deep page, whose speed says nothing.
         full_page = len(client.get(history, token)["Data"]["Transaction"])
-        deep_is_full = len(client.get(deep, token)["Data"]["Transaction"]) == full_page
+        deep_is_full = 0 < full_page == len(client.get(deep, token)["Data"]["Transaction"])
         # (name, server, client, path, token)
         endpoints: list[tuple[str, subprocess.Popen[bytes], PartnerClient, str, str | None]] = [
             ("bare /healthz", server, client, "/healthz", None),

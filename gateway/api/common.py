@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import ipaddress
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, quote_from_bytes
@@ -21,6 +22,7 @@ from gateway.oauth.views import issuer
 # keeps the escapes a partner sent).
 _PATH_SAFE = "/:@!$&'()*+,;="
 _QUERY_SAFE = _PATH_SAFE + "?%"
+_STRAY_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
 _MISSING = "Missing data for required field."
 _UNKNOWN = "Unknown field."
 
@@ -100,6 +102,8 @@ def public_url(path: str | None = None, query: str | None = None) -> str:
     url = issuer() + quote(request.path if path is None else path, safe=_PATH_SAFE)
     if path is None and query is None:
         sent = quote_from_bytes(request.query_string, safe=_QUERY_SAFE)
+        # A "%" that starts no escape is a literal one: escaped, or the URI would not parse.
+        sent = _STRAY_PERCENT.sub("%25", sent)
         return f"{url}?{sent}" if sent else url
     return f"{url}?{quote(query, safe=_QUERY_SAFE)}" if query else url
 

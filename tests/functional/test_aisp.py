@@ -127,6 +127,10 @@ def test_links_name_the_public_url_with_the_query_as_sent(
     following, _, more = links["Next"].partition("?")
     assert following == public + path
     assert "fromBookingDateTime=2020-01-01T00%3A00%3A00%2B00%3A00" in more and "page=" in more
+    # A literal "%" (no escape after it) is escaped so that Self stays a URI.
+    headers = partner.client.resource_headers("GET", public + path, token)
+    stray = http.get(f"{path}?{query}&note=100%", headers=headers)
+    assert stray.json["Links"]["Self"] == f"{public}{path}?{query}&note=100%25"
 
 
 def test_credits_only_consent_shows_only_credits(oauth_app: Flask, http: FlaskClient) -> None:

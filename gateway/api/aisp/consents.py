@@ -42,7 +42,7 @@ def create_consent() -> ResponseReturnValue:
         expires_at=data.get("ExpirationDateTime"),
         now=now,
     )
-    # Links.Self names the consent created, as the specification's examples do.
+    # Links.Self names the consent created (what GET reads), not the collection posted to.
     created = public_url(f"{request.path}/{consent.id}")
     response = jsonify(
         envelope(consent_body(consent, consent.status), self_url=created) | {"Risk": {}}
