@@ -131,6 +131,11 @@ def test_links_name_the_public_url_with_the_query_as_sent(
     headers = partner.client.resource_headers("GET", public + path, token)
     stray = http.get(f"{path}?{query}&note=100%", headers=headers)
     assert stray.json["Links"]["Self"] == f"{public}{path}?{query}&note=100%25"
+    # Raw UTF-8 in the query is percent-encoded (an IRI is not a URI).
+    headers = partner.client.resource_headers("GET", public + path, token)
+    sent = "note=café".encode().decode("latin-1")  # WSGI carries the raw bytes as latin-1
+    raw = http.get(path, headers=headers, environ_overrides={"QUERY_STRING": sent})
+    assert raw.json["Links"]["Self"] == f"{public}{path}?note=caf%C3%A9"
 
 
 def test_credits_only_consent_shows_only_credits(oauth_app: Flask, http: FlaskClient) -> None:
