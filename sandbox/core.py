@@ -363,6 +363,3 @@ class SandboxCore:
         return core.PostedTransfer(
             str(journal.pk), booked_at, from_minor(debtor.booked_balance, debtor.currency)
         )
-
-
-# A cursor that sorts after every real booking: "start from the newest booked transaction".
