@@ -183,13 +183,20 @@ class PartnerClient:
         return result
 
     def create_account_access_consent(
-        self, permissions: list[str], expiration: str | None = None
+        self,
+        permissions: list[str],
+        expiration: str | None = None,
+        *,
+        transaction_from: str | None = None,
+        transaction_to: str | None = None,
     ) -> dict[str, Any]:  # a POST with a client-credentials token
-        """Ask the bank for an account-access consent (OBIE AIS v4.0)."""
+        """Ask the bank for an account-access consent (OBIE AIS v4.0); ``transaction_from`` and
+        ``transaction_to`` bound the transaction and statement history it shares."""
         token = self.client_credentials("accounts")["access_token"]
         data: dict[str, Any] = {"Permissions": permissions}
-        if expiration:
-            data["ExpirationDateTime"] = expiration
+        optional = {"ExpirationDateTime": expiration, "TransactionFromDateTime": transaction_from,
+                    "TransactionToDateTime": transaction_to}  # fmt: skip
+        data.update({name: value for name, value in optional.items() if value})
         result: dict[str, Any] = self.post(
             "/open-banking/v4.0/aisp/account-access-consents", token, {"Data": data, "Risk": {}}
         )

@@ -16,9 +16,16 @@ AIS = "/open-banking/v4.0/aisp"
 Consented = tuple[Partner, str, list[str]]
 
 
-def authorised(app: Flask, http: FlaskClient, permissions: list[str], **consent: Any) -> Consented:
-    """A partner whose customer authorised a consent with ``permissions`` on three accounts."""
-    partner = register_partner(app, http, roles=("AISP",))
+def authorised(
+    app: Flask,
+    http: FlaskClient,
+    permissions: list[str],
+    partner: Partner | None = None,
+    **consent: Any,
+) -> Consented:
+    """A partner (new, or ``partner``) whose customer authorised a consent with ``permissions``
+    (and ``consent``, the other arguments of the example client's request) on three accounts."""
+    partner = partner or register_partner(app, http, roles=("AISP",))
     created = partner.client.create_account_access_consent(permissions, **consent)
     request_uri, verifier, _ = partner.client.push_authorization_request(
         created["Data"]["ConsentId"]

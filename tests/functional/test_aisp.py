@@ -150,14 +150,37 @@ def test_credits_only_consent_shows_only_credits(oauth_app: Flask, http: FlaskCl
 
 def test_booking_window_filters_transactions(oauth_app: Flask, http: FlaskClient) -> None:
     partner, token, accounts = authorised(oauth_app, http, EVERYTHING)
-    start, end = "2025-01-01T00:00:00", "2025-01-31T23:59:59"
+    today = dt.datetime.now(dt.UTC).date()
+    start, end = today - dt.timedelta(days=40), today - dt.timedelta(days=10)
     body = partner.client.get(
-        f"{AIS}/accounts/{accounts[-1]}/transactions?fromBookingDateTime={start}"
-        f"&toBookingDateTime={end}",
+        f"{AIS}/accounts/{accounts[-1]}/transactions?fromBookingDateTime={start}T00:00:00"
+        f"&toBookingDateTime={end}T23:59:59",
         token,
     )
-    for entry in body["Data"]["Transaction"]:
-        assert "2025-01-01" <= entry["BookingDateTime"][:10] <= "2025-01-31"
+    entries = body["Data"]["Transaction"]
+    assert entries
+    for entry in entries:
+        assert str(start) <= entry["BookingDateTime"][:10] <= str(end)
+
+
+def test_consent_window_bounds_transactions(oauth_app: Flask, http: FlaskClient) -> None:
+    # OBIE AIS v4.0 profile, Transaction To/From Date Time: the AISP "must be restricted to
+    # accessing transactions within this period", whatever booking window it asks for.
+    today = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    start, end = today - dt.timedelta(days=60), today - dt.timedelta(days=30)
+    partner, token, accounts = authorised(
+        oauth_app, http, EVERYTHING,
+        transaction_from=start.isoformat(), transaction_to=end.isoformat(),
+    )  # fmt: skip
+    for query in ("", "?fromBookingDateTime=2000-01-01T00:00:00&toBookingDateTime=2100-01-01"):
+        booked: list[str] = []
+        url = f"{AIS}/accounts/{accounts[-1]}/transactions{query}"
+        while url:
+            page = partner.client.get(url.replace("http://localhost", ""), token)
+            booked.extend(t["BookingDateTime"] for t in page["Data"]["Transaction"])
+            url = page["Links"].get("Next", "")
+        assert booked
+        assert all(start <= dt.datetime.fromisoformat(b) <= end for b in booked)
 
 
 @pytest.mark.parametrize("resource", ["", "/balances", "/transactions"])

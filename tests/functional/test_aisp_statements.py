@@ -4,6 +4,7 @@ test client (the statement file for its status and headers: it is a PDF)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -109,6 +110,50 @@ def test_statements_filtered_by_date(detail: Consented) -> None:
     start, end = month["StartDateTime"][:19], month["EndDateTime"][:19]
     path = f"/accounts/{account}/statements?fromStatementDateTime={start}&toStatementDateTime={end}"
     assert read(detail, path)["Data"]["Statement"] == [month]
+
+
+def test_statement_filter_keeps_statements_wholly_between_its_bounds(detail: Consented) -> None:
+    # OBIE AIS v4.0 Statements, Filtering: StartDateTime and EndDateTime both between the bounds.
+    account = detail[2][-1]
+    listed = statements(detail, account)
+    month = listed[1]
+    start = dt.datetime.fromisoformat(month["StartDateTime"])
+    end = dt.datetime.fromisoformat(month["EndDateTime"])
+    later = (start + dt.timedelta(days=1)).isoformat()[:19]
+    earlier = (end - dt.timedelta(days=1)).isoformat()[:19]
+    after = read(detail, f"/accounts/{account}/statements?fromStatementDateTime={later}")
+    assert [s["StatementId"] for s in after["Data"]["Statement"]] == [listed[0]["StatementId"]]
+    before = read(detail, f"/accounts/{account}/statements?toStatementDateTime={earlier}")
+    assert [s["StatementId"] for s in before["Data"]["Statement"]] == [
+        s["StatementId"] for s in listed[2:]
+    ]
+
+
+def test_consent_window_hides_statements_not_wholly_inside_it(
+    oauth_app: Flask, detail: Consented
+) -> None:
+    # OBIE AIS v4.0 profile, Transaction To/From Date Time: only statements "completely within"
+    # the consent's period; the others are not there for it, in lists, reads, entries and files.
+    partner, _token, accounts = detail
+    account = accounts[-1]
+    listed = statements(detail, account)
+    # From the second day of the fourth-newest month to the end of the second-newest.
+    start = dt.datetime.fromisoformat(listed[3]["StartDateTime"]) + dt.timedelta(days=1)
+    windowed = authorised(
+        oauth_app, oauth_app.test_client(), DETAIL, partner,
+        transaction_from=start.isoformat(), transaction_to=listed[1]["EndDateTime"],
+    )  # fmt: skip
+    assert windowed[2] == accounts
+    inside = [s["StatementId"] for s in listed[1:3]]
+    assert [s["StatementId"] for s in statements(windowed, account)] == inside
+    every = read(windowed, "/statements")["Data"]["Statement"]
+    assert {s["StatementId"] for s in every if s["AccountId"] == account} == set(inside)
+    assert read(windowed, f"/accounts/{account}/statements/{inside[0]}")["Data"]["Statement"]
+    for outside in (listed[0], listed[3]):
+        for suffix in ("", "/transactions", "/file"):
+            path = f"/accounts/{account}/statements/{outside['StatementId']}{suffix}"
+            status, body = refusal(windowed, path)
+            assert status == 404 and body["Errors"][0]["ErrorCode"] == "U011"
 
 
 def test_statement_transactions_are_those_booked_in_its_period(detail: Consented) -> None:

@@ -7,10 +7,15 @@ them. A statement's transactions are the account's entries booked in its period,
 consent's transaction window and under its transaction permissions, exactly as
 ``/transactions`` shows them: the operation needs both a statements and a transactions
 permission.
+
+The consent's transaction window bounds statements too: OBIE AIS v4.0 (Account and Transaction
+API Profile, "Transaction To/From Date Time") restricts the AISP to "statements which are
+completely within this period"; any other statement is, for this consent, not there (404).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,22 +70,33 @@ def statement_body(statement: Statement, detail: bool) -> dict[str, Any]:
     return body
 
 
+def _within(statement: Statement, window: tuple[dt.datetime | None, dt.datetime | None]) -> bool:
+    """Whether the statement's whole period lies in ``window`` (either end may be open)."""
+    start, end = window
+    return (start is None or statement.start >= start) and (end is None or statement.end <= end)
+
+
+def _consented(grant: access.Grant, account_id: str) -> list[Statement]:
+    """The account's statements that lie completely in the consent's transaction window,
+    newest first."""
+    window = booking_window(grant)
+    return [s for s in grant.bank.statements(grant.tenant, account_id) if _within(s, window)]
+
+
 def _statements(grant: access.Grant, account: Account) -> list[dict[str, Any]]:
-    """The account's statements whose period meets ``fromStatementDateTime`` ..
-    ``toStatementDateTime`` (either may be absent), newest first."""
-    start, end = query_datetime("fromStatementDateTime"), query_datetime("toStatementDateTime")
+    """The account's consented statements whose start and end both lie between
+    ``fromStatementDateTime`` and ``toStatementDateTime`` (either may be absent), newest first
+    (OBIE AIS v4.0 Statements, Filtering)."""
+    query = query_datetime("fromStatementDateTime"), query_datetime("toStatementDateTime")
     detail = grant.has("ReadStatementsDetail")
-    return [
-        statement_body(s, detail)
-        for s in grant.bank.statements(grant.tenant, account.id)
-        if (start is None or s.end >= start) and (end is None or s.start <= end)
-    ]
+    return [statement_body(s, detail) for s in _consented(grant, account.id) if _within(s, query)]
 
 
 def _find(grant: access.Grant, account_id: str, statement_id: str) -> tuple[Account, Statement]:
-    """The consented account and its statement ``statement_id``; 404 U011 otherwise."""
+    """The consented account and its statement ``statement_id``, within the consent's window;
+    404 U011 otherwise."""
     account = grant.account(account_id, status=404)
-    for statement in grant.bank.statements(grant.tenant, account_id):
+    for statement in _consented(grant, account_id):
         if statement.id == statement_id:
             return account, statement
     raise ApiError.one("U011", "No statement with this id for this account", status=404)
