@@ -38,17 +38,20 @@ def test_consent_lifecycle_by_client_credentials(oauth_app: Flask, http: FlaskCl
 
 
 @pytest.mark.parametrize(
-    ("permissions", "code"),
+    ("permissions", "reason"),
     [
-        (["ReadTransactionsDetail"], "U002"),
-        (["ReadTransactionsCredits"], "U002"),
-        (["ReadAccountsBasic", "ReadAccountsBasic"], "U002"),
-        (["ReadEverything"], "U002"),
-        ([], "U002"),
+        (["ReadAccountsBasic", "ReadTransactionsDetail"], "Transaction permissions need"),
+        (["ReadAccountsBasic", "ReadTransactionsCredits"], "Transaction permissions need"),
+        (["ReadAccountsBasic", "ReadAccountsBasic"], "repeated"),
+        (["ReadAccountsBasic", "ReadEverything"], "Must be one of"),
+        ([], "Shorter than minimum length"),
+        # At least ReadAccountsBasic or ReadAccountsDetail (OBIE AIS v4.0 profile, Permissions).
+        (["ReadBalances"], "must include ReadAccountsBasic or ReadAccountsDetail"),
+        (["ReadPAN"], "must include ReadAccountsBasic or ReadAccountsDetail"),
     ],
 )
 def test_consent_permission_rules(
-    oauth_app: Flask, http: FlaskClient, permissions: list[str], code: str
+    oauth_app: Flask, http: FlaskClient, permissions: list[str], reason: str
 ) -> None:
     from partner_client import GatewayError
 
@@ -56,7 +59,9 @@ def test_consent_permission_rules(
     with pytest.raises(GatewayError) as refused:
         partner.client.create_account_access_consent(permissions)
     assert refused.value.status == 400
-    assert refused.value.body["Errors"][0]["ErrorCode"] == code
+    (error,) = refused.value.body["Errors"]
+    assert error["ErrorCode"] == "U002" and reason in error["Message"]
+    assert error["Path"].startswith("Data.Permissions")
 
 
 def test_a_malformed_key_is_echoed_in_a_400(oauth_app: Flask, http: FlaskClient) -> None:

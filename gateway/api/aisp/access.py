@@ -19,6 +19,7 @@ from gateway.oauth.tokens import AccessToken
 
 TRANSACTION_DETAIL = {"ReadTransactionsBasic", "ReadTransactionsDetail"}
 TRANSACTION_DIRECTION = {"ReadTransactionsCredits", "ReadTransactionsDebits"}
+ACCOUNT_PERMISSIONS = ("ReadAccountsBasic", "ReadAccountsDetail")
 
 
 def core() -> BankCore:
@@ -30,6 +31,14 @@ def core() -> BankCore:
 def check_request(data: dict[str, Any], now: dt.datetime) -> None:
     """Apply the consent rules the AIS specification states, beyond the schema."""
     permissions = set(data["Permissions"])
+    # OBIE AIS v4.0 profile, Permissions: "The permissions array must contain at least
+    # ReadAccountsBasic or ReadAccountsDetail" (GET /accounts is always the first call).
+    if not permissions.intersection(ACCOUNT_PERMISSIONS):
+        raise ApiError.one(
+            "U002",
+            "Permissions must include ReadAccountsBasic or ReadAccountsDetail",
+            path="Data.Permissions",
+        )
     # OBIE AIS v4.0, Account Access Consents, Permissions: ReadTransactionsBasic or
     # ReadTransactionsDetail must come with ReadTransactionsCredits and/or ReadTransactionsDebits,
     # and those only with one of the former.

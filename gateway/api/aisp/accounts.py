@@ -9,13 +9,11 @@ from gateway.api.aisp import access, bp
 from gateway.api.aisp.schemas import account_body
 from gateway.api.common import check_fapi_headers, envelope
 
-ACCOUNT_PERMISSIONS = ("ReadAccountsBasic", "ReadAccountsDetail")
-
 
 @bp.get("/accounts")
 def list_accounts() -> ResponseReturnValue:
     """GetAccounts: every account the consent covers."""
-    grant = access.grant(ACCOUNT_PERMISSIONS, listing_accounts=True)
+    grant = access.grant(access.ACCOUNT_PERMISSIONS, listing_accounts=True)
     check_fapi_headers()
     body = [account_body(a, grant.permissions) for a in grant.accounts()]
     return jsonify(envelope({"Account": body}))
@@ -24,7 +22,7 @@ def list_accounts() -> ResponseReturnValue:
 @bp.get("/accounts/<account_id>")
 def get_account(account_id: str) -> ResponseReturnValue:
     """GetAccountsAccountId: one consented account."""
-    grant = access.grant(ACCOUNT_PERMISSIONS)
+    grant = access.grant(access.ACCOUNT_PERMISSIONS)
     check_fapi_headers()
     return jsonify(
         envelope({"Account": [account_body(grant.account(account_id), grant.permissions)]})
