@@ -147,6 +147,21 @@ def test_account_party_is_the_owner_and_parties_include_it(detail: Consented) ->
     assert owner["PartyId"] in {p["PartyId"] for p in parties}
 
 
+def test_related_account_is_on_the_public_url(
+    oauth_app: Flask, detail: Consented, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Behind a proxy the gateway is reached at GATEWAY_ISSUER, not at the address it listens on.
+    partner, token, accounts = detail
+    public = "https://api.bank.example"
+    monkeypatch.setitem(oauth_app.config, "ISSUER", public)
+    path = f"{AIS}/accounts/{accounts[-1]}/party"
+    headers = partner.client.resource_headers("GET", public + path, token)
+    answer = oauth_app.test_client().get(path, headers=headers)
+    assert answer.status_code == 200, answer.json
+    related = answer.json["Data"]["Party"]["Relationships"]["Account"]["Related"]
+    assert related == f"{public}{AIS}/accounts/{accounts[-1]}"
+
+
 def test_products_name_the_product_type(detail: Consented) -> None:
     saver, card, everyday = detail[2]
     products = read(detail, "/products")["Data"]["Product"]

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import jsonify, url_for
+from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from gateway.api.aisp import access, bp, listing
-from gateway.api.common import check_fapi_headers, envelope
+from gateway.api.common import check_fapi_headers, envelope, public_url
 from gateway.core import Account, Address, Party
 from gateway.edge.errors import ApiError
 
@@ -63,7 +63,8 @@ def party_body(party: Party, account: Account | None = None) -> dict[str, Any]:
     if party.phone and _PHONE.fullmatch(party.phone):
         body["Phone"] = party.phone
     if account is not None:
-        related = url_for("aisp.get_account", account_id=account.id, _external=True)
+        # An absolute URI on the public base URL, as Links are (not the listening address).
+        related = public_url(f"{bp.url_prefix}/accounts/{account.id}")
         body["Relationships"] = {"Account": {"Related": related, "Id": account.id}}
     if party.address is not None:
         body["Address"] = [address_body(party.address, party.legal_structure)]
