@@ -85,7 +85,7 @@ def _consent_problem(app: App, consent: Consent | None, scope: str) -> str | Non
         return "the consent does not exist for this client"
     if consent.kind not in scopes.split(scope):
         return f"the scope does not cover a {consent.kind} consent"
-    status = consents.effective_status(consent, _now())
+    status = consents.effective_status(consent, grants.consent_time(get_session(), consent))
     if status != consents.AWAITING:
         return f"the consent is {status}, not awaiting authorisation"
     return None
@@ -176,14 +176,16 @@ def decide() -> ResponseReturnValue:
     problem = _consent_problem(app, consent, pushed.parameters["scope"])
     if problem:
         return _respond(pushed, error="invalid_request", error_description=problem)
+    # The consent's status changes on its bank's clock; the code's lifetime is wall-clock time.
+    bank_now = grants.consent_time(db, consent)
     if request.form.get("decision") != "approve":
-        consents.reject(db, consent, now=now)
+        consents.reject(db, consent, now=bank_now)
         return _respond(pushed, error="access_denied", error_description="The customer said no.")
     owned = {a.id for a in _core().accounts(consent.tenant_id, customer_id)}
     picked = [a for a in request.form.getlist("account") if a in owned]
     if not picked or (consent.kind != "accounts" and len(picked) != 1):
         context = _consent_context(app, consent, customer_id)
         return render_template("oauth/consent.html", error="Choose an account.", **context), 400
-    consents.authorise(db, consent, customer_id=customer_id, account_ids=picked, now=now)
+    consents.authorise(db, consent, customer_id=customer_id, account_ids=picked, now=bank_now)
     code = grants.create_code(db, pushed, customer_id=customer_id, consent_id=consent.id, now=now)
     return _respond(pushed, code=code)

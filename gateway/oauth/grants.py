@@ -13,11 +13,12 @@ import re
 from collections.abc import Mapping
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from flask import g
+from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
+from gateway.core import BankCore
 from gateway.oauth import scopes, secrets, tokens
 from gateway.oauth.dpop import Proof, require_binding
 from gateway.oauth.errors import OAuthError, invalid_grant, invalid_request
@@ -27,6 +28,24 @@ from partners.models import App
 CODE_TTL = dt.timedelta(seconds=60)
 # RFC 7636 §4.1: code_verifier = 43*128unreserved
 _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+
+
+def consent_time(session: Session, consent: Consent) -> dt.datetime:
+    """The time a consent lives by: its bank's clock (a sandbox tenant's clock may run ahead of
+    the wall clock), as the account APIs read it. Codes and tokens keep the wall clock."""
+    bank: BankCore = current_app.extensions["bank_core"](session)
+    return bank.now(consent.tenant_id)
+
+
+def _authorised_consent(session: Session, consent_id: str | None) -> Consent:
+    """The consent a code or refresh token carries, while it is authorised; invalid_grant
+    otherwise."""
+    consent = session.get(Consent, consent_id) if consent_id else None
+    if consent is None or (
+        consents.effective_status(consent, consent_time(session, consent)) != consents.AUTHORISED
+    ):
+        raise invalid_grant("the consent is no longer authorised")
+    return consent
 
 
 def create_code(
@@ -97,9 +116,7 @@ def authorization_code(
     # RFC 9449 §10: a code bound to a DPoP key (dpop_jkt) is redeemed with proofs of that key.
     require_binding(proof, row.dpop_jkt)
     row.used_at = now
-    consent = session.get(Consent, row.consent_id) if row.consent_id else None
-    if consent is None or consents.effective_status(consent, now) != consents.AUTHORISED:
-        raise invalid_grant("the consent is no longer authorised")
+    consent = _authorised_consent(session, row.consent_id)
     return tokens.issue(
         session,
         app,
@@ -146,9 +163,7 @@ def refresh_token(
     requested = scopes.split(form.get("scope")) or scopes.split(row.scope)
     if any(s not in scopes.split(row.scope) for s in requested):
         raise OAuthError("invalid_scope", "a refresh cannot widen the scope")
-    consent = session.get(Consent, row.consent_id) if row.consent_id else None
-    if consent is None or consents.effective_status(consent, now) != consents.AUTHORISED:
-        raise invalid_grant("the consent is no longer authorised")
+    _authorised_consent(session, row.consent_id)
     tokens.revoke(session, row)
     return tokens.issue(
         session,

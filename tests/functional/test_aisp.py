@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -15,7 +16,7 @@ from sqlalchemy import event
 
 from gateway.db import Database
 from tests.common.ais import AIS, authorised
-from tests.common.oauth import register_partner
+from tests.common.oauth import approve_in_browser, register_partner
 
 EVERYTHING = ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
               "ReadTransactionsDebits", "ReadTransactionsDetail"]  # fmt: skip
@@ -91,6 +92,45 @@ def test_consent_expiry_in_the_past_is_refused(oauth_app: Flask, http: FlaskClie
         "Message": "ExpirationDateTime must be in the future",
         "Path": "Data.ExpirationDateTime",
     }
+
+
+def test_consent_lives_on_the_bank_clock(oauth_app: Flask, http: FlaskClient) -> None:
+    from partner_client import GatewayError
+
+    partner = register_partner(oauth_app, http, roles=("AISP",))
+    expiry = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat(timespec="seconds")
+    # Before the sandbox's clock moves: one consent authorised, with its tokens, one awaiting.
+    consent_id = partner.client.create_account_access_consent(EVERYTHING, expiry)["Data"][
+        "ConsentId"
+    ]
+    request_uri, verifier, _state = partner.client.push_authorization_request(consent_id)
+    url = partner.client.authorization_url(request_uri)
+    answer = approve_in_browser(oauth_app, oauth_app.test_client(), url, partner.organisation_id)
+    issued = partner.client.exchange_code(answer["code"], verifier)
+    waiting = partner.client.create_account_access_consent(EVERYTHING, expiry)["Data"]["ConsentId"]
+    waiting_uri, _verifier, _state = partner.client.push_authorization_request(waiting)
+
+    moved = oauth_app.test_cli_runner().invoke(
+        args=["sandbox", "advance", "--tenant", partner.organisation_id, "--days", "3"]
+    )
+    assert moved.exit_code == 0, moved.output
+    # Past ExpirationDateTime on the bank's clock (the wall clock is not there yet): expired
+    # for the consent resource, the account APIs, the token endpoint and the consent page.
+    client_token = partner.client.client_credentials("accounts")["access_token"]
+    read = partner.client.get(f"{AIS}/account-access-consents/{consent_id}", client_token)
+    assert read["Data"]["Status"] == "EXPD"
+    assert read["Data"]["StatusUpdateDateTime"] == read["Data"]["ExpirationDateTime"]
+    with pytest.raises(GatewayError) as refused:
+        partner.client.get(f"{AIS}/accounts", issued["access_token"])
+    assert refused.value.status == 403
+    with pytest.raises(GatewayError) as refused:
+        partner.client.refresh(issued["refresh_token"])
+    assert refused.value.status == 400 and refused.value.body["error"] == "invalid_grant"
+    page = oauth_app.test_client().get(partner.client.authorization_url(waiting_uri))
+    assert page.status_code == 303
+    assert parse_qs(urlsplit(page.headers["Location"]).query)["error_description"] == [
+        "the consent is EXPD, not awaiting authorisation"
+    ]
 
 
 def test_balances_of_a_consented_account(oauth_app: Flask, http: FlaskClient) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, validate
 
 from gateway.api.common import iso
+from gateway.consents import services as consents
 from gateway.consents.models import Consent
 from gateway.core import Account, Counterparty
 
@@ -72,12 +73,16 @@ class ConsentRequest(Schema):
 
 
 def consent_body(consent: Consent, status: str) -> dict[str, Any]:
-    """``OBReadConsentResponse1.Data`` of a consent."""
+    """``OBReadConsentResponse1.Data`` of a consent, whose status is ``status`` now."""
+    updated = consent.status_updated_at
+    if status != consent.status and status == consents.EXPIRED and consent.expires_at:
+        # Expiry is read, not written: the status changed at ExpirationDateTime.
+        updated = consent.expires_at
     data: dict[str, Any] = {
         "ConsentId": consent.id,
         "CreationDateTime": iso(consent.created_at),
         "Status": status,
-        "StatusUpdateDateTime": iso(consent.status_updated_at),
+        "StatusUpdateDateTime": iso(updated),
         "Permissions": list(consent.permissions),
     }
     if consent.expires_at is not None:
