@@ -3,7 +3,8 @@
 Every API response is a JSON document, and a page of a hundred transactions is some 65 kB of
 it: the standard library's encoder took about a tenth of such a request, orjson a tenth of that.
 Only the response bodies change hands; ``dumps`` and ``loads`` (request bodies, the CLI) stay
-the standard library's, so a partner's payload is parsed exactly as before.
+the standard library's. ``loads`` refuses what is not JSON though the standard library takes it
+(``NaN``, ``Infinity``) and a document nested too deeply to parse, as bad bodies.
 
 The body is what Flask's own provider writes, with the same fallback for the types JSON lacks
 (``Decimal`` and ``UUID`` as strings, dates as HTTP-dates, dataclasses as objects), except that
@@ -36,6 +37,16 @@ class FastJSONProvider(DefaultJSONProvider):
 
     sort_keys = False
 
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse JSON text (RFC 8259): ``NaN`` and ``Infinity`` are not JSON, and a document
+        nested deeper than the parser's recursion allows is refused like any other bad body
+        (``ValueError``, which Flask answers as a bad request), not left to fail the request."""
+        kwargs.setdefault("parse_constant", _not_json)
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
     def response(self, *args: Any, **kwargs: Any) -> Response:
         """Serialise the arguments (as :func:`flask.jsonify` takes them) into a JSON response."""
         if (self.compact is None and self._app.debug) or self.compact is False:
@@ -50,3 +61,7 @@ class FastJSONProvider(DefaultJSONProvider):
         # The provider of a Flask application (the base class types it as Flask's sansio core).
         app = cast(Flask, self._app)
         return app.response_class(body, mimetype=self.mimetype)
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")

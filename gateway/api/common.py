@@ -23,6 +23,12 @@ from gateway.oauth.views import issuer
 _PATH_SAFE = "/:@!$&'()*+,;="
 _QUERY_SAFE = _PATH_SAFE + "?%"
 _STRAY_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
+# The pattern of x-fapi-auth-date in the OBIE v4.0 files.
+_HTTP_DATE = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" \d{4} \d{2}:\d{2}:\d{2} (GMT|UTC)",
+    re.ASCII,
+)
 _MISSING = "Missing data for required field."
 _UNKNOWN = "Unknown field."
 
@@ -67,11 +73,14 @@ def parse_json(schema: Schema) -> dict[str, Any]:
 def check_fapi_headers() -> None:
     """Validate the optional FAPI headers the partner sends on behalf of the customer."""
     auth_date = request.headers.get("x-fapi-auth-date")
-    # x-fapi-auth-date is an RFC 7231 HTTP-date (e.g. Sun, 10 Sep 2017 19:43:31 GMT).
+    # x-fapi-auth-date is an RFC 7231 HTTP-date (e.g. Sun, 10 Sep 2017 19:43:31 GMT), of the
+    # pattern the OBIE v4.0 files give it, and a real date.
     if auth_date is not None:
         try:
+            if not _HTTP_DATE.fullmatch(auth_date):
+                raise ValueError(auth_date)
             email.utils.parsedate_to_datetime(auth_date)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ApiError.one(
                 "U006", "x-fapi-auth-date must be an HTTP-date", path="x-fapi-auth-date"
             ) from None

@@ -46,6 +46,18 @@ ACCOUNT_TYPE_CODES = {
 SERVICER = {"SchemeName": "UK.OBIE.BICFI", "Identification": "OBSBGB2L"}
 
 
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 date-time with its offset, held in UTC; one that UTC cannot hold (the first or
+    last hours of years 1 and 9999 at an offset) is not a valid date-time."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
+        moment: dt.datetime = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+
+
 class ConsentData(Schema):
     """``OBReadConsent1.Data``."""
 
@@ -57,9 +69,9 @@ class ConsentData(Schema):
         required=True,
         validate=validate.Length(min=1),
     )
-    ExpirationDateTime = fields.AwareDateTime()
-    TransactionFromDateTime = fields.AwareDateTime()
-    TransactionToDateTime = fields.AwareDateTime()
+    ExpirationDateTime = UtcDateTime()
+    TransactionFromDateTime = UtcDateTime()
+    TransactionToDateTime = UtcDateTime()
 
 
 class ConsentRequest(Schema):

@@ -112,9 +112,14 @@ def _bad_cursor() -> ApiError:
 
 
 def _cursor_of(when: str, ident: str) -> TransactionCursor:
+    """The position a cursor names: an aware booking time and a posting id that fits a BIGINT,
+    as the server writes them (anything else was not issued here: 400, not a database error)."""
     try:
-        return TransactionCursor(dt.datetime.fromisoformat(when), int(ident))
-    except ValueError:
+        moment, number = dt.datetime.fromisoformat(when), int(ident)
+        if moment.tzinfo is None or not 0 < number < 2**63:
+            raise ValueError(when, ident)
+        return TransactionCursor(moment.astimezone(dt.UTC), number)
+    except (ValueError, OverflowError):
         raise _bad_cursor() from None
 
 

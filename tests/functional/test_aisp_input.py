@@ -1,0 +1,142 @@
+"""Bad input to the account-information API: every refusal is a 400 (or 415) with the OBIE error
+body and a precise code, never a server error, and nothing is written. Responses are validated
+against the reference file by the conforming test client."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.common.ais import AIS, Consented, authorised
+
+EVERYTHING = ["ReadAccountsDetail", "ReadTransactionsCredits", "ReadTransactionsDebits",
+              "ReadTransactionsDetail"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def consented(oauth_app: Flask) -> Consented:
+    return authorised(oauth_app, oauth_app.test_client(), EVERYTHING)
+
+
+def send(
+    consented: Consented, method: str, path: str, *, token: str | None = None,
+    headers: dict[str, str] | None = None, body: bytes | None = None,
+) -> tuple[int, Any]:  # fmt: skip
+    """Send a request with a fresh DPoP proof (and ``headers``); return its status and JSON."""
+    partner, own_token, _accounts = consented
+    url = f"{partner.client.issuer}{AIS}{path}"
+    sent = partner.client.resource_headers(method, url.split("?")[0], token or own_token)
+    status, _headers, raw = partner.client.transport(method, url, sent | (headers or {}), body)
+    return status, json.loads(raw) if raw else None
+
+
+def cursor(*fields: str) -> str:
+    return base64.urlsafe_b64encode("|".join(fields).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ("2026-01-01T00:00:00+00:00", str(2**63)),  # beyond the BIGINT of a posting id
+        ("2026-01-01T00:00:00+00:00", "-5"),
+        ("2026-01-01T00:00:00", "5"),  # no offset: the server writes none such
+        ("0001-01-01T00:00:00+01:00", "5"),  # before year 1 in UTC
+        ("9999-12-31T23:59:59-01:00", "5"),  # after year 9999 in UTC
+    ],
+)
+def test_a_tampered_cursor_is_a_400(consented: Consented, fields: tuple[str, str]) -> None:
+    account = consented[2][-1]
+    for path in (f"/accounts/{account}/transactions?page={cursor(*fields)}",
+                 f"/transactions?page={cursor('0', *fields)}"):  # fmt: skip
+        status, body = send(consented, "GET", path)
+        assert status == 400, body
+        assert body["Errors"] == [
+            {"ErrorCode": "U002", "Message": "page is not a cursor this server issued",
+             "Path": "page"}
+        ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "value", ["Sun, 10 Sep 2017 19:43:31 GMT", "Sun, 10 Sep 2017 19:43:31 UTC"]
+)
+def test_an_http_date_is_a_valid_auth_date(consented: Consented, value: str) -> None:
+    status, body = send(consented, "GET", "/accounts", headers={"x-fapi-auth-date": value})
+    assert status == 200, body
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2017-09-10T19:43:31Z",  # ISO 8601, not an HTTP-date
+        "Sun, 10 Sep 2017 19:43:31 +0000",  # the pattern names GMT or UTC
+        "sun, 10 Sep 2017 19:43:31 GMT",
+        "Sun, 10 Sep 2017 29:43:31 GMT",  # the pattern, but no time of day
+        "Sun, 31 Feb 2017 19:43:31 GMT",
+        "1 Jan 10000000000000000000000 00:00:00",  # once an overflow inside the date parser
+        "",
+    ],
+)
+def test_a_malformed_auth_date_is_a_400(consented: Consented, value: str) -> None:
+    status, body = send(consented, "GET", "/accounts", headers={"x-fapi-auth-date": value})
+    assert status == 400, body
+    assert body["Errors"][0]["ErrorCode"] == "U006"
+    assert body["Errors"][0]["Path"] == "x-fapi-auth-date"
+
+
+@pytest.mark.parametrize(
+    ("value", "status"), [("203.0.113.9", 200), ("2001:db8::1", 200), ("", 400), ("host", 400)]
+)
+def test_customer_ip_address(consented: Consented, value: str, status: int) -> None:
+    answer, body = send(
+        consented, "GET", "/accounts", headers={"x-fapi-customer-ip-address": value}
+    )
+    assert answer == status, body
+    if status == 400:
+        assert body["Errors"][0]["ErrorCode"] == "U006"
+        assert body["Errors"][0]["Path"] == "x-fapi-customer-ip-address"
+
+
+def post_consent(consented: Consented, body: bytes) -> tuple[int, Any]:
+    partner = consented[0]
+    token = partner.client.client_credentials("accounts")["access_token"]
+    headers = {"Content-Type": "application/json"}
+    return send(
+        consented, "POST", "/account-access-consents", token=token, headers=headers, body=body
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("ExpirationDateTime", "9999-12-31T23:59:59-01:00"),
+        ("TransactionFromDateTime", "0001-01-01T00:00:00+01:00"),
+        ("TransactionToDateTime", "9999-12-31T23:59:59-01:00"),
+    ],
+)
+def test_a_date_time_beyond_utc_is_a_400(consented: Consented, field: str, value: str) -> None:
+    data = {"Permissions": ["ReadAccountsBasic"], field: value}
+    status, body = post_consent(consented, json.dumps({"Data": data, "Risk": {}}).encode())
+    assert status == 400, body
+    assert body["Errors"][0]["ErrorCode"] == "U002"
+    assert body["Errors"][0]["Path"] == f"Data.{field}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"Data": {"Permissions": ["ReadAccountsBasic"]}, "Risk": '
+        + '{"a": ' * 5000
+        + "1"
+        + "}" * 5001,  # deeper than the parser's recursion
+        '{"Data": {"Permissions": ["ReadAccountsBasic"]}, "Risk": {"Score": NaN}}',
+        '{"Data": {"Permissions": ["ReadAccountsBasic"]}, "Risk": {"Score": -Infinity}}',
+    ],
+)
+def test_a_body_that_is_not_json_is_a_400(consented: Consented, text: str) -> None:
+    status, body = post_consent(consented, text.encode())
+    assert status == 400, body
+    assert body["Errors"] == [{"ErrorCode": "U010", "Message": "The body is not valid JSON"}]
