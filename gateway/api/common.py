@@ -23,6 +23,8 @@ from gateway.oauth.views import issuer
 _PATH_SAFE = "/:@!$&'()*+,;="
 _QUERY_SAFE = _PATH_SAFE + "?%"
 _STRAY_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
+# What a JSON response is (the OBIE files name both; the text is UTF-8, RFC 8259 §8.1).
+_JSON_MEDIA_TYPES = ("application/json", "application/json; charset=utf-8")
 # The pattern of x-fapi-auth-date in the OBIE v4.0 files.
 _HTTP_DATE = re.compile(
     r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
@@ -68,6 +70,15 @@ def parse_json(schema: Schema) -> dict[str, Any]:
         details = _details(exc.messages) or [ErrorDetail("U010", "The body does not match")]
         raise ApiError(*details[:20]) from None
     return data
+
+
+def accepts_json() -> None:
+    """406 unless the ``Accept`` header (if any) admits ``application/json``: the OBIE v4.0 files
+    list 406 Not Acceptable for every operation. Operations that answer a file negotiate their
+    own media type."""
+    accept = request.accept_mimetypes
+    if accept and accept.best_match(_JSON_MEDIA_TYPES) is None:
+        raise ApiError.one("U006", "The response is application/json", path="Accept", status=406)
 
 
 def check_fapi_headers() -> None:

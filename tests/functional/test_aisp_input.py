@@ -140,3 +140,27 @@ def test_a_body_that_is_not_json_is_a_400(consented: Consented, text: str) -> No
     status, body = post_consent(consented, text.encode())
     assert status == 400, body
     assert body["Errors"] == [{"ErrorCode": "U010", "Message": "The body is not valid JSON"}]
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [
+        ("application/json", 200),
+        ("application/json; charset=utf-8", 200),
+        ("*/*", 200),
+        ("application/*, text/html;q=0.5", 200),
+        ("application/xml", 406),
+        ("application/jose+jwe", 406),
+        ("application/json;q=0, text/plain", 406),
+        ("application/json; charset=iso-8859-1", 406),
+    ],
+)
+def test_accept_must_admit_json(consented: Consented, accept: str, status: int) -> None:
+    # The OBIE v4.0 files list 406 Not Acceptable for every operation.
+    answer, body = send(consented, "GET", "/accounts", headers={"Accept": accept})
+    assert answer == status, body
+    if status == 406:
+        assert body["Errors"] == [
+            {"ErrorCode": "U006", "Message": "The response is application/json",
+             "Path": "Accept"}
+        ]  # fmt: skip
