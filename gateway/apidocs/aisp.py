@@ -21,6 +21,7 @@ from marshmallow import Schema
 
 from gateway.api.aisp import bp as aisp_bp
 from gateway.api.aisp.schemas import ConsentRequest
+from gateway.api.aisp.statement_file import MEDIA_TYPE as STATEMENT_FILE_MEDIA_TYPE
 from gateway.apidocs.common import (
     METHODS,
     REFERENCE_DIR,
@@ -44,6 +45,8 @@ REQUEST_SCHEMAS: dict[tuple[str, str], type[Schema]] = {
     ("/account-access-consents", "post"): ConsentRequest,
 }
 REQUEST_CONTENT_TYPE = "application/json"
+# The response of the statement file, and what the gateway serves it as.
+STATEMENT_FILE_RESPONSE = "200AccountsAccountIdStatementsStatementIdFileRead"
 # Response media types of the reference that the gateway never produces (it does not encrypt).
 UNSERVED_MEDIA_TYPES = frozenset({"application/jose+jwe"})
 
@@ -125,6 +128,7 @@ def build_aisp(app: Flask) -> dict[str, Any]:
     }
     _request_bodies(document)
     _drop_unserved_media_types(document)
+    _statement_file_is_a_pdf(document)
     schemes = _security_schemes(reference)
     document["components"]["securitySchemes"] = schemes
     prune_components(document, keep=[("securitySchemes", name) for name in schemes])
@@ -224,6 +228,22 @@ def _drop_unserved_media_types(document: dict[str, Any]) -> None:
     for response in responses:
         for media_type in UNSERVED_MEDIA_TYPES & set(response.get("content", {})):
             del response["content"][media_type]
+
+
+def _statement_file_is_a_pdf(document: dict[str, Any]) -> None:
+    """The statement file as it is served: a PDF. The reference lists only JSON media types
+    (an empty ``File`` object) for it, a known gap of the OBIE documents; a client generated
+    from them would ask for JSON and get 406."""
+    response = document["components"]["responses"].get(STATEMENT_FILE_RESPONSE)
+    if response is None:
+        raise SpecError(f"the reference has no response {STATEMENT_FILE_RESPONSE}")
+    response["description"] = (
+        "The statement as a PDF (`application/pdf`; the reference lists JSON media types, which "
+        "the gateway does not serve for a file: any other `Accept` gets 406)."
+    )
+    response["content"] = {
+        STATEMENT_FILE_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}
+    }
 
 
 def _security_schemes(reference: dict[str, Any]) -> dict[str, Any]:

@@ -184,6 +184,18 @@ def test_security_schemes_name_our_endpoints() -> None:
     assert all("DPoP" in scheme["description"] for scheme in schemes.values())
 
 
+def test_the_statement_file_is_published_as_the_pdf_it_is() -> None:
+    # The reference lists JSON media types only; the gateway serves a PDF and refuses JSON (406).
+    operation = committed("aisp-v4.0")["paths"][
+        "/accounts/{AccountId}/statements/{StatementId}/file"
+    ]["get"]
+    ref = operation["responses"]["200"]["$ref"].rsplit("/", 1)[1]
+    response = committed("aisp-v4.0")["components"]["responses"][ref]
+    assert response["content"] == {
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}}
+    }
+
+
 def test_the_oauth_document_covers_the_authorization_server() -> None:
     paths = committed("oauth")["paths"]
     for path in (
