@@ -275,6 +275,12 @@ class PartnerClient:
             "POST", url, json_body=body, headers=self.resource_headers("POST", url, token)
         )
 
+    def delete(self, path: str, token: str) -> None:
+        """DELETE an API resource with a DPoP-bound token (such as a consent the customer
+        withdrew: OBIE says the partner must delete it)."""
+        url = self.issuer + path
+        self._call("DELETE", url, headers=self.resource_headers("DELETE", url, token))
+
 
 def parse_redirect(url: str, expected_state: str, issuer: str) -> str:
     """Check an authorization response (state, RFC 9207 iss) and return the code."""

@@ -1,7 +1,8 @@
 """Consent lifecycle shared by every API family (OBIE ``OBInternalConsentStatus1Code``).
 
 ``AWAU`` (awaiting authorisation) -> ``AUTH`` (authorised) or ``RJCT`` (rejected) on the consent
-page; ``AUTH`` -> ``CANC`` when the customer or partner revokes it, ``EXPD`` when its expiry
+page, where the customer may also re-authenticate an ``AUTH`` account-access consent (it stays
+``AUTH``); ``AUTH`` -> ``CANC`` when the customer or partner revokes it, ``EXPD`` when its expiry
 passes on the tenant's clock, ``COND`` when a single-use payment consent is consumed. The family
 APIs (account information, payments, ...) add their own rules on top.
 """
@@ -128,6 +129,13 @@ def _transition(consent: Consent, allowed_from: tuple[str, ...], to: str, now: d
     consent.status_updated_at = now
 
 
+def reauthenticable(consent: Consent, now: dt.datetime) -> bool:
+    """Whether the customer may authorise this consent again: an account-access consent that is
+    authorised and not expired (OBIE AIS v4.0 profile, Consent Re-authentication: long-lived
+    consents are refreshed under the same ConsentId, not duplicated)."""
+    return consent.kind == "accounts" and effective_status(consent, now) == AUTHORISED
+
+
 def authorise(
     session: Session,
     consent: Consent,
@@ -136,9 +144,15 @@ def authorise(
     account_ids: Sequence[str],
     now: dt.datetime,
 ) -> None:
-    """Record the customer's approval and the accounts they picked."""
-    _transition(consent, (AWAITING,), AUTHORISED, now)
-    consent.customer_id = customer_id
+    """Record the customer's approval and the accounts they picked: of a consent awaiting
+    authorisation, or again of an authorised one by the same customer (re-authentication: the
+    status stays, the accounts are those picked now)."""
+    if reauthenticable(consent, now):
+        if consent.customer_id != customer_id:
+            raise ConsentError(f"consent {consent.id} was authorised by another customer")
+    else:
+        _transition(consent, (AWAITING,), AUTHORISED, now)
+        consent.customer_id = customer_id
     consent.account_ids = list(account_ids)
     session.flush()
 

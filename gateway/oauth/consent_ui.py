@@ -85,10 +85,16 @@ def _consent_problem(app: App, consent: Consent | None, scope: str) -> str | Non
         return "the consent does not exist for this client"
     if consent.kind not in scopes.split(scope):
         return f"the scope does not cover a {consent.kind} consent"
-    status = consents.effective_status(consent, grants.consent_time(get_session(), consent))
-    if status != consents.AWAITING:
+    now = grants.consent_time(get_session(), consent)
+    status = consents.effective_status(consent, now)
+    if status != consents.AWAITING and not consents.reauthenticable(consent, now):
         return f"the consent is {status}, not awaiting authorisation"
     return None
+
+
+def _renewing(consent: Consent) -> bool:
+    """Whether this authorization re-authenticates an authorised consent."""
+    return consent.status == consents.AUTHORISED
 
 
 @bp.get("/authorize")
@@ -134,6 +140,9 @@ def login() -> ResponseReturnValue:
     )
     if customer is None:
         return _login_page(app, consent, "The username or password is not right.")
+    if _renewing(consent) and customer.id != consent.customer_id:
+        # Only the customer who gave a consent can renew it.
+        return _login_page(app, consent, "Sign in as the customer who gave this permission.")
     session[SESSION_KEY] = {**session[SESSION_KEY], "customer_id": customer.id}
     sessions.regenerate()  # signed in as the customer: a new session id (fixation)
     return redirect(url_for("authorize.consent_page"), code=303)
@@ -161,6 +170,8 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
         "permissions": consent.permissions,
         "accounts": accounts,
         "multiple": consent.kind == "accounts",
+        "renewing": _renewing(consent),
+        "chosen": set(consent.account_ids or ()),
     }
 
 
@@ -179,7 +190,9 @@ def decide() -> ResponseReturnValue:
     # The consent's status changes on its bank's clock; the code's lifetime is wall-clock time.
     bank_now = grants.consent_time(db, consent)
     if request.form.get("decision") != "approve":
-        consents.reject(db, consent, now=bank_now)
+        # Declining to renew leaves the consent as it was; declining a new one rejects it.
+        if not _renewing(consent):
+            consents.reject(db, consent, now=bank_now)
         return _respond(pushed, error="access_denied", error_description="The customer said no.")
     owned = {a.id for a in _core().accounts(consent.tenant_id, customer_id)}
     picked = [a for a in request.form.getlist("account") if a in owned]

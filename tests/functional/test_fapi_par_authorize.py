@@ -16,7 +16,6 @@ from tests.common.fapi import (
     PAR_URL,
     authorize_url,
     error_of,
-    obtain_code,
     pkce,
     post,
     push,
@@ -304,18 +303,25 @@ def test_consent_of_another_client_is_an_error_redirect_with_iss(
     assert codes_count(oauth_app, partner.client_id) == 0
 
 
-def test_already_authorised_consent_is_an_error_redirect_with_iss(
+def test_rejected_consent_is_an_error_redirect_with_iss(
     oauth_app: Flask, http: FlaskClient, partner: Partner
 ) -> None:
-    """RFC 9207 §2 and OBIE consent lifecycle: an AUTH consent cannot be authorised again."""
-    code = obtain_code(oauth_app, partner)
-    response = push(http, partner, code.consent_id, state="st-2")
+    """RFC 9207 §2 and the OBIE consent lifecycle: a RJCT consent cannot be authorised (only an
+    AUTH account-access consent can be authorised again: re-authentication)."""
+    consent_id = create_consent(oauth_app, partner)
+    request_uri, _verifier, _state = partner.client.push_authorization_request(consent_id)
+    approve_in_browser(
+        oauth_app, oauth_app.test_client(), authorize_url(partner, request_uri),
+        partner.organisation_id, decision="deny",
+    )  # fmt: skip
+    response = push(http, partner, consent_id, state="st-2")
     answer = redirect_params(
         oauth_app.test_client().get(authorize_url(partner, (response.json or {})["request_uri"]))
     )
     assert answer["error"] == "invalid_request"
+    assert answer["error_description"] == "the consent is RJCT, not awaiting authorisation"
     assert answer["iss"] == ISSUER and answer["state"] == "st-2"
-    assert codes_count(oauth_app, partner.client_id) == 1
+    assert codes_count(oauth_app, partner.client_id) == 0
 
 
 def test_consent_outside_the_pushed_scope_is_an_error_redirect_with_iss(
