@@ -166,6 +166,13 @@ def _check_claims(claims: Mapping[str, Any], client_id: str, issuer: str) -> Non
         raise invalid_client("the client assertion is issued in the future")
     if exp - iat > MAX_LIFETIME:
         raise invalid_client(f"a client assertion may live at most {MAX_LIFETIME} seconds")
+    # RFC 7523 §3 (6): a JWT with an nbf claim MUST be rejected before that time.
+    nbf = claims.get("nbf")
+    if nbf is not None:
+        if not isinstance(nbf, int | float) or isinstance(nbf, bool):
+            raise invalid_client("nbf must be a number")
+        if nbf > now + MAX_SKEW:
+            raise invalid_client("the client assertion is not valid yet (nbf)")
     if not isinstance(claims["jti"], str) or not claims["jti"]:
         raise invalid_client("the jti claim must be a non-empty string")
 

@@ -85,6 +85,8 @@ BAD_CLAIMS: dict[str, dict[str, Any]] = {
     "jti-missing": {"jti": DROP},
     "jti-empty": {"jti": ""},
     "jti-not-string": {"jti": 42},
+    "nbf-future": {"nbf": 120},
+    "nbf-not-number": {"nbf": "soon"},
 }
 
 
@@ -93,14 +95,23 @@ def test_assertion_claims_rules(
     oauth_app: Flask, http: FlaskClient, partner: Partner, case: str
 ) -> None:
     """RFC 7523 §3 (1) iss, (2) sub = client_id, (3) aud = issuer (FAPI 2.0 §5.3.2.1: the
-    issuer identifier only), (4) exp, (5) iat not far ahead, (7) jti; lifetime <= 300 s."""
+    issuer identifier only), (4) exp, (5) iat not far ahead, (6) nbf not ahead, (7) jti;
+    lifetime <= 300 s."""
     now = int(time.time())
     timed = {
-        k: now + v if k in ("exp", "iat") and isinstance(v, int) else v
+        k: now + v if k in ("exp", "iat", "nbf") and isinstance(v, int) else v
         for k, v in BAD_CLAIMS[case].items()
     }
     assertion = client_assertion(partner.client_id, partner.private_jwk, **timed)
     assert_invalid_client(oauth_app, with_assertion(http, partner, assertion), partner)
+
+
+def test_assertion_valid_since_nbf_is_accepted(
+    oauth_app: Flask, http: FlaskClient, partner: Partner
+) -> None:
+    """RFC 7523 §3 (6): a JWT is accepted from its nbf on."""
+    assertion = client_assertion(partner.client_id, partner.private_jwk, nbf=int(time.time()))
+    assert with_assertion(http, partner, assertion).status_code == 200
 
 
 def test_assertion_naming_another_client_as_sub_is_refused(
