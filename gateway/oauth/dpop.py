@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, import_key
@@ -68,6 +68,9 @@ def thumbprint(jwk: dict[str, Any]) -> str:
     return str(import_key(jwk).thumbprint())
 
 
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
 def access_token_hash(token: str) -> str:
     """Return the ``ath`` value of an access token: base64url(SHA-256(token))."""
     digest = hashlib.sha256(token.encode("ascii")).digest()
@@ -75,9 +78,17 @@ def access_token_hash(token: str) -> str:
 
 
 def normalise_htu(url: str) -> str:
-    """The URI of a request as ``htu`` compares it: without query and fragment (RFC 9449 §4.3)."""
+    """The URI of a request as ``htu`` compares it: without query and fragment (RFC 9449 §4.3),
+    after the normalisation §4.3 recommends (RFC 3986 §6.2.2 and §6.2.3): scheme and host in
+    lower case, the scheme's default port dropped, an empty path as ``/``, and the path
+    percent-decoded, as the server decodes it to route the request (``acc%5F1`` and ``acc_1``
+    name one resource)."""
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", ""))
+    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    default = _DEFAULT_PORTS.get(scheme)
+    if default and netloc.endswith(default):
+        netloc = netloc.removesuffix(default)
+    return urlunsplit((scheme, netloc, unquote(parts.path) or "/", "", ""))
 
 
 def _modulus_bits(jwk: dict[str, Any]) -> int:

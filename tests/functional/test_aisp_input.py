@@ -164,3 +164,16 @@ def test_accept_must_admit_json(consented: Consented, accept: str, status: int) 
             {"ErrorCode": "U006", "Message": "The response is application/json",
              "Path": "Accept"}
         ]  # fmt: skip
+
+
+def test_a_percent_encoded_path_is_named_as_sent_in_htu(consented: Consented) -> None:
+    # RFC 9449 §4.3 (9): the proof names the URI as the partner sent it, percent-encoded; the
+    # request is authorised and answered for what the path decodes to.
+    account = consented[2][-1]
+    encoded = account.replace("_", "%5F")
+    assert encoded != account
+    status, body = send(consented, "GET", f"/accounts/{encoded}")
+    assert status == 200, body
+    assert body["Data"]["Account"][0]["AccountId"] == account
+    status, body = send(consented, "GET", "/accounts/a%20b")
+    assert status == 400 and body["Errors"][0]["ErrorCode"] == "U011"

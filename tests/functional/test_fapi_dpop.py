@@ -207,6 +207,22 @@ def test_proof_rules_at_the_token_endpoint(
     assert_bad_proof(oauth_app, client_credentials(http, partner, proof), partner)
 
 
+@pytest.mark.parametrize(
+    "htu",
+    [
+        "HTTP://LOCALHOST/token",  # scheme and host are case-insensitive
+        "http://localhost:80/token",  # the default port
+        "http://localhost/%74oken",  # a percent-encoded unreserved character
+    ],
+)
+def test_an_equivalent_htu_is_accepted(
+    oauth_app: Flask, http: FlaskClient, partner: Partner, htu: str
+) -> None:
+    """RFC 9449 §4.3 (9) with the RFC 3986 §6.2.2 and §6.2.3 normalisation it recommends."""
+    proof = dpop_proof(attacker_key(), "POST", TOKEN_URL, htu=htu)
+    assert client_credentials(http, partner, proof).status_code == 200
+
+
 def test_private_key_in_the_jwk_header_is_refused(
     oauth_app: Flask, http: FlaskClient, partner: Partner
 ) -> None:
