@@ -48,6 +48,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     settings.validate(app.config, app.instance_path)
     app.json = FastJSONProvider(app)
+    # A path with doubled slashes is not ours (404), rather than a redirect to the merged path:
+    # werkzeug builds that Location from the request's Host header, which a caller chooses.
+    app.url_map.merge_slashes = False
     _configure_logging(app)
 
     url, pool_size = app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"]

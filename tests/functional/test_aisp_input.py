@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from tests.common.ais import AIS, Consented, authorised
 
@@ -177,3 +178,11 @@ def test_a_percent_encoded_path_is_named_as_sent_in_htu(consented: Consented) ->
     assert body["Data"]["Account"][0]["AccountId"] == account
     status, body = send(consented, "GET", "/accounts/a%20b")
     assert status == 400 and body["Errors"][0]["ErrorCode"] == "U011"
+
+
+def test_doubled_slashes_are_not_found_not_redirected(oauth_app: Flask) -> None:
+    # A redirect would be built on the Host header the caller sent. (No operation of the
+    # reference has this path: the plain test client, which validates nothing.)
+    answer = FlaskClient(oauth_app).get(f"{AIS}//accounts", headers={"Host": "evil.example"})
+    assert answer.status_code == 404 and "Location" not in answer.headers
+    assert answer.json is not None and answer.json["Errors"][0]["ErrorCode"] == "U011"
