@@ -28,14 +28,20 @@ class TokenRefused(Exception):
     """The request carries no usable access token; ``challenge`` is its WWW-Authenticate."""
 
     def __init__(
-        self, message: str, *, scheme: str = "Bearer", error: str = "invalid_token"
+        self, message: str, *, scheme: str = "Bearer", error: str | None = "invalid_token"
     ) -> None:
         super().__init__(message)
         self.message = message
         self.error = error
+        algs = f'algs="{" ".join(dpop.ALGORITHMS)}"'
+        if error is None:
+            # RFC 6750 §3.1: a request without any credentials gets no error code; it is told
+            # both schemes it may use (RFC 9449 §7.1). The body says what is missing.
+            self.challenge = f"Bearer, DPoP {algs}"
+            return
         self.challenge = f'{scheme} error="{error}", error_description="{message}"'
         if scheme == "DPoP":
-            self.challenge += f', algs="{" ".join(dpop.ALGORITHMS)}"'
+            self.challenge += f", {algs}"
 
 
 def _unauthorised(exc: TokenRefused) -> ApiError:
@@ -100,7 +106,7 @@ def _present(replay: dpop.ReplayGuard) -> tokens.AccessToken:
     scheme, _, value = header.partition(" ")
     scheme = scheme.lower()
     if scheme not in ("bearer", "dpop") or not value.strip():
-        raise TokenRefused("an access token is required")
+        raise TokenRefused("an access token is required", error=None)
     value = value.strip()
     row = lookup(value)
     if row is None:

@@ -50,8 +50,10 @@ def _client(client_id: str) -> App:
     try:
         row = protector.presented_token()
     except protector.TokenRefused as exc:
+        # The body needs an error code even where the challenge names none (no credentials).
+        error = exc.error or "invalid_token"
         raise OAuthError(
-            exc.error, exc.message, status=401, headers={"WWW-Authenticate": exc.challenge}
+            error, exc.message, status=401, headers={"WWW-Authenticate": exc.challenge}
         ) from None
     if row.grant_type != "client_credentials":
         raise OAuthError(

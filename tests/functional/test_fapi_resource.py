@@ -42,7 +42,7 @@ def bearer(oauth_app: Flask) -> str:
 def assert_unauthorised(response: TestResponse) -> None:
     """RFC 6750 §3: 401 with a WWW-Authenticate challenge; the OBIE error body."""
     assert response.status_code == 401, response.get_data(as_text=True)
-    assert response.headers["WWW-Authenticate"].startswith(("Bearer ", "DPoP "))
+    assert response.headers["WWW-Authenticate"].startswith(("Bearer ", "DPoP ", "Bearer, DPoP "))
     assert (response.json or {})["Errors"][0]["ErrorCode"] == "U042"
     assert "consent" not in (response.json or {})
 
@@ -86,6 +86,25 @@ def test_missing_or_malformed_authorization_is_401(
     """RFC 6750 §3.1: no or an unusable token answers 401 with a challenge."""
     headers = {"Authorization": authorization.format(t=bearer)} if authorization else {}
     assert_unauthorised(http.get("/_protected", headers=headers))
+
+
+@pytest.mark.parametrize("authorization", ["", "Basic Zm9vOmJhcg==", "Bearer "])
+def test_no_credentials_get_a_challenge_without_an_error_code(
+    http: FlaskClient, authorization: str
+) -> None:
+    """RFC 6750 §3.1: a request without credentials (or with an unsupported scheme) gets no error
+    code; the challenge names both schemes the client may use (RFC 9449 §7.1)."""
+    headers = {"Authorization": authorization} if authorization else {}
+    response = http.get("/_protected", headers=headers)
+    assert_unauthorised(response)
+    assert response.headers["WWW-Authenticate"] == 'Bearer, DPoP algs="PS256 ES256"'
+
+
+def test_a_token_that_is_not_live_gets_invalid_token(http: FlaskClient) -> None:
+    """RFC 6750 §3.1: invalid_token for a token that is expired, revoked or unknown."""
+    response = http.get("/_protected", headers={"Authorization": "Bearer oba_forged"})
+    assert_unauthorised(response)
+    assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
 
 
 def test_refresh_token_and_code_are_not_access_tokens(
