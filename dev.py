@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -150,8 +151,23 @@ def bootstrap(extras: Sequence[str] = ()) -> Path:
     return venv
 
 
+def check_port_free(port: int) -> None:
+    """Stop before the slow steps when another program already listens on ``port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the server binds: a port left in TIME_WAIT by a server just stopped is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise DevError(
+                f"port {port} is in use by another program: "
+                f"run `python3 dev.py run --port {5050 if port != 5050 else 5051}`"
+            ) from None
+
+
 def cmd_run(port: int) -> int:
     """Install, migrate, seed the demo tenant, then replace this process with the server."""
+    check_port_free(port)
     venv = bootstrap()
     gateway = venv_exe(venv, "gateway")
     say("migrating the database")
@@ -160,7 +176,8 @@ def cmd_run(port: int) -> int:
     run([gateway, "sandbox", "seed", "--tenant", DEMO_TENANT])
     url = f"http://127.0.0.1:{port}"
     say(f"serving the gateway at {url} (Ctrl+C stops it)")
-    say(f"try: curl {url}/healthz  and  curl {url}/readyz")
+    say(f"developer portal: {url}/portal/signup   API reference: {url}/docs")
+    say(f"health: curl {url}/healthz  and  curl {url}/readyz")
     sys.stdout.flush()
     args = [str(gateway), "serve", "--port", str(port)]
     if WINDOWS:

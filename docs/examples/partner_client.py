@@ -16,7 +16,9 @@ Run it as a script for the interactive version (it listens on the redirect URI f
     python3 partner_client.py --config client.json
 
 ``client.json`` holds ``issuer``, ``client_id``, ``redirect_uri`` and ``private_jwk`` (the
-private half of the key registered for the app); see the getting-started guide.
+private half of the key registered for the app), or ``client_secret`` instead of
+``private_jwk`` for a sandbox app that authenticates with its secret; see the getting-started
+guide. Keep it out of version control: it holds a private key or a secret.
 """
 
 from __future__ import annotations
@@ -94,10 +96,18 @@ class PartnerClient:
 
     @classmethod
     def from_files(cls, path: str) -> PartnerClient:
-        """Load ``issuer``, ``client_id``, ``redirect_uri`` and ``private_jwk`` from JSON."""
+        """Load ``issuer``, ``client_id``, ``redirect_uri`` and either ``private_jwk`` (for
+        ``private_key_jwt``) or ``client_secret`` (a sandbox ``client_secret_basic`` app) from
+        JSON."""
         with open(path) as fh:
             data = json.load(fh)
-        return cls(data["issuer"], data["client_id"], data["redirect_uri"], data["private_jwk"])
+        if not data.get("private_jwk") and not data.get("client_secret"):
+            raise SystemExit(f"{path}: give private_jwk (private_key_jwt) or client_secret")
+        # The issuer is the base URL exactly as the app page shows it (no trailing slash): it is
+        # the audience of client assertions and the start of every DPoP htu.
+        issuer = data["issuer"].rstrip("/")
+        return cls(issuer, data["client_id"], data["redirect_uri"], data.get("private_jwk") or {},
+                   client_secret=data.get("client_secret"))  # fmt: skip
 
     # -- building blocks ---------------------------------------------------------------------
 
@@ -351,7 +361,8 @@ def main() -> None:
         money = f"{sign}{entry['Amount']['Amount']:>10} {entry['Amount']['Currency']}"
         narrative = entry.get("TransactionInformation", "")
         print(f"   {entry['BookingDateTime'][:10]}  {money}  {narrative}")
-    print(f"5. ... and more: {history['Links'].get('Next', 'that was all')}")
+    following = history["Links"].get("Next")
+    print(f"5. the next page: {following}" if following else "5. that was the whole history")
 
 
 if __name__ == "__main__":

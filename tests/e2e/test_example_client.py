@@ -4,7 +4,9 @@ README starts it (``gateway db upgrade`` then ``gateway serve``)."""
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import re
+import subprocess
 import sys
 import urllib.error
 import urllib.parse
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 from gateway.db import make_engine
 from partners import services
 from partners.models import Organisation
+from partners.portal import services as portal_services
 from sandbox.core import SandboxCore
 from sandbox.models import Customer
 from tests.common.oauth import new_key, public
@@ -35,21 +38,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         yield issuer, env["GATEWAY_DATABASE_URL"]
 
 
-def _partner(database_url: str, issuer: str) -> tuple[PartnerClient, str, tuple[str, str]]:
+def _partner(
+    database_url: str, issuer: str, *, secret: bool = False
+) -> tuple[PartnerClient, str, tuple[str, str]]:
+    """A partner (its app authenticating with ``private_key_jwt``, or with a client secret),
+    its sandbox tenant and a test customer's login."""
     engine = make_engine(database_url)
     key = new_key()
     redirect_uri = "http://127.0.0.1:9/callback"
+    tag = "secret" if secret else "jwt"
     with Session(engine) as session, session.begin():
         developer = services.sign_up(
-            session, email="e2e@tpp.example", name="E2E", password="e2e correct horse battery",
-            legal_name="E2E Partner Ltd", country="GB", registration_number="07654321",
-            roles=["AISP"],
+            session, email=f"e2e-{tag}@tpp.example", name="E2E",
+            password="e2e correct horse battery", legal_name="E2E Partner Ltd", country="GB",
+            registration_number="07654321", roles=["AISP"],
         )  # fmt: skip
         organisation = session.get_one(Organisation, developer.organisation_id)
-        app, _ = services.create_app(
+        app, client_secret = services.create_app(
             session, organisation, name="E2E App", redirect_uris=[redirect_uri],
-            token_endpoint_auth_method="private_key_jwt", jwks={"keys": [public(key)]},
-            dpop_bound=True,
+            token_endpoint_auth_method="client_secret_basic" if secret else "private_key_jwt",
+            jwks=None if secret else {"keys": [public(key)]}, dpop_bound=True,
         )  # fmt: skip
         SandboxCore(session, default_seed=1).ensure_tenant(organisation.id)
         customer = session.scalars(
@@ -57,7 +65,8 @@ def _partner(database_url: str, issuer: str) -> tuple[PartnerClient, str, tuple[
         ).first()
         assert customer is not None
         login = (customer.username, customer.password)
-        client = PartnerClient(issuer, app.client_id, redirect_uri, key)
+        client = PartnerClient(issuer, app.client_id, redirect_uri, {} if secret else key,
+                               client_secret=client_secret)  # fmt: skip
         tenant = organisation.id
     engine.dispose()
     return client, tenant, login
@@ -124,3 +133,57 @@ def test_example_client_completes_the_flow(server: tuple[str, str]) -> None:
         f"/open-banking/v4.0/aisp/accounts/{account_id}/transactions", tokens["access_token"]
     )
     assert history["Data"]["Transaction"], "the test customer's transactions are reachable"
+
+
+def test_a_secret_app_configured_in_client_json_reads_accounts(
+    server: tuple[str, str], tmp_path: Path
+) -> None:
+    # The getting-started guide's "just exploring" path: client_secret in client.json.
+    issuer, database_url = server
+    made, _tenant, login = _partner(database_url, issuer, secret=True)
+    config = tmp_path / "client.json"
+    config.write_text(json.dumps({"issuer": issuer + "/", "client_id": made.client_id,
+                                  "redirect_uri": made.redirect_uri,
+                                  "client_secret": made.client_secret}))  # fmt: skip
+    client = PartnerClient.from_files(str(config))
+    consent = client.create_account_access_consent(["ReadAccountsBasic"])
+    request_uri, verifier, state = client.push_authorization_request(consent["Data"]["ConsentId"])
+    location = _customer_approves(client.authorization_url(request_uri), login, client.redirect_uri)
+    tokens = client.exchange_code(parse_redirect(location, state, issuer), verifier)
+    accounts = client.get("/open-banking/v4.0/aisp/accounts", tokens["access_token"])
+    assert len(accounts["Data"]["Account"]) == 1
+
+
+def test_the_guides_registration_script_registers_a_client(
+    server: tuple[str, str], tmp_path: Path
+) -> None:
+    # The getting-started guide's dynamic registration script, as printed, against the server.
+    issuer, database_url = server
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "getting-started.md").read_text()
+    script = re.search(r"```python\n(# register\.py.*?)```", guide, re.DOTALL)
+    assert script is not None, "the guide lost its registration script"
+    engine = make_engine(database_url)
+    key = new_key()
+    with Session(engine) as session, session.begin():
+        developer = services.sign_up(
+            session, email="e2e-dcr@tpp.example", name="E2E", password="e2e correct horse battery",
+            legal_name="E2E DCR Ltd", country="GB", registration_number="07654322", roles=["AISP"],
+        )  # fmt: skip
+        organisation = session.get_one(Organisation, developer.organisation_id)
+        app, _ = services.create_app(
+            session, organisation, name="E2E DCR", redirect_uris=["http://127.0.0.1:9/callback"],
+            token_endpoint_auth_method="private_key_jwt", jwks={"keys": [public(key)]},
+        )  # fmt: skip
+        _software_id, statement = portal_services.software_statement(session, app)
+        own_client_id = app.client_id
+    engine.dispose()
+    (tmp_path / "private_jwk.json").write_text(json.dumps(key))
+    (tmp_path / "software_statement.jwt").write_text(statement)
+    code = script.group(1).replace('"http://127.0.0.1:5000"', json.dumps(issuer))
+    ran = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    registered = json.loads(ran.stdout)
+    assert registered["client_id"] and registered["client_id"] != own_client_id
+    assert registered["redirect_uris"] == ["http://127.0.0.1:9/callback"]
