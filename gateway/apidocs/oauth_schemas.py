@@ -28,6 +28,7 @@ def components() -> dict[str, Any]:
         "require_pushed_authorization_requests": {"type": "boolean", "enum": [True]},
         "revocation_endpoint": {"type": "string"},
         "introspection_endpoint": {"type": "string"},
+        "registration_endpoint": {"type": "string"},
         "jwks_uri": {"type": "string"},
         "scopes_supported": {
             "type": "array",

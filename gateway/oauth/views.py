@@ -107,6 +107,8 @@ def metadata() -> ResponseReturnValue:
         require_pushed_authorization_requests=True,
         revocation_endpoint=f"{base}/revoke",
         introspection_endpoint=f"{base}/introspect",
+        # RFC 8414 §2 with RFC 7591: where OBIE dynamic client registration is.
+        registration_endpoint=f"{base}/register",
         jwks_uri=f"{base}/jwks",
         scopes_supported=sorted(scopes.SCOPES),
         response_types_supported=["code"],

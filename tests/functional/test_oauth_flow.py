@@ -24,6 +24,7 @@ def test_metadata_announces_fapi_choices(http: FlaskClient) -> None:
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["response_types_supported"] == ["code"]
     assert meta["authorization_response_iss_parameter_supported"] is True
+    assert meta["registration_endpoint"] == f"{ISSUER}/register"
     assert set(meta["token_endpoint_auth_signing_alg_values_supported"]) == {"PS256", "ES256"}
     keys = http.get("/jwks").json
     assert keys is not None and keys["keys"] and "d" not in keys["keys"][0]
