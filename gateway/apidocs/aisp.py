@@ -74,6 +74,14 @@ described in `/specs/oauth.json`.
 
 Start with the [getting-started guide]({GUIDE_URL}): sign up, register an app and run the
 example partner client.
+
+## Trying it from this page
+
+"Try it out" works for the consent endpoints with the client-credentials token of a sandbox app
+registered for `client_secret_basic` without DPoP: choose **TPPOAuth2Security**, give its client
+id and secret, and the token goes in the `Authorization` header for you. The customer's part
+(PAR, the customer's sign-in, DPoP proofs on every call) cannot be done from this page: the
+example partner client and the portal's **Try the flow** page do it step by step.
 """
 
 TPP_SECURITY = (
@@ -129,6 +137,7 @@ def build_aisp(app: Flask) -> dict[str, Any]:
     _request_bodies(document)
     _drop_unserved_media_types(document)
     _statement_file_is_a_pdf(document)
+    _drop_authorization_header(document)
     schemes = _security_schemes(reference)
     document["components"]["securitySchemes"] = schemes
     prune_components(document, keep=[("securitySchemes", name) for name in schemes])
@@ -244,6 +253,24 @@ def _statement_file_is_a_pdf(document: dict[str, Any]) -> None:
     response["content"] = {
         STATEMENT_FILE_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}
     }
+
+
+def _drop_authorization_header(document: dict[str, Any]) -> None:
+    """Leave the ``Authorization`` header to the security schemes: OpenAPI 3.0 (Parameter
+    Object) says such a parameter "SHALL be ignored", and the reference's required one made the
+    interactive docs ask for a value the security scheme fills in."""
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            if method in METHODS and "parameters" in operation:
+                operation["parameters"] = [
+                    p for p in operation["parameters"] if not _is_authorization(p)
+                ]
+
+
+def _is_authorization(parameter: dict[str, Any]) -> bool:
+    if "$ref" in parameter:
+        return bool(parameter["$ref"] == "#/components/parameters/Authorization")
+    return bool(parameter.get("in") == "header" and parameter.get("name") == "Authorization")
 
 
 def _security_schemes(reference: dict[str, Any]) -> dict[str, Any]:

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 from swagger_ui_bundle import swagger_ui_path
 
 from gateway.apidocs.common import GUIDE, SPECS_DIR
 from gateway.apidocs.documents import BY_API, BY_NAME, DOCUMENTS
 
 bp = Blueprint("docs", __name__)
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+# The guide links to these files next to it.
+EXAMPLES_DIR = GUIDE.parent / "examples"
+EXAMPLES = frozenset({"partner_client.py"})
 
 # Everything the pages load comes from this origin; Swagger UI styles elements inline.
 CONTENT_SECURITY_POLICY = (
@@ -59,11 +65,20 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/docs/getting-started")
 def guide() -> ResponseReturnValue:
-    """The getting-started guide (Markdown, shown as plain text)."""
+    """The getting-started guide, rendered from its Markdown (CommonMark with tables; raw HTML
+    in the source is shown as text, not interpreted)."""
     if not GUIDE.is_file():
         abort(404)
-    text = GUIDE.read_text(encoding="utf-8")
-    return Response(text, mimetype="text/plain")
+    body = Markup(_MARKDOWN.render(GUIDE.read_text(encoding="utf-8")))  # noqa: S704 - see above
+    return render_template("docs/guide.html", body=body)
+
+
+@bp.get("/docs/examples/<name>")
+def example(name: str) -> ResponseReturnValue:
+    """A file of the guide's examples (the example partner client), as text to read or save."""
+    if name not in EXAMPLES:
+        abort(404)
+    return send_from_directory(EXAMPLES_DIR, name, mimetype="text/plain")
 
 
 @bp.get("/docs/<api>")

@@ -196,6 +196,23 @@ def test_the_statement_file_is_published_as_the_pdf_it_is() -> None:
     }
 
 
+def test_the_authorization_header_is_left_to_the_security_schemes() -> None:
+    # OpenAPI 3.0: a header parameter named Authorization SHALL be ignored; interactive docs
+    # asked for it although the security scheme fills it in.
+    document = committed("aisp-v4.0")
+    for path, method in operations(document):
+        for parameter in document["paths"][path][method].get("parameters", []):
+            assert parameter.get("$ref") != "#/components/parameters/Authorization", path
+            assert parameter.get("name") != "Authorization", path
+    assert "Authorization" not in document["components"]["parameters"]
+
+
+def test_the_consent_request_examples_can_be_sent_as_they_are() -> None:
+    data = committed("aisp-v4.0")["components"]["schemas"]["ConsentData"]["properties"]
+    assert data["ExpirationDateTime"]["example"] > "2099"
+    assert data["TransactionFromDateTime"]["example"] < data["TransactionToDateTime"]["example"]
+
+
 def test_the_oauth_document_covers_the_authorization_server() -> None:
     paths = committed("oauth")["paths"]
     for path in (
@@ -285,9 +302,18 @@ def test_an_unknown_api_page_is_404(client: FlaskClient) -> None:
 
 def test_the_getting_started_guide_is_served(client: FlaskClient) -> None:
     response = client.get("/docs/getting-started")
-    assert response.status_code == 200
-    assert response.mimetype == "text/plain"
-    assert "Getting started" in response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "<h1>Getting started: from sign-up to your first API call</h1>" in html
+    assert "<table>" in html and "<th>rule</th>" in html  # the rules table, rendered
+    assert '<code class="language-python">' in html  # fenced code keeps its language
+    assert "Content-Security-Policy" in response.headers
+    # Its link to the example client, relative to the page, reaches the file.
+    assert 'href="examples/partner_client.py"' in html
+    with client.get("/docs/examples/partner_client.py") as example:
+        assert example.status_code == 200 and example.mimetype == "text/plain"
+        assert b"class PartnerClient" in example.get_data()
+    assert client.get("/docs/examples/dev.py").status_code == 404
 
 
 @pytest.mark.parametrize(

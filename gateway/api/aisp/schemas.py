@@ -69,9 +69,10 @@ class ConsentData(Schema):
         required=True,
         validate=validate.Length(min=1),
     )
-    ExpirationDateTime = UtcDateTime()
-    TransactionFromDateTime = UtcDateTime()
-    TransactionToDateTime = UtcDateTime()
+    # Examples that a request made from the API reference can send as they are.
+    ExpirationDateTime = UtcDateTime(metadata={"example": "2099-12-31T23:59:59+00:00"})
+    TransactionFromDateTime = UtcDateTime(metadata={"example": "2020-01-01T00:00:00+00:00"})
+    TransactionToDateTime = UtcDateTime(metadata={"example": "2099-12-31T23:59:59+00:00"})
 
 
 class ConsentRequest(Schema):
