@@ -7,7 +7,13 @@ OBIE ``OBErrorResponse1`` (see :mod:`gateway.edge.errors`).
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 
 
 class OAuthError(Exception):
@@ -60,6 +66,20 @@ def render(exc: OAuthError) -> Response:
     for name, value in exc.headers.items():
         response.headers[name] = value
     return response
+
+
+def render_http_error(exc: HTTPException) -> Response:
+    """An HTTP client error raised while an authorization-server view reads its request (a body
+    over the size limit, one that cannot be parsed), in the OAuth format its clients parse."""
+    status = exc.code or 400
+    return render(OAuthError("invalid_request", exc.description or exc.name, status=status))
+
+
+def answer_in_oauth_format(blueprint: Blueprint) -> None:
+    """Have ``blueprint`` (an authorization-server one) render the HTTP client errors raised in
+    its views in the OAuth format; the rest of the app renders them as OBIE errors."""
+    for error in (BadRequest, RequestEntityTooLarge, UnsupportedMediaType):
+        blueprint.register_error_handler(error, render_http_error)
 
 
 def init_app(app: Flask) -> None:

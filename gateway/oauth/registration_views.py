@@ -10,13 +10,14 @@ from joserfc.jwk import KeySet
 
 from gateway.db import get_session
 from gateway.oauth import keys, protector, registration
-from gateway.oauth.errors import OAuthError
+from gateway.oauth.errors import OAuthError, answer_in_oauth_format
 from gateway.oauth.views import fetch_jwks_cached, issuer, replay_guard
 from partners import directory
 from partners import services as partner_services
 from partners.models import App
 
 bp = Blueprint("registration", __name__)
+answer_in_oauth_format(bp)
 
 
 def _body() -> str:

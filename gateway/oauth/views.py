@@ -14,10 +14,11 @@ from flask.typing import ResponseReturnValue
 from gateway.db import get_reader, get_session
 from gateway.kv import first_use
 from gateway.oauth import client_auth, dpop, grants, keys, par, scopes, tokens
-from gateway.oauth.errors import OAuthError, invalid_request
+from gateway.oauth.errors import OAuthError, answer_in_oauth_format, invalid_request
 from partners.models import App
 
 bp = Blueprint("oauth", __name__)
+answer_in_oauth_format(bp)
 
 
 def issuer() -> str:

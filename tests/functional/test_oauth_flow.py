@@ -128,3 +128,12 @@ def test_the_customers_sign_in_moves_to_a_new_session(oauth_app: Flask, http: Fl
     refused = attacker.get("/authorize/consent")
     assert refused.status_code == 400 and "sign-in has expired" in refused.get_data(as_text=True)
     assert browser.get("/authorize/consent").status_code == 200
+
+
+def test_a_body_over_the_limit_is_an_oauth_error_at_the_token_endpoint(http: FlaskClient) -> None:
+    # The authorization server's clients parse OAuth errors (RFC 6749 §5.2), never cached.
+    big = "x" * (1024 * 1024 + 1)
+    answer = http.post("/token", data={"grant_type": "client_credentials", "pad": big})
+    assert answer.status_code == 413
+    assert answer.json is not None and answer.json["error"] == "invalid_request"
+    assert answer.headers["Cache-Control"] == "no-store"
