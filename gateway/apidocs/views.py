@@ -7,7 +7,16 @@ script, not an inline one, so that a strict Content-Security-Policy can be added
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -55,6 +64,15 @@ def spec(name: str) -> ResponseReturnValue:
     if document is None:
         abort(404)
     return send_from_directory(SPECS_DIR, document.filename, mimetype="application/json")
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    """A browser opening the gateway's base URL goes to the API documentation (which links the
+    portal); any other client gets the OBIE 404 of a path with no resource."""
+    if request.accept_mimetypes.best == "text/html":
+        return redirect(url_for(".index"))
+    abort(404)
 
 
 @bp.get("/docs")

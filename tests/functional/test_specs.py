@@ -296,6 +296,16 @@ def assert_only_local(html: str) -> set[str]:
     return urls
 
 
+def test_the_base_url_sends_a_browser_to_the_docs(client: FlaskClient) -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    answer = client.get("/", headers={"Accept": browser})
+    assert answer.status_code == 302 and answer.headers["Location"] == "/docs"
+    for accept in ("application/json", "*/*"):
+        other = client.get("/", headers={"Accept": accept})
+        assert other.status_code == 404 and other.json is not None
+        assert other.json["Errors"][0]["ErrorCode"] == "U011"
+
+
 def test_an_unknown_api_page_is_404(client: FlaskClient) -> None:
     assert client.get("/docs/nope").status_code == 404
 
