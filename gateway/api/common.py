@@ -9,7 +9,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, quote_from_bytes
+from urllib.parse import quote, quote_from_bytes, urlencode
 
 from flask import request
 from marshmallow import Schema, ValidationError
@@ -121,11 +121,26 @@ def public_url(path: str | None = None, query: str | None = None) -> str:
     request's path and query as the partner sent them."""
     url = issuer() + quote(request.path if path is None else path, safe=_PATH_SAFE)
     if path is None and query is None:
-        sent = quote_from_bytes(request.query_string, safe=_QUERY_SAFE)
-        # A "%" that starts no escape is a literal one: escaped, or the URI would not parse.
-        sent = _STRAY_PERCENT.sub("%25", sent)
+        sent = _query_as_sent(request.query_string)
         return f"{url}?{sent}" if sent else url
     return f"{url}?{quote(query, safe=_QUERY_SAFE)}" if query else url
+
+
+def this_url_with(name: str, value: str) -> str:
+    """This request's public URI with its query as the partner sent it (every parameter, in
+    order, repeated ones too), but parameter ``name`` set to ``value`` (at the end)."""
+    key = name.encode()
+    kept = b"&".join(
+        part for part in request.query_string.split(b"&") if part and part.split(b"=")[0] != key
+    )
+    query = "&".join(q for q in (_query_as_sent(kept), urlencode({name: value})) if q)
+    return f"{public_url(request.path)}?{query}"
+
+
+def _query_as_sent(raw: bytes) -> str:
+    sent = quote_from_bytes(raw, safe=_QUERY_SAFE)
+    # A "%" that starts no escape is a literal one: escaped, or the URI would not parse.
+    return _STRAY_PERCENT.sub("%25", sent)
 
 
 def envelope(

@@ -176,11 +176,22 @@ def test_links_name_the_public_url_with_the_query_as_sent(
     headers = partner.client.resource_headers("GET", public + path, token)
     stray = http.get(f"{path}?{query}&note=100%", headers=headers)
     assert stray.json["Links"]["Self"] == f"{public}{path}?{query}&note=100%25"
+    # Next keeps the query as sent (repeated and unknown parameters too), with page replaced.
+    headers = partner.client.resource_headers("GET", public + path, token)
+    sent = "note=a&note=b&x=%ff&page=" + following_page(links["Next"])
+    again = http.get(f"{path}?{sent}", headers=headers).json["Links"]["Next"]
+    assert again.startswith(f"{public}{path}?note=a&note=b&x=%ff&page=")
+    assert again.count("page=") == 1 and again != f"{public}{path}?{sent}"
     # Raw UTF-8 in the query is percent-encoded (an IRI is not a URI).
     headers = partner.client.resource_headers("GET", public + path, token)
     sent = "note=café".encode().decode("latin-1")  # WSGI carries the raw bytes as latin-1
     raw = http.get(path, headers=headers, environ_overrides={"QUERY_STRING": sent})
     assert raw.json["Links"]["Self"] == f"{public}{path}?note=caf%C3%A9"
+
+
+def following_page(url: str) -> str:
+    """The page parameter of a Links.Next URL."""
+    return parse_qs(urlsplit(url).query)["page"][0]
 
 
 def test_credits_only_consent_shows_only_credits(oauth_app: Flask, http: FlaskClient) -> None:

@@ -17,7 +17,6 @@ import binascii
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
@@ -29,7 +28,7 @@ from gateway.api.common import (
     credit_debit,
     envelope,
     iso,
-    public_url,
+    this_url_with,
 )
 from gateway.core import CreditDebit, Transaction, TransactionCursor, TransactionPage
 from gateway.edge.errors import ApiError
@@ -189,9 +188,7 @@ def transactions_response(
     carrying ``next_page`` as the ``page`` parameter when there is more."""
     links: dict[str, str] = {}
     if next_page is not None:
-        query = {k: v for k, v in request.args.items() if k != "page"}
-        query["page"] = next_page
-        links["Next"] = public_url(request.path, urlencode(query))
+        links["Next"] = this_url_with("page", next_page)
     detail = grant.has("ReadTransactionsDetail")
     body = [transaction_body(t, detail) for t in items]
     return jsonify(envelope({"Transaction": body}, meta={}, **links))
