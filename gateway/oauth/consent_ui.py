@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 
 from gateway import sessions
 from gateway.consents import services as consents
+from gateway.consents import wording
 from gateway.consents.models import Consent
 from gateway.core import BankCore
 from gateway.db import get_session
@@ -162,12 +163,22 @@ def consent_page() -> ResponseReturnValue:
 def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, Any]:
     org = get_session().get(Organisation, app.organisation_id)
     accounts = _core().accounts(consent.tenant_id, customer_id)
+    # An account-access consent is described by what it lets the app see, in plain words; the
+    # other kinds by what their scope lets a partner do (``purpose``).
+    sees: list[str] = []
+    window = None
+    if consent.kind == "accounts":
+        sees = wording.lines(consent.permissions)
+        window = wording.transaction_window(consent.permissions, consent.data or {})
     return {
         "app": app,
         "organisation": org,
         "consent": consent,
         "purpose": scopes.SCOPES.get(consent.kind, consent.kind),
         "permissions": consent.permissions,
+        "sees": sees,
+        "window": window,
+        "until": wording.plain_date(consent.expires_at) if consent.expires_at else None,
         "accounts": accounts,
         "multiple": consent.kind == "accounts",
         "renewing": _renewing(consent),

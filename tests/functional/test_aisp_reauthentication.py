@@ -1,4 +1,5 @@
-"""Re-authentication of an account-access consent (OBIE AIS v4.0 Account and Transaction API
+"""The customer's side of an account-access consent: the consent page says what the consent
+shares, in plain words; and re-authentication (OBIE AIS v4.0 Account and Transaction API
 Profile, "Consent Re-authentication"): a customer renews an authorised, unexpired consent under
 the same ConsentId instead of the partner creating a duplicate. Only that customer may, and a
 consent in any other state cannot be authorised again."""
@@ -86,6 +87,24 @@ def consent(partner: Partner, consent_id: str) -> dict[str, Any]:
 
 def account_ids(partner: Partner, token: str) -> list[str]:
     return [a["AccountId"] for a in partner.client.get(f"{AIS}/accounts", token)["Data"]["Account"]]
+
+
+def test_the_consent_page_says_what_the_consent_shares(oauth_app: Flask, http: FlaskClient) -> None:
+    partner = register_partner(oauth_app, http, roles=("AISP",))
+    created = partner.client.create_account_access_consent(
+        ["ReadAccountsBasic", "ReadTransactionsBasic", "ReadTransactionsCredits"],
+        "2099-03-05T00:00:00+00:00",
+        transaction_from="2025-01-01T00:00:00+00:00",
+    )
+    login, browser, _verifier = sign_in(oauth_app, partner, created["Data"]["ConsentId"])
+    page = browser.get(login.headers["Location"]).get_data(as_text=True)
+    assert "Your account names and types, without their numbers" in page
+    assert "Money coming into your accounts, without details such as who paid you" in page
+    assert "Transactions from 1 January 2025 onwards" in page
+    assert "Until 5 March 2099." in page
+    # Nothing it does not ask for, and no permission codes.
+    assert "balance" not in page.lower() and "statements" not in page.lower()
+    assert "ReadAccountsBasic" not in page
 
 
 def test_the_customer_renews_the_consent_under_its_id(
