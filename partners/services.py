@@ -70,10 +70,14 @@ def _email_taken(session: Session, email: str) -> bool:
     return session.scalar(select(Developer.id).where(Developer.email == email)) is not None
 
 
+# The longest text each sign-up field takes (the sizes of their columns).
+SIGN_UP_TEXT_LIMITS = {"name": 140, "legal_name": 140, "registration_number": 35}
+
+
 def _developer_fields(session: Session, email: str, name: str, password: str) -> tuple[str, str]:
     """Check a new account's e-mail address, name and password; return the address and name."""
     address = passwords.normalise_email(email)
-    display_name = text_field(name, "name", 140)
+    display_name = text_field(name, "name", SIGN_UP_TEXT_LIMITS["name"])
     passwords.check_password(password, email=address)
     # Checked first for a clear message; the unique constraint on email still guards a race.
     if _email_taken(session, address):
@@ -118,9 +122,11 @@ def sign_up(
     """
     organisation = Organisation(
         id=new_id("org_"),
-        legal_name=text_field(legal_name, "legal_name", 140),
+        legal_name=text_field(legal_name, "legal_name", SIGN_UP_TEXT_LIMITS["legal_name"]),
         country=country if isinstance(country, str) and _COUNTRY.match(country) else "",
-        registration_number=text_field(registration_number, "registration_number", 35),
+        registration_number=text_field(
+            registration_number, "registration_number", SIGN_UP_TEXT_LIMITS["registration_number"]
+        ),
         roles=_roles(roles),
         status="pending",
     )

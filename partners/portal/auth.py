@@ -21,14 +21,17 @@ from gateway.db import get_session
 from partners import services
 from partners.errors import PartnerError
 from partners.models import ROLES, Developer
-from partners.portal.forms import COUNTRIES, field_errors
+from partners.portal.forms import (
+    COUNTRIES,
+    SIGN_UP_FIELDS,
+    SIGN_UP_LABELS,
+    labelled,
+    sign_up_errors,
+)
 
 P = ParamSpec("P")
 SESSION_KEY = "portal_developer"
 SIGN_IN_FAILED = "The e-mail address or password is not right."
-SIGN_UP_FIELDS = frozenset(
-    {"name", "email", "password", "legal_name", "country", "registration_number", "roles"}
-)
 _UNSET = object()
 
 
@@ -110,14 +113,20 @@ def signup() -> ResponseReturnValue:
         name: request.form.get(name, "") for name in SIGN_UP_FIELDS if name != "roles"
     }
     form["roles"] = request.form.getlist("roles")
-    try:
-        developer = services.sign_up(get_session(), **form)
-    except PartnerError as exc:
-        form["password"] = ""
-        return _signup_page(form, field_errors(exc, SIGN_UP_FIELDS), 400)
-    _sign_in(developer)
-    flash("Welcome! Your organisation and its sandbox bank are ready.", "ok")
-    return redirect(url_for("portal.organisation"), code=303)
+    # Every field is checked before the service runs, so the page shows all the problems at once;
+    # what only the service can tell (an e-mail address already taken) comes after.
+    errors = sign_up_errors(form)
+    if not errors:
+        try:
+            developer = services.sign_up(get_session(), **form)
+        except PartnerError as exc:
+            errors = labelled(exc, SIGN_UP_LABELS)
+        else:
+            _sign_in(developer)
+            flash("Welcome! Your organisation and its sandbox bank are ready.", "ok")
+            return redirect(url_for("portal.organisation"), code=303)
+    form["password"] = ""  # never sent back into the page
+    return _signup_page(form, errors, 400)
 
 
 def login() -> ResponseReturnValue:

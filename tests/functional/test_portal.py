@@ -187,7 +187,59 @@ def test_sign_up_shows_each_error_next_to_its_field(portal: Flask) -> None:
     taken = sign_up(portal)
     answer = post(client, "/portal/signup", "/portal/signup", signup_form(email=taken.email))
     assert answer.status_code == 400
-    assert 'id="email-error">An account with this e-mail exists<' in answer.get_data(as_text=True)
+    html = answer.get_data(as_text=True)
+    assert 'id="email-error">E-mail address: an account with this e-mail exists<' in html
+
+
+def _field_errors(html: str) -> dict[str, str]:
+    return dict(re.findall(r'class="field-error" id="([a-z_]+)-error">([^<]+)<', html))
+
+
+def test_an_empty_sign_up_shows_every_error_at_once_by_the_fields_labels(portal: Flask) -> None:
+    client = portal.test_client()
+    answer = post(client, "/portal/signup", "/portal/signup", {})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    labels = {
+        "name": "Your name",
+        "email": "E-mail address",
+        "password": "Password",
+        "legal_name": "Legal name",
+        "country": "Country of registration",
+        "registration_number": "Company registration number",
+        "roles": "Roles you will use",
+    }
+    errors = _field_errors(html)
+    assert list(errors) == list(labels)  # every field, in the order of the page
+    for field, label in labels.items():
+        assert f">{label}<" in html  # the label the page shows ...
+        assert label.casefold() in errors[field].casefold(), errors[field]  # ... names the error
+        assert "_" not in errors[field]  # never the raw name (legal_name, ...)
+    # The summary above the form lists the same messages, each a link to its field.
+    summary = re.search(r'class="error-summary".*?</div>', html, re.S)
+    assert summary is not None and "Fix these 7 problems" in summary.group(0)
+    links = re.findall(r'<a href="#([a-z_]+)">([^<]+)</a>', summary.group(0))
+    assert links == list(errors.items())
+
+
+def test_sign_up_errors_keep_what_was_typed_except_the_password(portal: Flask) -> None:
+    client = portal.test_client()
+    form = signup_form(
+        name="Ada Developer", password="short", legal_name="x" * 141, country="SG", roles=["AISP"]
+    )
+    answer = post(client, "/portal/signup", "/portal/signup", form)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert _field_errors(html) == {
+        "password": "Password: use at least 12 characters",
+        "legal_name": "Legal name must be 1 to 140 characters",
+    }
+    assert "Fix these 2 problems" in html
+    assert 'value="Ada Developer"' in html and f'value="{form["email"]}"' in html
+    assert f'value="{"x" * 141}"' in html and 'value="09876543"' in html
+    assert '<option value="SG" selected>' in html
+    assert 'value="AISP" checked' in html and 'value="PISP" checked' not in html
+    assert 'value="short"' not in html
 
 
 def _sign_in_error(client: FlaskClient, email: str, password: str) -> str:
