@@ -77,18 +77,21 @@ def access_token_hash(token: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def normalise_htu(url: str) -> str:
+def normalise_htu(url: str, *, decode: bool = True) -> str:
     """The URI of a request as ``htu`` compares it: without query and fragment (RFC 9449 §4.3),
     after the normalisation §4.3 recommends (RFC 3986 §6.2.2 and §6.2.3): scheme and host in
     lower case, the scheme's default port dropped, an empty path as ``/``, and the path
-    percent-decoded, as the server decodes it to route the request (``acc%5F1`` and ``acc_1``
-    name one resource)."""
+    percent-decoded once, as the server decodes a request's path to route it (``acc%5F1`` and
+    ``acc_1`` name one resource). ``decode=False`` is for a URL whose path the server has
+    decoded already (``request.path``): decoding it twice would let ``x%252Fy`` pass for
+    ``x/y``."""
     parts = urlsplit(url)
     scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
     default = _DEFAULT_PORTS.get(scheme)
     if default and netloc.endswith(default):
         netloc = netloc.removesuffix(default)
-    return urlunsplit((scheme, netloc, unquote(parts.path) or "/", "", ""))
+    path = unquote(parts.path) if decode else parts.path
+    return urlunsplit((scheme, netloc, path or "/", "", ""))
 
 
 def _modulus_bits(jwk: dict[str, Any]) -> int:
@@ -112,7 +115,8 @@ def verify_proof(
     access_token: str | None = None,
     now: float | None = None,
 ) -> Proof:
-    """Check the DPoP header values of a request against RFC 9449 §4.3 and return the proof.
+    """Check the DPoP header values of a request against RFC 9449 §4.3 and return the proof;
+    ``url`` is the request's URL with its path as the server decoded it (``request.path``).
 
     Raises :class:`~gateway.oauth.errors.OAuthError` (``invalid_dpop_proof``) on any failure.
     """
@@ -172,7 +176,9 @@ def verify_proof(
         raise invalid_dpop_proof("htm does not match the request method")
     # §4.3 (9): the htu claim matches the HTTP URI of the current request, ignoring query and
     # fragment.
-    if not isinstance(claims["htu"], str) or normalise_htu(claims["htu"]) != normalise_htu(url):
+    if not isinstance(claims["htu"], str) or (
+        normalise_htu(claims["htu"]) != normalise_htu(url, decode=False)
+    ):
         raise invalid_dpop_proof("htu does not match the request URI")
     # §4.3 (11): the creation time is within an acceptable window.
     current = time.time() if now is None else now

@@ -176,8 +176,20 @@ def test_a_percent_encoded_path_is_named_as_sent_in_htu(consented: Consented) ->
     status, body = send(consented, "GET", f"/accounts/{encoded}")
     assert status == 200, body
     assert body["Data"]["Account"][0]["AccountId"] == account
-    status, body = send(consented, "GET", "/accounts/a%20b")
-    assert status == 400 and body["Errors"][0]["ErrorCode"] == "U011"
+    for path in ("/accounts/a%20b", "/accounts/a%25b"):
+        status, body = send(consented, "GET", path)
+        assert status == 400 and body["Errors"][0]["ErrorCode"] == "U011", path
+
+
+def test_a_proof_names_one_resource_however_its_path_is_escaped(consented: Consented) -> None:
+    # RFC 9449 §4.3 (9): a proof for .../balances must not pass for a path that decodes (once,
+    # as the server routes it) to something else, such as an id ending in "%2Fbalances".
+    partner, token, accounts = consented
+    balances = f"{partner.client.issuer}{AIS}/accounts/{accounts[-1]}/balances"
+    headers = partner.client.resource_headers("GET", balances, token)
+    smuggled = f"{partner.client.issuer}{AIS}/accounts/{accounts[-1]}%252Fbalances"
+    status, _headers, raw = partner.client.transport("GET", smuggled, headers, None)
+    assert status == 401 and b"htu does not match" in raw
 
 
 def test_doubled_slashes_are_not_found_not_redirected(oauth_app: Flask) -> None:
