@@ -48,9 +48,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     settings.validate(app.config, app.instance_path)
     app.json = FastJSONProvider(app)
-    # A path with doubled slashes is not ours (404), rather than a redirect to the merged path:
-    # werkzeug builds that Location from the request's Host header, which a caller chooses.
+    # No redirects to a corrected path (doubled slashes merged, a trailing slash added): werkzeug
+    # builds their Location from the request's Host header, which a caller chooses. A doubled
+    # slash is a 404; a page's path without its trailing slash is served as with it.
     app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
     _configure_logging(app)
 
     url, pool_size = app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"]

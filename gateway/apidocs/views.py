@@ -70,7 +70,9 @@ def spec(name: str) -> ResponseReturnValue:
 def home() -> ResponseReturnValue:
     """A browser opening the gateway's base URL goes to the API documentation (which links the
     portal); any other client gets the OBIE 404 of a path with no resource."""
-    if request.accept_mimetypes.best == "text/html":
+    # What the client prefers of the two (a browser's */* ranks below its text/html; werkzeug's
+    # "best" would pick Chrome's application/signed-exchange instead).
+    if request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html":
         return redirect(url_for(".index"))
     abort(404)
 

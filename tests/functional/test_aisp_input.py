@@ -198,3 +198,10 @@ def test_doubled_slashes_are_not_found_not_redirected(oauth_app: Flask) -> None:
     answer = FlaskClient(oauth_app).get(f"{AIS}//accounts", headers={"Host": "evil.example"})
     assert answer.status_code == 404 and "Location" not in answer.headers
     assert answer.json is not None and answer.json["Errors"][0]["ErrorCode"] == "U011"
+
+
+def test_a_missing_trailing_slash_is_served_not_redirected(oauth_app: Flask) -> None:
+    # werkzeug would redirect /portal to /portal/ on the Host header the caller sent.
+    answer = FlaskClient(oauth_app).get("/portal", headers={"Host": "evil.example"})
+    assert answer.status_code != 308 and "evil.example" not in answer.headers.get("Location", "")
+    assert FlaskClient(oauth_app).get("/portal").status_code == answer.status_code

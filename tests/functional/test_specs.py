@@ -296,8 +296,15 @@ def assert_only_local(html: str) -> set[str]:
     return urls
 
 
-def test_the_base_url_sends_a_browser_to_the_docs(client: FlaskClient) -> None:
-    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+@pytest.mark.parametrize(
+    "browser",
+    [
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",  # Firefox
+        "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+        "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",  # Chrome, Edge
+    ],
+)
+def test_the_base_url_sends_a_browser_to_the_docs(client: FlaskClient, browser: str) -> None:
     answer = client.get("/", headers={"Accept": browser})
     assert answer.status_code == 302 and answer.headers["Location"] == "/docs"
     for accept in ("application/json", "*/*"):
