@@ -9,7 +9,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, quote_from_bytes, urlencode
+from urllib.parse import quote, quote_from_bytes, unquote_plus, urlencode
 
 from flask import request
 from marshmallow import Schema, ValidationError
@@ -129,9 +129,11 @@ def public_url(path: str | None = None, query: str | None = None) -> str:
 def this_url_with(name: str, value: str) -> str:
     """This request's public URI with its query as the partner sent it (every parameter, in
     order, repeated ones too), but parameter ``name`` set to ``value`` (at the end)."""
-    key = name.encode()
+    # Compared as the server reads names (decoded), or "pag%65=" would survive beside "page=".
     kept = b"&".join(
-        part for part in request.query_string.split(b"&") if part and part.split(b"=")[0] != key
+        part
+        for part in request.query_string.split(b"&")
+        if part and unquote_plus(part.split(b"=")[0].decode("latin-1")) != name
     )
     query = "&".join(q for q in (_query_as_sent(kept), urlencode({name: value})) if q)
     return f"{public_url(request.path)}?{query}"
