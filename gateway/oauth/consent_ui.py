@@ -81,7 +81,10 @@ def _pending() -> tuple[PushedRequest, App, Consent] | None:
     return pushed, app, consent
 
 
-def _consent_problem(app: App, consent: Consent | None, scope: str) -> str | None:
+def _consent_problem(
+    app: App, consent: Consent | None, scope: str, customer_id: str | None = None
+) -> str | None:
+    """Why this consent cannot be authorised now (by ``customer_id``, once signed in), if so."""
     if consent is None or consent.client_id != app.client_id:
         return "the consent does not exist for this client"
     if consent.kind not in scopes.split(scope):
@@ -90,6 +93,9 @@ def _consent_problem(app: App, consent: Consent | None, scope: str) -> str | Non
     status = consents.effective_status(consent, now)
     if status != consents.AWAITING and not consents.reauthenticable(consent, now):
         return f"the consent is {status}, not awaiting authorisation"
+    if customer_id and _renewing(consent) and consent.customer_id != customer_id:
+        # Another customer authorised it meanwhile (two sign-ins on one consent).
+        return "the consent was authorised by another customer"
     return None
 
 
@@ -156,7 +162,10 @@ def consent_page() -> ResponseReturnValue:
     customer_id = (session.get(SESSION_KEY) or {}).get("customer_id")
     if pending is None or not customer_id:
         return _error_page("This sign-in has expired. Start again from the app.")
-    _pushed, app, consent = pending
+    pushed, app, consent = pending
+    problem = _consent_problem(app, consent, pushed.parameters["scope"], customer_id)
+    if problem:
+        return _respond(pushed, error="invalid_request", error_description=problem)
     return render_template("oauth/consent.html", **_consent_context(app, consent, customer_id))
 
 
@@ -195,7 +204,7 @@ def decide() -> ResponseReturnValue:
         return _error_page("This sign-in has expired. Start again from the app.")
     pushed, app, consent = pending
     db, now = get_session(), _now()
-    problem = _consent_problem(app, consent, pushed.parameters["scope"])
+    problem = _consent_problem(app, consent, pushed.parameters["scope"], customer_id)
     if problem:
         return _respond(pushed, error="invalid_request", error_description=problem)
     # The consent's status changes on its bank's clock; the code's lifetime is wall-clock time.

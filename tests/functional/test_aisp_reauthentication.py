@@ -22,6 +22,7 @@ from tests.common.oauth import CSRF, Partner, approve_in_browser, register_partn
 
 EVERYTHING = ["ReadAccountsDetail", "ReadBalances"]
 CHECKED = re.compile(r'name="account" value="([^"]+)" checked')
+CHECKED_OR_NOT = re.compile(r'name="account" value="([^"]+)"')
 
 
 def customer_login(app: Flask, tenant: str, index: int) -> tuple[str, str]:
@@ -172,3 +173,34 @@ def test_a_revoked_consent_cannot_be_renewed(
     assert page.status_code == 303
     answer = dict(parse_qsl(urlsplit(page.headers["Location"]).query))
     assert answer["error_description"] == "the consent is CANC, not awaiting authorisation"
+
+
+def test_customers_signed_in_on_one_consent(oauth_app: Flask, http: FlaskClient) -> None:
+    # Three sign in while it awaits authorisation and the first approves: the second's approval
+    # and the third's next look at the page are refused (to the partner, as an error), not
+    # taken for a renewal by the wrong customer.
+    partner = register_partner(oauth_app, http, roles=("AISP",))
+    consent_id = partner.client.create_account_access_consent(EVERYTHING)["Data"]["ConsentId"]
+    pages = []
+    for index in (0, 1, 2):
+        login, browser, verifier = sign_in(oauth_app, partner, consent_id, index=index)
+        html = browser.get(login.headers["Location"]).get_data(as_text=True)
+        csrf = CSRF.search(html)
+        assert csrf is not None
+        pages.append((browser, csrf.group(1), CHECKED_OR_NOT.findall(html)[:1], verifier))
+    answers = []
+    for browser, csrf, accounts, _verifier in pages[:2]:
+        form = {"csrf_token": csrf, "decision": "approve", "account": accounts}
+        answer = browser.post("/authorize/consent", data=form)
+        assert answer.status_code == 303, answer.get_data(as_text=True)
+        answers.append(dict(parse_qsl(urlsplit(answer.headers["Location"]).query)))
+    assert "code" in answers[0]
+    assert answers[1]["error"] == "invalid_request"
+    assert answers[1]["error_description"] == "the consent was authorised by another customer"
+    third = pages[2][0].get("/authorize/consent")
+    assert third.status_code == 303
+    assert dict(parse_qsl(urlsplit(third.headers["Location"]).query))["error_description"] == (
+        "the consent was authorised by another customer"
+    )
+    tokens = partner.client.exchange_code(answers[0]["code"], pages[0][3])
+    assert account_ids(partner, tokens["access_token"]) == pages[0][2]
