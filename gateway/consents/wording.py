@@ -123,7 +123,7 @@ def plain_date(moment: dt.datetime) -> str:
 
 def transaction_window(permissions: Collection[str], data: Mapping[str, Any]) -> str | None:
     """The dates the consent limits transactions (and statements) to, as a sentence without its
-    full stop, or ``None`` when it sets no limit."""
+    full stop, or ``None`` when it sets no limit or shares neither."""
     start, end = (
         plain_date(dt.datetime.fromisoformat(data[name])) if data.get(name) else None
         for name in ("TransactionFromDateTime", "TransactionToDateTime")
@@ -133,6 +133,8 @@ def transaction_window(permissions: Collection[str], data: Mapping[str, Any]) ->
     asked = set(permissions)
     statements = bool(asked & {"ReadStatementsBasic", "ReadStatementsDetail"})
     transactions = bool(asked & {"ReadTransactionsBasic", "ReadTransactionsDetail"})
+    if not (statements or transactions):
+        return None  # the window bounds nothing this consent shares
     if statements and transactions:
         what = "Transactions and statements"
     else:

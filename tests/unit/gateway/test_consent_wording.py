@@ -115,6 +115,7 @@ TO = {"TransactionToDateTime": "2025-03-31T23:59:59+00:00"}
     ("permissions", "data", "window"),
     [
         (TRANSACTIONS, {}, None),
+        (["ReadAccountsDetail", "ReadBalances"], FROM | TO, None),  # the window bounds nothing
         (TRANSACTIONS, FROM | TO, "Transactions from 1 January 2025 to 31 March 2025"),
         (TRANSACTIONS, FROM, "Transactions from 1 January 2025 onwards"),
         (TRANSACTIONS, TO, "Transactions up to 31 March 2025"),
