@@ -154,8 +154,10 @@ def bootstrap(extras: Sequence[str] = ()) -> Path:
 def check_port_free(port: int) -> None:
     """Stop before the slow steps when another program already listens on ``port``."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        # As the server binds: a port left in TIME_WAIT by a server just stopped is free.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if not WINDOWS:
+            # As the server binds: a port left in TIME_WAIT by a server just stopped is free.
+            # (On Windows the option would let the probe share a port another program holds.)
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
