@@ -45,6 +45,7 @@ REQUEST_SCHEMAS: dict[tuple[str, str], type[Schema]] = {
     ("/account-access-consents", "post"): ConsentRequest,
 }
 REQUEST_CONTENT_TYPE = "application/json"
+CUSTOMER_IP_ADDRESS = "x-fapi-customer-ip-address"
 # The response of the statement file, and what the gateway serves it as.
 STATEMENT_FILE_RESPONSE = "200AccountsAccountIdStatementsStatementIdFileRead"
 # Response media types of the reference that the gateway never produces (it does not encrypt).
@@ -138,6 +139,7 @@ def build_aisp(app: Flask) -> dict[str, Any]:
     _drop_unserved_media_types(document)
     _statement_file_is_a_pdf(document)
     _drop_authorization_header(document)
+    _customer_ip_address_is_an_address(document)
     schemes = _security_schemes(reference)
     document["components"]["securitySchemes"] = schemes
     prune_components(document, keep=[("securitySchemes", name) for name in schemes])
@@ -265,6 +267,15 @@ def _drop_authorization_header(document: dict[str, Any]) -> None:
                 operation["parameters"] = [
                     p for p in operation["parameters"] if not _is_authorization(p)
                 ]
+
+
+def _customer_ip_address_is_an_address(document: dict[str, Any]) -> None:
+    """Publish ``x-fapi-customer-ip-address`` as the gateway checks it: an IPv4 or IPv6 address
+    (the reference says only ``string``; anything else is a 400 U006)."""
+    parameter = document["components"]["parameters"].get(CUSTOMER_IP_ADDRESS)
+    if parameter is None:
+        raise SpecError(f"the reference has no parameter {CUSTOMER_IP_ADDRESS}")
+    parameter["schema"] = {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
 
 
 def _is_authorization(parameter: dict[str, Any]) -> bool:

@@ -207,6 +207,17 @@ def test_the_authorization_header_is_left_to_the_security_schemes() -> None:
     assert "Authorization" not in document["components"]["parameters"]
 
 
+@pytest.mark.parametrize(
+    ("value", "valid"), [("203.0.113.9", True), ("2001:db8::1", True), ("", False), ("host", False)]
+)
+def test_the_customer_ip_address_is_published_as_checked(value: str, valid: bool) -> None:
+    # What the published schema accepts is what check_fapi_headers accepts (400 U006 otherwise).
+    parameters = committed("aisp-v4.0")["components"]["parameters"]
+    schema = parameters["x-fapi-customer-ip-address"]["schema"]
+    checker = OAS30Validator(schema, format_checker=OAS30Validator.FORMAT_CHECKER)
+    assert checker.is_valid(value) is valid
+
+
 def test_the_consent_request_examples_can_be_sent_as_they_are() -> None:
     data = committed("aisp-v4.0")["components"]["schemas"]["ConsentData"]["properties"]
     assert data["ExpirationDateTime"]["example"] > "2099"
