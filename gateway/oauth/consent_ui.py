@@ -82,18 +82,23 @@ def _pending() -> tuple[PushedRequest, App, Consent] | None:
 
 
 def _consent_problem(
-    app: App, consent: Consent | None, scope: str, customer_id: str | None = None
+    app: App,
+    consent: Consent | None,
+    scope: str,
+    customer_id: str | None = None,
+    now: dt.datetime | None = None,
 ) -> str | None:
-    """Why this consent cannot be authorised now (by ``customer_id``, once signed in), if so."""
+    """Why this consent cannot be authorised at ``now`` (its bank's time, read when not given) by
+    ``customer_id`` (once signed in), if so."""
     if consent is None or consent.client_id != app.client_id:
         return "the consent does not exist for this client"
     if consent.kind not in scopes.split(scope):
         return f"the scope does not cover a {consent.kind} consent"
-    now = grants.consent_time(get_session(), consent)
+    now = now or grants.consent_time(get_session(), consent)
     status = consents.effective_status(consent, now)
     if status != consents.AWAITING and not consents.reauthenticable(consent, now):
         return f"the consent is {status}, not awaiting authorisation"
-    if customer_id and _renewing(consent) and consent.customer_id != customer_id:
+    if customer_id and _given_by_another(consent, customer_id):
         # Another customer authorised it meanwhile (two sign-ins on one consent).
         return "the consent was authorised by another customer"
     return None
@@ -102,6 +107,11 @@ def _consent_problem(
 def _renewing(consent: Consent) -> bool:
     """Whether this authorization re-authenticates an authorised consent."""
     return consent.status == consents.AUTHORISED
+
+
+def _given_by_another(consent: Consent, customer_id: str) -> bool:
+    """Whether the consent is authorised already, by another customer (who alone may renew it)."""
+    return _renewing(consent) and consent.customer_id != customer_id
 
 
 @bp.get("/authorize")
@@ -147,7 +157,7 @@ def login() -> ResponseReturnValue:
     )
     if customer is None:
         return _login_page(app, consent, "The username or password is not right.")
-    if _renewing(consent) and customer.id != consent.customer_id:
+    if _given_by_another(consent, customer.id):
         # Only the customer who gave a consent can renew it.
         return _login_page(app, consent, "Sign in as the customer who gave this permission.")
     session[SESSION_KEY] = {**session[SESSION_KEY], "customer_id": customer.id}
@@ -204,11 +214,11 @@ def decide() -> ResponseReturnValue:
         return _error_page("This sign-in has expired. Start again from the app.")
     pushed, app, consent = pending
     db, now = get_session(), _now()
-    problem = _consent_problem(app, consent, pushed.parameters["scope"], customer_id)
-    if problem:
-        return _respond(pushed, error="invalid_request", error_description=problem)
     # The consent's status changes on its bank's clock; the code's lifetime is wall-clock time.
     bank_now = grants.consent_time(db, consent)
+    problem = _consent_problem(app, consent, pushed.parameters["scope"], customer_id, bank_now)
+    if problem:
+        return _respond(pushed, error="invalid_request", error_description=problem)
     if request.form.get("decision") != "approve":
         # Declining to renew leaves the consent as it was; declining a new one rejects it.
         if not _renewing(consent):
