@@ -245,9 +245,7 @@ def _statement_file_is_a_pdf(document: dict[str, Any]) -> None:
     """The statement file as it is served: a PDF. The reference lists only JSON media types
     (an empty ``File`` object) for it, a known gap of the OBIE documents; a client generated
     from them would ask for JSON and get 406."""
-    response = document["components"]["responses"].get(STATEMENT_FILE_RESPONSE)
-    if response is None:
-        raise SpecError(f"the reference has no response {STATEMENT_FILE_RESPONSE}")
+    response = _component(document, "responses", STATEMENT_FILE_RESPONSE)
     response["description"] = (
         "The statement as a PDF (`application/pdf`; the reference lists JSON media types, which "
         "the gateway does not serve for a file: any other `Accept` gets 406)."
@@ -272,10 +270,17 @@ def _drop_authorization_header(document: dict[str, Any]) -> None:
 def _customer_ip_address_is_an_address(document: dict[str, Any]) -> None:
     """Publish ``x-fapi-customer-ip-address`` as the gateway checks it: an IPv4 or IPv6 address
     (the reference says only ``string``; anything else is a 400 U006)."""
-    parameter = document["components"]["parameters"].get(CUSTOMER_IP_ADDRESS)
-    if parameter is None:
-        raise SpecError(f"the reference has no parameter {CUSTOMER_IP_ADDRESS}")
+    parameter = _component(document, "parameters", CUSTOMER_IP_ADDRESS)
     parameter["schema"] = {"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}
+
+
+def _component(document: dict[str, Any], kind: str, name: str) -> dict[str, Any]:
+    """The reference's component ``name`` of ``kind``, to be published as served; stop the build
+    when a new reference no longer has it."""
+    found: dict[str, Any] | None = document["components"].get(kind, {}).get(name)
+    if found is None:
+        raise SpecError(f"the reference has no {kind} {name}")
+    return found
 
 
 def _is_authorization(parameter: dict[str, Any]) -> bool:

@@ -218,6 +218,14 @@ def test_the_customer_ip_address_is_published_as_checked(value: str, valid: bool
     assert checker.is_valid(value) is valid
 
 
+def test_the_auth_date_check_is_the_published_pattern() -> None:
+    # check_fapi_headers matches x-fapi-auth-date against the reference's own pattern.
+    from gateway.api.common import _HTTP_DATE
+
+    parameters = committed("aisp-v4.0")["components"]["parameters"]
+    assert f"^{_HTTP_DATE.pattern}$" == parameters["x-fapi-auth-date"]["schema"]["pattern"]
+
+
 def test_the_consent_request_examples_can_be_sent_as_they_are() -> None:
     data = committed("aisp-v4.0")["components"]["schemas"]["ConsentData"]["properties"]
     assert data["ExpirationDateTime"]["example"] > "2099"
