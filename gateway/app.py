@@ -21,7 +21,7 @@ from gateway.core import BankCore
 from gateway.edge import errors, interaction, ratelimit
 from gateway.json_provider import FastJSONProvider
 from gateway.kv import make_redis
-from gateway.oauth import consent_ui, registration_views
+from gateway.oauth import consent_ui, protector, registration_views
 from gateway.oauth import errors as oauth_errors
 from gateway.oauth import views as oauth_views
 from gateway.reads import Reads, make_read_engine
@@ -77,6 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(aisp.bp)
     app.register_blueprint(apidocs.bp)
     ratelimit.init_app(app, app.extensions["redis"])
+    protector.init_app(app, app.extensions["redis"], _bank_core_tables(app.config))
     app.register_blueprint(portal.bp)
 
     from gateway.cli import register_commands
@@ -95,6 +96,15 @@ def _bank_core_factory(config: Mapping[str, Any]) -> BankCoreFactory:
         return SandboxCore(session, default_seed=seed, reads=reads)
 
     return factory
+
+
+def _bank_core_tables(config: Mapping[str, Any]) -> tuple[str, ...]:
+    """The configured bank core's tables behind its customer accounts and its clock, whose
+    changes the authorisation epoch must follow (see gateway.oauth.token_cache): only the
+    sandbox ships (``BANK_CORE``)."""
+    from sandbox.core import LISTING_TABLES
+
+    return LISTING_TABLES
 
 
 def _configure_logging(app: Flask) -> None:

@@ -41,6 +41,10 @@ DEFAULTS: dict[str, Any] = {
     # Limits per app tier, e.g. {"sandbox": "20/second;1000/minute"}; merged over the defaults
     # of gateway.edge.ratelimit.
     "RATE_LIMIT_TIERS": {},
+    # How long, at most, a worker keeps a token it read, beside the authorisation epoch that drops
+    # it at once when a commit changes it (gateway.oauth.token_cache); 0 turns the cache off.
+    # Unset: 30 with Redis, off with the in-process store (which other workers cannot see).
+    "TOKEN_CACHE_SECONDS": None,
     # Client ids of resource servers allowed to introspect any token (RFC 7662).
     "INTROSPECTION_CLIENTS": [],
     # Session cookies: HttpOnly always; Secure everywhere but plain-http loopback development
@@ -124,6 +128,17 @@ def validate(config: dict[str, Any], instance_path: str) -> None:
         value = config.get(key)
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ConfigError(f"{env_name(key)} must be a positive integer, got {value!r}")
+
+    cache_seconds = config.get("TOKEN_CACHE_SECONDS")
+    if cache_seconds is not None and (
+        not isinstance(cache_seconds, int | float)
+        or isinstance(cache_seconds, bool)
+        or not 0 <= cache_seconds <= 3600
+    ):
+        raise ConfigError(
+            f"{env_name('TOKEN_CACHE_SECONDS')} must be a number of seconds from 0 to 3600, "
+            f"got {cache_seconds!r}"
+        )
 
     issuer = str(config.get("ISSUER") or "")
     if issuer:

@@ -40,6 +40,10 @@ _CUSTOMER_ACCOUNTS = (
     .order_by(m.Account.pk)
 )
 
+# The tables that accounts() and now() read: a cache of their answers must be dropped when a
+# commit changes one of them (the gateway's authorisation epoch, gateway.oauth.token_cache).
+LISTING_TABLES = (m.Tenant.__tablename__, m.Customer.__tablename__, m.Account.__tablename__)
+
 
 class SandboxCore:
     """The sandbox bank, bound to one unit of work: it flushes, the caller commits.

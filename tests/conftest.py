@@ -55,6 +55,9 @@ def app(database_url: str) -> Iterator[Flask]:
             "REDIS_URL": os.environ.get("GATEWAY_REDIS_URL", ""),
             "SECRET_KEY": "test-secret",
             "RATE_LIMIT_TIERS": UNLIMITED_TIERS,
+            # The token cache serves every API test (one process: the in-process store will do),
+            # so that a change it fails to see fails the test that makes it.
+            "TOKEN_CACHE_SECONDS": 30,
         }
     )
     yield app

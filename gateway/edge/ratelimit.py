@@ -32,7 +32,7 @@ from limits import RateLimitItem, parse_many
 
 from gateway.edge.errors import ErrorDetail, error_response
 from gateway.kv import replay_entry
-from gateway.oauth import protector
+from gateway.oauth import protector, token_cache
 from gateway.oauth.tokens import AccessToken
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,16 @@ class Window:
         return self.remaining < 0
 
 
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """The answers of the edge's round trip: the windows of the limits, whether each replay
+    claim was new, and the authorisation epoch (when asked for)."""
+
+    windows: list[Window]
+    fresh: list[bool]
+    epoch: bytes | None
+
+
 class Limiter:
     """Counts the calls of each app against its tier's limits in the shared store."""
 
@@ -85,13 +95,21 @@ class Limiter:
         self._warned_at = -WARN_EVERY
 
     def hit(
-        self, key: str, tier: str, now: float, claims: Sequence[tuple[str, int]] = ()
-    ) -> tuple[list[Window], list[bool]] | None:
-        """Count one call of ``key`` against every limit of ``tier``, and make the replay
-        ``claims`` (key, seconds) of :func:`gateway.kv.first_use` in the same round trip.
+        self,
+        key: str,
+        tier: str,
+        now: float,
+        claims: Sequence[tuple[str, int]] = (),
+        *,
+        read_epoch: bool = False,
+    ) -> Counted | None:
+        """Count one call of ``key`` against every limit of ``tier``, make the replay ``claims``
+        (key, seconds) of :func:`gateway.kv.first_use`, and read the authorisation epoch of
+        :mod:`gateway.oauth.token_cache` if asked (setting one if there is none), all in the same
+        round trip.
 
-        Return the windows and whether each claim was new; ``None`` when the store cannot be
-        reached (the call is then not limited, and the claims are not made)."""
+        ``None`` when the store cannot be reached (the call is then not limited, the claims are
+        not made and the epoch is not known)."""
         items = self.tiers.get(tier) or self.tiers["sandbox"]
         pipe = self.store.pipeline(transaction=False)
         ends: list[int] = []
@@ -106,6 +124,9 @@ class Limiter:
         for claim, ttl in claims:
             name, value, expiry = replay_entry(claim, ttl)
             pipe.set(name, value, nx=True, ex=expiry)
+        if read_epoch:
+            pipe.set(token_cache.EPOCH_KEY, token_cache.new_epoch(), nx=True)
+            pipe.get(token_cache.EPOCH_KEY)
         try:
             answers = pipe.execute()
         except redis.RedisError as exc:
@@ -118,7 +139,9 @@ class Limiter:
             Window(item.amount, item.amount - int(count), end)
             for item, count, end in zip(items, counts, ends, strict=True)
         ]
-        return windows, [bool(answer) for answer in answers[2 * len(items) :]]
+        made = answers[2 * len(items) : 2 * len(items) + len(claims)]
+        epoch = answers[-1] if read_epoch else None
+        return Counted(windows, [bool(answer) for answer in made], epoch)
 
 
 def _token_of_request() -> AccessToken | None:
@@ -139,15 +162,18 @@ def _check() -> Response | None:
     if not request.path.startswith(API_PREFIX):
         return None
     limiter: Limiter = current_app.extensions["rate_limiter"]
+    # The token may come from the worker's cache: the epoch that confirms it rides with the count.
+    read_epoch = protector.use_cache()
     token = _token_of_request()
     # A live token's DPoP proof is checked here, so that its replay claim rides with the count.
     claims = protector.check_at_edge() if token else []
     now = time.time()
-    counted = limiter.hit(_key(token), token.tier if token else "sandbox", now, claims)
-    protector.settle_claims(counted[1] if counted else None)
+    tier = token.tier if token else "sandbox"
+    counted = limiter.hit(_key(token), tier, now, claims, read_epoch=read_epoch and bool(token))
+    protector.settle_claims(counted.fresh if counted else None, counted.epoch if counted else None)
     if not counted:
         return None
-    windows = counted[0]
+    windows = counted.windows
     # The limit closest to exhaustion is the one reported (the latest reset among equals).
     g.rate_window = min(windows, key=lambda w: (w.remaining, -w.reset_at))
     exceeded = [w for w in windows if w.exceeded]

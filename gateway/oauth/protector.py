@@ -8,18 +8,26 @@ challenge and the OBIE error body.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Collection
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import g, request
+import redis
+from flask import Flask, current_app, g, request
 
-from gateway.db import get_reader
+from gateway import kv
+from gateway.consents.models import Consent
+from gateway.db import Database, get_reader
 from gateway.edge.errors import ApiError
-from gateway.oauth import dpop, scopes, tokens
+from gateway.oauth import dpop, scopes, token_cache, tokens
 from gateway.oauth.errors import OAuthError
+from gateway.oauth.models import Token
+from gateway.oauth.token_cache import Entry, TokenCache
 from gateway.oauth.views import issuer, replay_guard
+from partners.models import App
 
+log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -52,12 +60,43 @@ def _unauthorised(exc: TokenRefused) -> ApiError:
 
 def lookup(value: str) -> tokens.AccessToken | None:
     """The live access token with this value, looked up once per request (the rate limiter
-    asks before the view does)."""
+    asks before the view does): from the worker's :class:`~gateway.oauth.token_cache.TokenCache`
+    when the edge reads the epoch in this request (:func:`use_cache`), else from the database."""
     cached: tuple[str, tokens.AccessToken | None] | None = g.get("access_lookup")
     if cached is None or cached[0] != value:
-        cached = (value, tokens.find_access(get_reader(), value))
+        cached = (value, _read(value))
         g.access_lookup = cached
     return cached[1]
+
+
+def _read(value: str) -> tokens.AccessToken | None:
+    cache: TokenCache | None = current_app.extensions.get("token_cache")
+    if cache is None or not g.get("token_cache_usable"):
+        return tokens.find_access(get_reader(), value)
+    key = cache.key(value)
+    entry = cache.get(key)
+    if entry is not None and entry.token.expires_at > tokens.now():
+        g.token_entry, g.token_from_cache = entry, True
+        return entry.token  # type: ignore[no-any-return]
+    seen = cache.epoch  # before the read: see gateway.oauth.token_cache
+    row = tokens.find_access(get_reader(), value)
+    if row is not None:
+        g.token_entry = cache.put(key, row, seen)
+    return row
+
+
+def use_cache() -> bool:
+    """Let this request's token come from the worker's cache (the edge calls this when it will
+    read the authorisation epoch in its round trip to the store); tell whether there is one."""
+    g.token_cache_usable = "token_cache" in current_app.extensions
+    return bool(g.token_cache_usable)
+
+
+def cache_entry() -> Entry | None:
+    """The cache entry of this request's token, when the epoch read in this request confirmed it
+    (a view may keep more in it, see :class:`~gateway.oauth.token_cache.Listing`)."""
+    entry: Entry | None = g.get("token_entry")
+    return entry if entry is not None and g.get("token_epoch") == entry.epoch else None
 
 
 def presented_token() -> tokens.AccessToken:
@@ -88,10 +127,27 @@ def check_at_edge() -> list[tuple[str, int]]:
     return claims
 
 
-def settle_claims(fresh: list[bool] | None) -> None:
-    """Apply the answers to the claims of :func:`check_at_edge`: a proof seen before is refused
-    (RFC 9449 §11.1); ``None`` (the store did not answer) leaves the check to the view, which
-    refuses the request if the store still cannot answer."""
+def settle_claims(fresh: list[bool] | None, epoch: bytes | None = None) -> None:
+    """Apply the answers of the edge's round trip to the claims of :func:`check_at_edge`: a
+    proof seen before is refused (RFC 9449 §11.1); ``None`` (the store did not answer) leaves the
+    check to the view, which refuses the request if the store still cannot answer.
+
+    ``epoch`` is the authorisation epoch read in that round trip: a token that came from the
+    cache under another epoch (or none) is read again from the database."""
+    cache: TokenCache | None = current_app.extensions.get("token_cache")
+    if cache is not None and epoch is not None:
+        cache.observe(epoch)
+        g.token_epoch = epoch
+    entry: Entry | None = g.get("token_entry")
+    if g.pop("token_from_cache", False) and (entry is None or entry.epoch != epoch):
+        for name in ("token_entry", "access_lookup", "presented", "token_cache_usable"):
+            g.pop(name, None)
+        if fresh is not None:
+            # The round trip made this proof's replay claims already: the answers follow.
+            try:
+                g.presented = _present(lambda _key, _ttl: True)
+            except TokenRefused as exc:
+                g.presented = exc
     if fresh is None:
         g.pop("presented", None)
     elif not all(fresh):
@@ -129,6 +185,39 @@ def _present(replay: dpop.ReplayGuard) -> tokens.AccessToken:
     elif scheme == "dpop":
         raise TokenRefused("this token is not DPoP-bound: use the Bearer scheme")
     return row
+
+
+def init_app(app: Flask, store: redis.Redis, watched: Collection[str] = ()) -> None:
+    """Keep tokens in a per-worker cache as ``TOKEN_CACHE_SECONDS`` says, and after every commit
+    that changes a token, a consent, an app or a row of ``watched`` (the names of the bank core's
+    tables behind :class:`~gateway.oauth.token_cache.Listing`), set a new authorisation epoch.
+    Every process does the latter, caching or not: the CLI's changes reach the servers too."""
+    seconds = app.config.get("TOKEN_CACHE_SECONDS")
+    if seconds is None:
+        seconds = 0 if kv.is_fake(store) else 30
+    cache = TokenCache(float(seconds)) if seconds > 0 else None
+    if cache is not None:
+        app.extensions["token_cache"] = cache
+
+    def changed() -> None:
+        epoch = token_cache.new_epoch()
+        try:
+            store.set(token_cache.EPOCH_KEY, epoch)
+        except redis.RedisError as exc:
+            log.error(
+                "the authorisation epoch was not changed (%s): other workers may serve a token "
+                "or consent this commit changed for up to their cache's age",
+                exc,
+            )
+            if cache is not None:
+                cache.clear()
+            return
+        if cache is not None:
+            cache.observe(epoch)
+
+    database: Database = app.extensions["database"]
+    tables = (Token.__tablename__, Consent.__tablename__, App.__tablename__, *watched)
+    token_cache.watch(database.sessions, tables, changed)
 
 
 def current_token(

@@ -273,16 +273,17 @@ def test_client_credentials_token_cannot_read_accounts(oauth_app: Flask, http: F
 
 
 @pytest.mark.parametrize(
-    ("path", "reads"),
+    ("path", "cold", "warm"),
     [
-        # The token with its app and consent; the accounts with the tenant's clock.
-        ("/accounts", 2),
+        # The token with its app and consent; the accounts with the tenant's clock. Once the
+        # worker keeps the token with them (gateway.oauth.token_cache): nothing.
+        ("/accounts", 2, 0),
         # The token...; the clock; the account's key; its pending holds; a page of postings.
-        ("/accounts/{account}/transactions", 5),
+        ("/accounts/{account}/transactions", 5, 4),
     ],
 )
 def test_reading_takes_plain_statements_and_no_transaction(
-    oauth_app: Flask, http: FlaskClient, path: str, reads: int
+    oauth_app: Flask, http: FlaskClient, path: str, cold: int, warm: int
 ) -> None:
     partner, token, accounts = authorised(oauth_app, http, EVERYTHING)
     url = AIS + path.format(account=accounts[0])
@@ -297,13 +298,20 @@ def test_reading_takes_plain_statements_and_no_transaction(
     def on_statement(*args: Any) -> None:
         statements.append(args[2])
 
-    event.listen(database.engine, "begin", on_begin)
-    event.listen(database.read_engine, "before_cursor_execute", on_statement)
-    try:
-        answer = partner.client.get(url, token)["Data"]
-    finally:
-        event.remove(database.engine, "begin", on_begin)
-        event.remove(database.read_engine, "before_cursor_execute", on_statement)
-    assert answer["Account" if path == "/accounts" else "Transaction"]
+    def reads() -> int:
+        statements.clear()
+        event.listen(database.engine, "begin", on_begin)
+        event.listen(database.read_engine, "before_cursor_execute", on_statement)
+        try:
+            answer = partner.client.get(url, token)["Data"]
+        finally:
+            event.remove(database.engine, "begin", on_begin)
+            event.remove(database.read_engine, "before_cursor_execute", on_statement)
+        assert answer["Account" if path == "/accounts" else "Transaction"]
+        return len(statements)
+
+    oauth_app.extensions["token_cache"].clear()
+    assert reads() == cold, statements
+    reads()  # the worker knew no epoch on the cold call: it keeps the token from this one
+    assert reads() == warm, statements
     assert begun == []  # no BEGIN, no COMMIT, no pre-ping: the unit of work never opened
-    assert len(statements) == reads, statements

@@ -14,7 +14,8 @@ from gateway.consents.models import Consent
 from gateway.core import Account, BankCore
 from gateway.db import get_reader, get_session
 from gateway.edge.errors import ApiError
-from gateway.oauth.protector import current_token
+from gateway.oauth.protector import cache_entry, current_token
+from gateway.oauth.token_cache import Listing
 from gateway.oauth.tokens import AccessToken
 
 TRANSACTION_DETAIL = {"ReadTransactionsBasic", "ReadTransactionsDetail"}
@@ -132,8 +133,9 @@ def grant(any_of: Sequence[str], *, listing_accounts: bool = False) -> Grant:
     (on the tenant's clock) and carries one of ``any_of`` permissions.
 
     ``listing_accounts`` reads the customer's accounts before the clock: a bank core may read
-    both at once (the sandbox does, in one statement). Nothing read is shown unless every check
-    here passes.
+    both at once (the sandbox does, in one statement), and the token's cache entry keeps them
+    until the authorisation epoch changes (:class:`~gateway.oauth.token_cache.Listing`). Nothing
+    read is shown unless every check here passes.
     """
     token = current_token(scope="accounts")
     consent = token.consent
@@ -141,9 +143,16 @@ def grant(any_of: Sequence[str], *, listing_accounts: bool = False) -> Grant:
         raise ApiError.one("U042", "The token carries no account-access consent", status=403)
     bank = core()
     owned = None
-    if listing_accounts and consent.status == consents.AUTHORISED and consent.customer_id:
+    entry = cache_entry() if listing_accounts else None
+    if entry is not None and entry.listing is not None:
+        owned, now = entry.listing.accounts, entry.listing.now()
+    elif listing_accounts and consent.status == consents.AUTHORISED and consent.customer_id:
         owned = bank.accounts(consent.tenant_id, consent.customer_id)
-    now = bank.now(consent.tenant_id)
+        now = bank.now(consent.tenant_id)
+        if entry is not None:
+            entry.listing = Listing(tuple(owned), now - dt.datetime.now(dt.UTC))
+    else:
+        now = bank.now(consent.tenant_id)
     status = consents.effective_status(consent, now)
     if status != consents.AUTHORISED:
         raise ApiError.one("U009", f"The consent is {status}", status=403)

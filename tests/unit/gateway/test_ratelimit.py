@@ -27,7 +27,7 @@ def windows(limits: Limiter, key: str, tier: str, now: float) -> list[Window]:
     """The windows of one counted call (the store answers)."""
     counted = limits.hit(key, tier, now)
     assert counted is not None
-    return counted[0]
+    return counted.windows
 
 
 def test_counts_each_limit_of_the_tier_in_its_own_window() -> None:
@@ -67,9 +67,9 @@ def test_replay_claims_ride_with_the_count() -> None:
     limits, store = limiter({"sandbox": "10/minute"})
     first = limits.hit("app:a", "sandbox", MINUTE_START, [("dpop:k:1", 360), ("dpop:k:2", 360)])
     again = limits.hit("app:a", "sandbox", MINUTE_START + 1, [("dpop:k:1", 360)])
-    assert first is not None and first[1] == [True, True]
-    assert again is not None and again[1] == [False]  # seen before
-    assert again[0][0].remaining == 8  # both calls counted
+    assert first is not None and first.fresh == [True, True]
+    assert again is not None and again.fresh == [False]  # seen before
+    assert again.windows[0].remaining == 8  # both calls counted
     # The same entry first_use() makes, so that either path sees the other's claims.
     assert store.get("replay:dpop:k:1") == b"1" and 0 < store.ttl("replay:dpop:k:1") <= 360
     assert not first_use(store, "dpop:k:2", 360)

@@ -1,0 +1,146 @@
+"""The worker's token cache and the commits that move the authorisation epoch
+(gateway.oauth.token_cache)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.db import Database
+from gateway.oauth import token_cache
+from gateway.oauth.token_cache import Listing, TokenCache
+from partners.models import App, Organisation
+
+
+def test_an_entry_serves_only_under_the_epoch_it_was_read_after() -> None:
+    cache = TokenCache(max_age=30)
+    key = cache.key("oba_token")
+    assert cache.put(key, "token", None) is None  # no epoch seen yet: nothing is kept
+    cache.observe(b"one")
+    cache.put(key, "token", b"one")
+    entry = cache.get(key)
+    assert entry is not None and entry.token == "token"
+    cache.observe(b"two")  # a commit elsewhere
+    assert cache.get(key) is None and len(cache) == 0
+    cache.put(key, "token", b"one")  # read before "two" was seen: not served under it
+    assert cache.get(key) is None
+
+
+def test_an_entry_lives_at_most_max_age(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = TokenCache(max_age=30)
+    cache.observe(b"one")
+    clock = [1000.0]
+    monkeypatch.setattr(token_cache.time, "monotonic", lambda: clock[0])
+    key = cache.key("oba_token")
+    cache.put(key, "token", b"one")
+    clock[0] += 29.9
+    assert cache.get(key) is not None
+    clock[0] += 0.1
+    assert cache.get(key) is None
+
+
+def test_the_cache_is_bounded_and_keeps_no_token_value() -> None:
+    cache = TokenCache(max_age=30, max_entries=3)
+    cache.observe(b"one")
+    for n in range(4):
+        cache.put(cache.key(f"oba_{n}"), n, b"one")
+    assert len(cache) == 1  # full: emptied, then the newest kept
+    assert all(b"oba_" not in key for key in cache._entries)
+    cache.clear()
+    assert cache.epoch is None and len(cache) == 0
+
+
+def test_a_listing_keeps_the_bank_clock_moving() -> None:
+    listing = Listing((), dt.timedelta(days=3))
+    expected = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    assert abs(listing.now() - expected) < dt.timedelta(seconds=1)
+
+
+@pytest.fixture
+def watched(app: Flask) -> Iterator[tuple[sessionmaker[Session], list[int]]]:
+    """A session factory on the test database whose commits changing an app (ptn_app) are
+    counted."""
+    database: Database = app.extensions["database"]
+    factory = sessionmaker(database.engine, expire_on_commit=False)
+    calls: list[int] = []
+    token_cache.watch(factory, ("ptn_app",), lambda: calls.append(1))
+    yield factory, calls
+
+
+def test_changes_through_the_unit_of_work_are_seen(
+    watched: tuple[sessionmaker[Session], list[int]], partner_app: str
+) -> None:
+    factory, calls = watched
+    with factory() as session:
+        app = session.get(App, partner_app)
+        assert app is not None
+        app.name = "Renamed"
+        session.flush()
+        assert calls == []  # not before the commit
+        session.commit()
+    assert calls == [1]
+
+
+def test_update_and_delete_statements_are_seen(
+    watched: tuple[sessionmaker[Session], list[int]], partner_app: str
+) -> None:
+    factory, calls = watched
+    with factory() as session:
+        session.execute(update(App).where(App.client_id == partner_app).values(name="Again"))
+        session.commit()
+    assert calls == [1]
+
+
+def test_rollbacks_and_other_tables_are_not(
+    watched: tuple[sessionmaker[Session], list[int]], partner_app: str
+) -> None:
+    factory, calls = watched
+    with factory() as session:
+        session.execute(update(App).where(App.client_id == partner_app).values(name="Undone"))
+        session.rollback()
+        session.commit()  # nothing left to commit
+    with factory() as session:
+        organisation = session.scalars(select(Organisation).limit(1)).one()
+        organisation.legal_name = "Another table Ltd"
+        session.commit()
+    with factory() as session:
+        assert session.get(Organisation, organisation.id).legal_name == "Another table Ltd"  # type: ignore[union-attr]
+    assert calls == []
+
+
+@pytest.fixture
+def partner_app(app: Flask) -> str:
+    """The client id of a committed app."""
+    from tests.common.oauth import register_partner
+
+    return register_partner(app, app.test_client()).client_id
+
+
+def test_a_released_savepoint_is_not_the_commit(
+    watched: tuple[sessionmaker[Session], list[int]], partner_app: str
+) -> None:
+    factory, calls = watched
+    with factory() as session:
+        session.execute(update(App).where(App.client_id == partner_app).values(name="Nested"))
+        with session.begin_nested():
+            pass  # released: SQLAlchemy calls after_commit for it too
+        assert calls == []  # a worker reading now sees the old row: the epoch must move later
+        session.commit()
+    assert calls == [1]
+
+
+def test_a_savepoint_rolled_back_keeps_the_change_before_it(
+    watched: tuple[sessionmaker[Session], list[int]], partner_app: str
+) -> None:
+    factory, calls = watched
+    with factory() as session:
+        session.execute(update(App).where(App.client_id == partner_app).values(name="Kept"))
+        savepoint = session.begin_nested()
+        savepoint.rollback()  # SQLAlchemy calls after_rollback for it too
+        session.commit()
+    assert calls == [1]
