@@ -187,6 +187,11 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     shared = bool(current_app.config.get("REDIS_URL"))
     if workers is None:
         workers = 2 if shared else 1
+    elif workers > 1 and not shared and "token_cache" in current_app.extensions:
+        # A worker's change would not reach the others' caches: revoked tokens would be served.
+        raise click.UsageError(
+            "GATEWAY_TOKEN_CACHE_SECONDS needs GATEWAY_REDIS_URL to run more than one worker"
+        )
     elif workers > 1 and not shared:
         click.secho(
             "warning: without GATEWAY_REDIS_URL each worker keeps its own replay caches, rate "

@@ -320,3 +320,15 @@ def test_db_upgrade_then_current_through_the_console_script(workdir: Path, tmp_p
     assert current.returncode == 0, current.stderr
     assert f"database: {head}" in current.stdout
     assert "Traceback" not in current.stderr
+
+
+def test_serve_refuses_several_workers_with_a_token_cache_but_no_redis(database_url: str) -> None:
+    # Without a shared store a change in one worker would not reach the others' caches.
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "t",
+                      "REDIS_URL": "", "TOKEN_CACHE_SECONDS": 30})  # fmt: skip
+    try:
+        result = app.test_cli_runner().invoke(args=["serve", "--workers", "2"])
+    finally:
+        app.extensions["database"].dispose()
+    assert result.exit_code == 2
+    assert "GATEWAY_TOKEN_CACHE_SECONDS needs GATEWAY_REDIS_URL" in result.output
