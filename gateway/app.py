@@ -6,7 +6,7 @@ This is the one module that imports the sandbox: it picks the bank core the gate
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
 from flask import Flask
@@ -98,9 +98,9 @@ def _bank_core_factory(config: Mapping[str, Any]) -> BankCoreFactory:
     return factory
 
 
-def _bank_core_tables(config: Mapping[str, Any]) -> tuple[str, ...]:
-    """The configured bank core's tables behind its customer accounts and its clock, whose
-    changes the authorisation epoch must follow (see gateway.oauth.token_cache): only the
+def _bank_core_tables(config: Mapping[str, Any]) -> Mapping[str, Collection[str] | None]:
+    """The configured bank core's tables and columns behind its customer accounts and its clock,
+    whose changes the authorisation epoch must follow (see gateway.oauth.token_cache): only the
     sandbox ships (``BANK_CORE``)."""
     from sandbox.core import LISTING_TABLES
 

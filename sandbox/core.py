@@ -40,9 +40,15 @@ _CUSTOMER_ACCOUNTS = (
     .order_by(m.Account.pk)
 )
 
-# The tables that accounts() and now() read: a cache of their answers must be dropped when a
-# commit changes one of them (the gateway's authorisation epoch, gateway.oauth.token_cache).
-LISTING_TABLES = (m.Tenant.__tablename__, m.Customer.__tablename__, m.Account.__tablename__)
+# The tables and columns that accounts() and now() read: a cache of their answers must be
+# dropped when a commit changes one of them (the gateway's authorisation epoch,
+# gateway.oauth.token_cache). Balances and the due-work bookmark are not among them, so payments
+# and the clock's catch-up leave such caches alone.
+LISTING_TABLES: dict[str, tuple[str, ...] | None] = {
+    m.Tenant.__tablename__: ("id", "clock_offset_seconds"),
+    m.Customer.__tablename__: ("pk", "tenant_id", "public_id"),
+    m.Account.__tablename__: ("pk", "customer_pk", *records.ACCOUNT_COLUMNS),
+}
 
 
 class SandboxCore:

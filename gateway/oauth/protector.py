@@ -9,7 +9,7 @@ challenge and the OBIE error body.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -187,10 +187,10 @@ def _present(replay: dpop.ReplayGuard) -> tokens.AccessToken:
     return row
 
 
-def init_app(app: Flask, store: redis.Redis, watched: Collection[str] = ()) -> None:
+def init_app(app: Flask, store: redis.Redis, watched: token_cache.Watched) -> None:
     """Keep tokens in a per-worker cache as ``TOKEN_CACHE_SECONDS`` says, and after every commit
-    that changes a token, a consent, an app or a row of ``watched`` (the names of the bank core's
-    tables behind :class:`~gateway.oauth.token_cache.Listing`), set a new authorisation epoch.
+    that changes a token, a consent, an app or what ``watched`` names (the bank core's tables and
+    columns behind :class:`~gateway.oauth.token_cache.Listing`), set a new authorisation epoch.
     Every process does the latter, caching or not: the CLI's changes reach the servers too."""
     seconds = app.config.get("TOKEN_CACHE_SECONDS")
     if seconds is None:
@@ -216,8 +216,8 @@ def init_app(app: Flask, store: redis.Redis, watched: Collection[str] = ()) -> N
             cache.observe(epoch)
 
     database: Database = app.extensions["database"]
-    tables = (Token.__tablename__, Consent.__tablename__, App.__tablename__, *watched)
-    token_cache.watch(database.sessions, tables, changed)
+    tables = {Token.__tablename__: None, Consent.__tablename__: None, App.__tablename__: None}
+    token_cache.watch(database.sessions, {**tables, **watched}, changed)
 
 
 def current_token(

@@ -38,7 +38,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,21 +137,44 @@ class TokenCache:
         return len(self._entries)
 
 
-def watch(factory: sessionmaker[Session], tables: Collection[str], changed: Callable[[], None]) -> None:  # fmt: skip  # noqa: E501
-    """Call ``changed`` after each commit of a ``factory`` session that updated or deleted a row of
-    the tables named ``tables`` (through the unit of work or an UPDATE or DELETE statement).
-    Inserts are not changes: no entry can hold a row that did not exist when it was read."""
-    names = frozenset(tables)
+# The watched tables: each name with the columns whose change matters, or None for every column.
+Watched = Mapping[str, Collection[str] | None]
+
+
+def watch(factory: sessionmaker[Session], tables: Watched, changed: Callable[[], None]) -> None:
+    """Call ``changed`` after each commit of a ``factory`` session that deleted a row of
+    ``tables`` or changed one of its watched columns (through the unit of work, or an UPDATE or
+    DELETE statement; an UPDATE whose columns cannot be told counts). Inserts are not changes: no
+    entry can hold a row that did not exist when it was read."""
+
+    def matters(table: str | None, columns: Collection[str] | None) -> bool:
+        if table is None or table not in tables:
+            return False
+        watched = tables[table]
+        return watched is None or columns is None or not set(watched).isdisjoint(columns)
 
     @event.listens_for(factory, "do_orm_execute")
     def _statement(state: ORMExecuteState) -> None:
-        if (state.is_update or state.is_delete) and _table_name(state.statement) in names:
+        statement = state.statement
+        if (state.is_delete and _table_name(statement) in tables) or (
+            state.is_update and matters(_table_name(statement), _set_columns(statement))
+        ):
             state.session.info[_CHANGED] = True
 
     @event.listens_for(factory, "after_flush")
     def _flushed(session: Session, _context: Any) -> None:
-        for instance in (*session.dirty, *session.deleted):
-            if _table_name(inspect(instance).mapper) in names:
+        for instance in session.deleted:
+            if _table_name(inspect(instance).mapper) in tables:
+                session.info[_CHANGED] = True
+                return
+        for instance in session.dirty:
+            found = inspect(instance)
+            changed_columns = [
+                prop.columns[0].name
+                for prop in found.mapper.column_attrs
+                if found.attrs[prop.key].history.has_changes()
+            ]
+            if matters(_table_name(found.mapper), changed_columns):
                 session.info[_CHANGED] = True
                 return
 
@@ -167,6 +190,16 @@ def watch(factory: sessionmaker[Session], tables: Collection[str], changed: Call
     def _rolled_back(session: Session) -> None:
         if not session.in_nested_transaction():
             session.info.pop(_CHANGED, None)
+
+
+def _set_columns(statement: Any) -> list[str] | None:
+    """The names of the columns an UPDATE sets with ``.values()``; ``None`` when they cannot be
+    told (values sent with the call, or a SQLAlchemy that keeps them elsewhere)."""
+    values = getattr(statement, "_values", None) or getattr(statement, "_ordered_values", None)
+    if not values:
+        return None
+    keys = values.keys() if isinstance(values, Mapping) else (key for key, _value in values)
+    return [str(getattr(key, "name", key)) for key in keys]
 
 
 def _table_name(holder: Any) -> str | None:

@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.core import BankCore
 from gateway.db import Database
 from gateway.oauth import token_cache
 from gateway.oauth.token_cache import Listing, TokenCache
 from partners.models import App, Organisation
+from sandbox.models import Account, Customer, Tenant
 
 
 def test_an_entry_serves_only_under_the_epoch_it_was_read_after() -> None:
@@ -63,12 +65,12 @@ def test_a_listing_keeps_the_bank_clock_moving() -> None:
 
 @pytest.fixture
 def watched(app: Flask) -> Iterator[tuple[sessionmaker[Session], list[int]]]:
-    """A session factory on the test database whose commits changing an app (ptn_app) are
-    counted."""
+    """A session factory on the test database whose commits changing an app's name or status
+    (ptn_app) are counted."""
     database: Database = app.extensions["database"]
     factory = sessionmaker(database.engine, expire_on_commit=False)
     calls: list[int] = []
-    token_cache.watch(factory, ("ptn_app",), lambda: calls.append(1))
+    token_cache.watch(factory, {"ptn_app": ("name", "status")}, lambda: calls.append(1))
     yield factory, calls
 
 
@@ -144,3 +146,54 @@ def test_a_savepoint_rolled_back_keeps_the_change_before_it(
         savepoint.rollback()  # SQLAlchemy calls after_rollback for it too
         session.commit()
     assert calls == [1]
+
+
+def test_only_the_watched_columns_count(
+    watched: tuple[sessionmaker[Session], list[int]], partner_app: str
+) -> None:
+    factory, calls = watched
+    with factory() as session:
+        app = session.get(App, partner_app)
+        assert app is not None
+        app.tier = "premium"  # not a watched column
+        session.commit()
+    with factory() as session:
+        session.execute(update(App).where(App.client_id == partner_app).values(tier="standard"))
+        session.commit()
+    assert calls == []
+    with factory() as session:
+        session.execute(update(App).where(App.client_id == partner_app).values(status="active"))
+        session.commit()
+    assert calls == [1]
+    # Values sent with the call instead of .values(): the columns cannot be told, so it counts.
+    with factory() as session:
+        session.execute(update(App).where(App.client_id == partner_app), {"tier": "sandbox"})
+        session.commit()
+    assert calls == [1, 1]
+
+
+def test_balances_and_the_due_work_bookmark_leave_the_epoch_alone(
+    app: Flask, session: Session, core: BankCore, tenant: str
+) -> None:
+    core.ensure_tenant(tenant)
+    session.commit()
+    store = app.extensions["redis"]
+
+    def moved(change: Callable[[], object]) -> bool:
+        before = store.get(token_cache.EPOCH_KEY)
+        change()
+        session.commit()
+        return bool(store.get(token_cache.EPOCH_KEY) != before)
+
+    account = session.scalars(
+        select(Account).join(Customer).where(Customer.tenant_id == tenant).limit(1)
+    ).one()
+    row = session.get(Tenant, tenant)
+    assert row is not None
+    book = update(Account).where(Account.pk == account.pk)
+    assert not moved(
+        lambda: session.execute(book.values(booked_balance=Account.booked_balance + 1))
+    )
+    assert not moved(lambda: setattr(row, "due_checked_at", row.due_checked_at + dt.timedelta(1)))
+    assert moved(lambda: session.execute(book.values(nickname="Renamed")))
+    assert moved(lambda: setattr(row, "clock_offset_seconds", row.clock_offset_seconds + 60))
