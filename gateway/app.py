@@ -77,7 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(aisp.bp)
     app.register_blueprint(apidocs.bp)
     ratelimit.init_app(app, app.extensions["redis"])
-    protector.init_app(app, app.extensions["redis"], _bank_core_tables(app.config))
+    protector.init_app(app, app.extensions["redis"], *_bank_core_tables(app.config))
     app.register_blueprint(portal.bp)
 
     from gateway.cli import register_commands
@@ -98,13 +98,15 @@ def _bank_core_factory(config: Mapping[str, Any]) -> BankCoreFactory:
     return factory
 
 
-def _bank_core_tables(config: Mapping[str, Any]) -> Mapping[str, Collection[str] | None]:
+def _bank_core_tables(
+    config: Mapping[str, Any],
+) -> tuple[Mapping[str, Collection[str] | None], Collection[str]]:
     """The configured bank core's tables and columns behind its customer accounts and its clock,
     whose changes the authorisation epoch must follow (see gateway.oauth.token_cache): only the
     sandbox ships (``BANK_CORE``)."""
-    from sandbox.core import LISTING_TABLES
+    from sandbox.core import LISTING_INSERTS, LISTING_TABLES
 
-    return LISTING_TABLES
+    return LISTING_TABLES, LISTING_INSERTS
 
 
 def _configure_logging(app: Flask) -> None:

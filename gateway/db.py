@@ -134,6 +134,13 @@ def get_session() -> Session:
     return session
 
 
+def unit_of_work_open() -> bool:
+    """Whether this request's unit of work has begun a transaction (a read may then see writes
+    that are not committed yet)."""
+    session: Session | None = g.get("db_session")
+    return session is not None and session.in_transaction()
+
+
 def get_reader() -> Reader:
     """Return the reader of the current request (see :class:`Reader`)."""
     if "db_reader" not in g:

@@ -48,7 +48,11 @@ LISTING_TABLES: dict[str, tuple[str, ...] | None] = {
     m.Tenant.__tablename__: ("id", "clock_offset_seconds"),
     m.Customer.__tablename__: ("pk", "tenant_id", "public_id"),
     m.Account.__tablename__: ("pk", "customer_pk", *records.ACCOUNT_COLUMNS),
+    # Deleting a party deletes its customer records by ON DELETE CASCADE.
+    m.Party.__tablename__: (),
 }
+# A new account changes its customer's listing.
+LISTING_INSERTS = (m.Account.__tablename__,)
 
 
 class SandboxCore:

@@ -9,7 +9,7 @@ challenge and the OBIE error body.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -25,7 +25,7 @@ from gateway.oauth.errors import OAuthError
 from gateway.oauth.models import Token
 from gateway.oauth.token_cache import Entry, TokenCache
 from gateway.oauth.views import issuer, replay_guard
-from partners.models import App
+from partners.models import App, Organisation
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -187,10 +187,13 @@ def _present(replay: dpop.ReplayGuard) -> tokens.AccessToken:
     return row
 
 
-def init_app(app: Flask, store: redis.Redis, watched: token_cache.Watched) -> None:
+def init_app(
+    app: Flask, store: redis.Redis, watched: token_cache.Watched, inserts: Collection[str] = ()
+) -> None:
     """Keep tokens in a per-worker cache as ``TOKEN_CACHE_SECONDS`` says, and after every commit
     that changes a token, a consent, an app or what ``watched`` names (the bank core's tables and
-    columns behind :class:`~gateway.oauth.token_cache.Listing`), set a new authorisation epoch.
+    columns behind :class:`~gateway.oauth.token_cache.Listing`, and ``inserts`` the tables whose
+    new rows change it), set a new authorisation epoch.
     Every process does the latter, caching or not: the CLI's changes reach the servers too."""
     seconds = app.config.get("TOKEN_CACHE_SECONDS")
     if seconds is None:
@@ -216,8 +219,14 @@ def init_app(app: Flask, store: redis.Redis, watched: token_cache.Watched) -> No
             cache.observe(epoch)
 
     database: Database = app.extensions["database"]
-    tables = {Token.__tablename__: None, Consent.__tablename__: None, App.__tablename__: None}
-    token_cache.watch(database.sessions, {**tables, **watched}, changed)
+    tables: dict[str, Collection[str] | None] = {
+        Token.__tablename__: None,
+        Consent.__tablename__: None,
+        App.__tablename__: None,
+        # Deleting an organisation deletes its apps, and their tokens, by ON DELETE CASCADE.
+        Organisation.__tablename__: (),
+    }
+    token_cache.watch(database.sessions, {**tables, **watched}, changed, inserts=inserts)
 
 
 def current_token(

@@ -141,11 +141,22 @@ class TokenCache:
 Watched = Mapping[str, Collection[str] | None]
 
 
-def watch(factory: sessionmaker[Session], tables: Watched, changed: Callable[[], None]) -> None:
+def watch(
+    factory: sessionmaker[Session],
+    tables: Watched,
+    changed: Callable[[], None],
+    *,
+    inserts: Collection[str] = (),
+) -> None:
     """Call ``changed`` after each commit of a ``factory`` session that deleted a row of
-    ``tables`` or changed one of its watched columns (through the unit of work, or an UPDATE or
-    DELETE statement; an UPDATE whose columns cannot be told counts). Inserts are not changes: no
-    entry can hold a row that did not exist when it was read."""
+    ``tables``, changed one of its watched columns (an empty collection: deletes only), or
+    inserted a row into a table of ``inserts``: through the unit of work, or an INSERT, UPDATE or
+    DELETE statement run by the session (an UPDATE whose columns cannot be told counts).
+
+    Other inserts are not changes: no entry can hold a token, consent or app that did not exist
+    when it was read. ``inserts`` names the tables whose new rows change what an entry holds (a
+    customer's new account changes their listing). Statements that bypass the session
+    (``session.connection().execute``, the driver's own cursor) are not seen."""
 
     def matters(table: str | None, columns: Collection[str] | None) -> bool:
         if table is None or table not in tables:
@@ -156,8 +167,13 @@ def watch(factory: sessionmaker[Session], tables: Watched, changed: Callable[[],
     @event.listens_for(factory, "do_orm_execute")
     def _statement(state: ORMExecuteState) -> None:
         statement = state.statement
-        if (state.is_delete and _table_name(statement) in tables) or (
-            state.is_update and matters(_table_name(statement), _set_columns(statement))
+        table = _table_name(statement)
+        # Values sent with the call join the SET clause too: then the columns cannot be told.
+        columns = None if state.parameters else _set_columns(statement)
+        if (
+            (state.is_delete and table in tables)
+            or (state.is_update and matters(table, columns))
+            or (state.is_insert and table in inserts)
         ):
             state.session.info[_CHANGED] = True
 
@@ -165,6 +181,10 @@ def watch(factory: sessionmaker[Session], tables: Watched, changed: Callable[[],
     def _flushed(session: Session, _context: Any) -> None:
         for instance in session.deleted:
             if _table_name(inspect(instance).mapper) in tables:
+                session.info[_CHANGED] = True
+                return
+        for instance in session.new:
+            if _table_name(inspect(instance).mapper) in inserts:
                 session.info[_CHANGED] = True
                 return
         for instance in session.dirty:
@@ -194,7 +214,7 @@ def watch(factory: sessionmaker[Session], tables: Watched, changed: Callable[[],
 
 def _set_columns(statement: Any) -> list[str] | None:
     """The names of the columns an UPDATE sets with ``.values()``; ``None`` when they cannot be
-    told (values sent with the call, or a SQLAlchemy that keeps them elsewhere)."""
+    told (no ``.values()``, or a SQLAlchemy that keeps them elsewhere)."""
     values = getattr(statement, "_values", None) or getattr(statement, "_ordered_values", None)
     if not values:
         return None

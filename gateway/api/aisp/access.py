@@ -12,7 +12,7 @@ from flask import current_app
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
 from gateway.core import Account, BankCore
-from gateway.db import get_reader, get_session
+from gateway.db import get_reader, get_session, unit_of_work_open
 from gateway.edge.errors import ApiError
 from gateway.oauth.protector import cache_entry, current_token
 from gateway.oauth.token_cache import Listing
@@ -144,13 +144,12 @@ def grant(any_of: Sequence[str], *, listing_accounts: bool = False) -> Grant:
     bank = core()
     owned = None
     entry = cache_entry() if listing_accounts else None
-    if entry is not None and entry.listing is not None:
-        owned, now = entry.listing.accounts, entry.listing.now()
+    listing = entry.listing if entry is not None else None
+    if listing is not None:
+        owned, now = listing.accounts, listing.now()
     elif listing_accounts and consent.status == consents.AUTHORISED and consent.customer_id:
         owned = bank.accounts(consent.tenant_id, consent.customer_id)
         now = bank.now(consent.tenant_id)
-        if entry is not None:
-            entry.listing = Listing(tuple(owned), now - dt.datetime.now(dt.UTC))
     else:
         now = bank.now(consent.tenant_id)
     status = consents.effective_status(consent, now)
@@ -158,4 +157,8 @@ def grant(any_of: Sequence[str], *, listing_accounts: bool = False) -> Grant:
         raise ApiError.one("U009", f"The consent is {status}", status=403)
     granted = Grant(token, consent, bank, consent.tenant_id, now, owned)
     granted.require(any_of)
+    # Kept only as committed: a read inside this request's unit of work (the sandbox's due work
+    # ran first) may see what a rollback undoes.
+    if entry is not None and listing is None and owned is not None and not unit_of_work_open():
+        entry.listing = Listing(tuple(owned), now - dt.datetime.now(dt.UTC))
     return granted

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.core import BankCore
@@ -197,3 +198,61 @@ def test_balances_and_the_due_work_bookmark_leave_the_epoch_alone(
     assert not moved(lambda: setattr(row, "due_checked_at", row.due_checked_at + dt.timedelta(1)))
     assert moved(lambda: session.execute(book.values(nickname="Renamed")))
     assert moved(lambda: setattr(row, "clock_offset_seconds", row.clock_offset_seconds + 60))
+
+
+@pytest.fixture
+def probe(app: Flask) -> Iterator[tuple[sessionmaker[Session], Table]]:
+    """A session factory and a table of this test's own."""
+    database: Database = app.extensions["database"]
+    table = Table(
+        f"tc_probe_{uuid.uuid4().hex[:8]}",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("shown", String(20)),
+        Column("hidden", String(20)),
+    )
+    table.create(database.engine)
+    yield sessionmaker(database.engine), table
+    table.drop(database.engine)
+
+
+def test_inserts_count_only_where_asked_and_deletes_everywhere(
+    probe: tuple[sessionmaker[Session], Table],
+) -> None:
+    factory, table = probe
+    asked, other = sessionmaker(factory.kw["bind"]), sessionmaker(factory.kw["bind"])
+    counted: dict[str, list[int]] = {"asked": [], "other": []}
+    token_cache.watch(asked, {table.name: ("shown",)}, lambda: counted["asked"].append(1),
+                      inserts=(table.name,))  # fmt: skip
+    token_cache.watch(other, {table.name: ()}, lambda: counted["other"].append(1))
+    for name, sessions in (("asked", asked), ("other", other)):
+        with sessions() as session:
+            session.execute(insert(table).values(id=len(counted[name]) + (name == "other") * 10))
+            session.commit()
+    assert counted == {"asked": [1], "other": []}  # a deletes-only table ignores new rows
+    with other() as session:
+        session.execute(update(table).values(shown="changed"))
+        session.commit()
+    assert counted["other"] == []  # and updates
+    with other() as session:
+        session.execute(delete(table).where(table.c.id == 10))
+        session.commit()
+    assert counted["other"] == [1]
+
+
+def test_values_sent_with_the_call_count_beside_values(
+    probe: tuple[sessionmaker[Session], Table],
+) -> None:
+    factory, table = probe
+    calls: list[int] = []
+    token_cache.watch(factory, {table.name: ("shown",)}, lambda: calls.append(1))
+    with factory() as session:
+        session.execute(insert(table).values(id=1))
+        session.execute(update(table).values(hidden="x"))
+        session.commit()
+    assert calls == []
+    with factory() as session:
+        # The SET clause is hidden = ?, shown = ?: the columns cannot be told from .values().
+        session.execute(update(table).values(hidden="y"), {"shown": "z"})
+        session.commit()
+    assert calls == [1]
