@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,11 +82,18 @@ class Grant:
 
     token: AccessToken
     consent: consents.Snapshot
-    bank: BankCore
+    # The bank core, bound to this request's unit of work on first use (a kept listing needs
+    # none, see grant()).
+    bind: Callable[[], BankCore]
     tenant: str
     now: dt.datetime
     # The customer's accounts, when the grant read them with the clock (see grant()).
     owned: Sequence[Account] | None = None
+
+    @property
+    def bank(self) -> BankCore:
+        """The bank core."""
+        return self.bind()
 
     @property
     def permissions(self) -> list[str]:
@@ -141,17 +149,17 @@ def grant(any_of: Sequence[str], *, listing_accounts: bool = False) -> Grant:
     consent = token.consent
     if consent is None:
         raise ApiError.one("U042", "The token carries no account-access consent", status=403)
-    bank = core()
+    bank = functools.cache(core)
     owned = None
     entry = cache_entry() if listing_accounts else None
     listing = entry.listing if entry is not None else None
     if listing is not None:
         owned, now = listing.accounts, listing.now()
     elif listing_accounts and consent.status == consents.AUTHORISED and consent.customer_id:
-        owned = bank.accounts(consent.tenant_id, consent.customer_id)
-        now = bank.now(consent.tenant_id)
+        owned = bank().accounts(consent.tenant_id, consent.customer_id)
+        now = bank().now(consent.tenant_id)
     else:
-        now = bank.now(consent.tenant_id)
+        now = bank().now(consent.tenant_id)
     status = consents.effective_status(consent, now)
     if status != consents.AUTHORISED:
         raise ApiError.one("U009", f"The consent is {status}", status=403)
