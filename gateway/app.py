@@ -77,7 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(aisp.bp)
     app.register_blueprint(apidocs.bp)
     ratelimit.init_app(app, app.extensions["redis"])
-    protector.init_app(app, app.extensions["redis"], *_bank_core_tables(app.config))
+    protector.init_app(app, app.extensions["redis"], *_bank_core_tables())
     app.register_blueprint(portal.bp)
 
     from gateway.cli import register_commands
@@ -98,12 +98,10 @@ def _bank_core_factory(config: Mapping[str, Any]) -> BankCoreFactory:
     return factory
 
 
-def _bank_core_tables(
-    config: Mapping[str, Any],
-) -> tuple[Mapping[str, Collection[str] | None], Collection[str]]:
-    """The configured bank core's tables and columns behind its customer accounts and its clock,
-    whose changes the authorisation epoch must follow (see gateway.oauth.token_cache): only the
-    sandbox ships (``BANK_CORE``)."""
+def _bank_core_tables() -> tuple[Mapping[str, Collection[str] | None], Collection[str]]:
+    """The bank core's tables and columns behind its customer accounts and its clock, and the
+    tables whose new rows change them: the changes the authorisation epoch must follow (see
+    gateway.oauth.token_cache). The sandbox is the only bank core shipped (``BANK_CORE``)."""
     from sandbox.core import LISTING_INSERTS, LISTING_TABLES
 
     return LISTING_TABLES, LISTING_INSERTS

@@ -1,8 +1,10 @@
-"""The floor of an authorised account read: the least work any gateway does for ``GET /accounts``.
+"""The floor of an authorised account read: the least work of a gateway that reads the database
+on every ``GET /accounts``.
 
 ``bench_api.py --floor`` serves this small Flask application beside the gateway, on the same
 gunicorn configuration, and measures it in the same rounds. It is not the gateway and shares no
-code with it. Per call it does only what no compliant gateway can skip:
+code with it. Per call it does only what no compliant gateway that keeps nothing between calls
+can skip:
 
 * check the DPoP proof as RFC 9449 §4.3 asks: parse it, verify its ES256 signature, compare
   ``htm``, ``htu``, ``iat`` and ``ath``, and match its key to the token's ``cnf.jkt``;
@@ -12,8 +14,9 @@ code with it. Per call it does only what no compliant gateway can skip:
   round trip;
 * echo ``x-fapi-interaction-id`` and answer the accounts, which are stored as ready-made JSON.
 
-So the floor's ratio to its own bare endpoint is about the best an authorised call can reach on
-this machine and stack, and the gateway's rate over the floor's shows how much of that it keeps.
+So the floor's ratio to its own bare endpoint is about the best such a call can reach on this
+machine and stack. The gateway keeps tokens, consents and listings between calls
+(gateway.oauth.token_cache), so it can come close to the floor, or pass it.
 Only PostgreSQL and Redis are supported: they are the production stores.
 """
 

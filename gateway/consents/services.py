@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
@@ -51,17 +52,18 @@ class HasStatus(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """A consent as a resource request reads it (it changes nothing)."""
+    """A consent as a resource request reads it (it changes nothing). Read-only all through:
+    a worker's token cache shares one snapshot among the requests of its threads."""
 
     id: str
     client_id: str
     tenant_id: str
     kind: str
     status: str
-    permissions: list[str]
-    data: dict[str, Any]
+    permissions: tuple[str, ...]
+    data: Mapping[str, Any]
     customer_id: str | None
-    account_ids: list[str]
+    account_ids: tuple[str, ...]
     expires_at: dt.datetime | None
 
 
@@ -75,7 +77,13 @@ SNAPSHOT_COLUMNS = tuple(
 def snapshot_of(values: Sequence[Any]) -> Snapshot | None:
     """The snapshot in the values of :data:`SNAPSHOT_COLUMNS`; ``None`` when no consent was
     joined (its id is null)."""
-    return Snapshot(*values) if values[0] is not None else None
+    if values[0] is None:
+        return None
+    named = dict(zip(Snapshot.__slots__, values, strict=True))
+    named["permissions"] = tuple(named["permissions"] or ())
+    named["data"] = MappingProxyType(dict(named["data"] or {}))
+    named["account_ids"] = tuple(named["account_ids"] or ())
+    return Snapshot(**named)
 
 
 def create(

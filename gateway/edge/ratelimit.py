@@ -7,10 +7,12 @@ parsed by the ``limits`` library (the notation of Flask-Limiter).
 Windows are fixed and aligned on the clock: a per-minute limit resets on the minute, a daily
 quota at midnight UTC. Counters live in the shared store (Redis when ``GATEWAY_REDIS_URL`` is set,
 shared by every worker; the in-process stand-in otherwise), one key per app, limit and window,
-counted with a single pipelined round trip per request (``INCR`` and ``EXPIRE`` per limit, and the
-replay claim of the request's DPoP proof, checked here rather than in the view). A refused call
-still counts. The limiter fails open when the store is unreachable (a logged
-warning, the request is served): money never depends on Redis, and neither should availability.
+counted with a single pipelined round trip per request (``INCR`` and ``EXPIRE`` per limit, the
+replay claim of the request's DPoP proof, checked here rather than in the view, and the read of
+the authorisation epoch that confirms a token kept by the worker, see
+:mod:`gateway.oauth.token_cache`). A refused call still counts. The limiter fails open when the
+store is unreachable (a logged warning, the request is served): money never depends on Redis,
+and neither should availability.
 
 Responses of the APIs carry ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``
 (seconds until the window resets) for the limit closest to exhaustion, as the IETF draft

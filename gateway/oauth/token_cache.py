@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import secrets
 import threading
 import time
@@ -47,7 +46,6 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from gateway.core import Account
 
-log = logging.getLogger(__name__)
 EPOCH_KEY = "authz:epoch"
 # A session's mark that it wrote a watched row (in Session.info, until commit or rollback).
 _CHANGED = "authz_changed"
@@ -137,7 +135,8 @@ class TokenCache:
         return len(self._entries)
 
 
-# The watched tables: each name with the columns whose change matters, or None for every column.
+# The watched tables: each name with the columns whose change matters (None: every column; an
+# empty collection: none, only deletes).
 Watched = Mapping[str, Collection[str] | None]
 
 

@@ -74,6 +74,10 @@ def test_token_in_a_form_body_is_refused_even_when_valid(
     """FAPI 2.0 §5.3.3 (3) / RFC 6750 §2.2: form-encoded body tokens are not accepted."""
     headers = with_bearer(bearer) if also_in_header else {}
     assert_unauthorised(http.post("/_protected", data={"access_token": bearer}, headers=headers))
+    # However the media type is spelt.
+    spelt = {**headers, "Content-Type": "Application/X-WWW-Form-URLencoded; charset=UTF-8"}
+    body = f"access_token={bearer}"
+    assert_unauthorised(http.post("/_protected", data=body, headers=spelt))
 
 
 @pytest.mark.parametrize(

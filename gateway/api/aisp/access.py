@@ -155,10 +155,9 @@ def grant(any_of: Sequence[str], *, listing_accounts: bool = False) -> Grant:
     listing = entry.listing if entry is not None else None
     if listing is not None:
         owned, now = listing.accounts, listing.now()
-    elif listing_accounts and consent.status == consents.AUTHORISED and consent.customer_id:
-        owned = bank().accounts(consent.tenant_id, consent.customer_id)
-        now = bank().now(consent.tenant_id)
     else:
+        if listing_accounts and consent.status == consents.AUTHORISED and consent.customer_id:
+            owned = bank().accounts(consent.tenant_id, consent.customer_id)
         now = bank().now(consent.tenant_id)
     status = consents.effective_status(consent, now)
     if status != consents.AUTHORISED:
