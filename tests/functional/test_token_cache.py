@@ -74,33 +74,33 @@ def test_the_epoch_is_what_makes_a_worker_read_a_kept_token_again(
     assert status == 401 and body["Errors"][0]["ErrorCode"] == "U042"
 
 
-def test_without_the_store_a_kept_token_is_read_again(
-    oauth_app: Flask, http: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    consented = kept(oauth_app, http)
-    revoke_behind_the_gateways_back(oauth_app, consented[1])
-    # The edge's round trip fails: no epoch confirms the entry, so the database answers.
+def store_down(app: Flask, consented: Consented, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The edge's round trip fails: no epoch confirms the entry, so the database answers."""
+    revoke_behind_the_gateways_back(app, consented[1])
     monkeypatch.setattr(Limiter, "hit", lambda *_args, **_kwargs: None)
-    status, _body = refusal(consented, "/accounts")
-    assert status == 401
 
 
-def test_a_kept_token_expires_on_time(
-    oauth_app: Flask, http: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    consented = kept(oauth_app, http)
+def token_expired(app: Flask, consented: Consented, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clock passes the token's expiry (never kept: compared on every call)."""
     later = dt.datetime.now(dt.UTC) + tokens.ACCESS_TTL + dt.timedelta(seconds=1)
     monkeypatch.setattr(tokens, "now", lambda: later)
-    status, _body = refusal(consented, "/accounts")
-    assert status == 401
 
 
-def test_a_kept_token_lives_at_most_the_cache_age(
-    oauth_app: Flask, http: FlaskClient, monkeypatch: pytest.MonkeyPatch
+def entry_aged(app: Flask, consented: Consented, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entry passes the cache's age limit."""
+    revoke_behind_the_gateways_back(app, consented[1])
+    monkeypatch.setattr(app.extensions["token_cache"], "max_age", 0.0)
+
+
+@pytest.mark.parametrize("spoil", [store_down, token_expired, entry_aged])
+def test_a_kept_token_is_refused_without_a_new_epoch_when(
+    oauth_app: Flask,
+    http: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    spoil: Callable[[Flask, Consented, pytest.MonkeyPatch], None],
 ) -> None:
     consented = kept(oauth_app, http)
-    revoke_behind_the_gateways_back(oauth_app, consented[1])
-    monkeypatch.setattr(oauth_app.extensions["token_cache"], "max_age", 0.0)
+    spoil(oauth_app, consented, monkeypatch)
     status, _body = refusal(consented, "/accounts")
     assert status == 401
 

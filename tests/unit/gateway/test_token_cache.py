@@ -9,7 +9,18 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Update,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.core import BankCore
@@ -75,6 +86,18 @@ def watched(app: Flask) -> Iterator[tuple[sessionmaker[Session], list[int]]]:
     yield factory, calls
 
 
+def of_app(client_id: str) -> Update:
+    """An UPDATE of the app ``client_id``."""
+    return update(App).where(App.client_id == client_id)
+
+
+def committed(factory: sessionmaker[Session], statement: Update, *params: dict[str, str]) -> None:
+    """Run ``statement`` in a session of ``factory`` and commit."""
+    with factory() as session:
+        session.execute(statement, *params)
+        session.commit()
+
+
 def test_changes_through_the_unit_of_work_are_seen(
     watched: tuple[sessionmaker[Session], list[int]], partner_app: str
 ) -> None:
@@ -93,9 +116,7 @@ def test_update_and_delete_statements_are_seen(
     watched: tuple[sessionmaker[Session], list[int]], partner_app: str
 ) -> None:
     factory, calls = watched
-    with factory() as session:
-        session.execute(update(App).where(App.client_id == partner_app).values(name="Again"))
-        session.commit()
+    committed(factory, of_app(partner_app).values(name="Again"))
     assert calls == [1]
 
 
@@ -104,7 +125,7 @@ def test_rollbacks_and_other_tables_are_not(
 ) -> None:
     factory, calls = watched
     with factory() as session:
-        session.execute(update(App).where(App.client_id == partner_app).values(name="Undone"))
+        session.execute(of_app(partner_app).values(name="Undone"))
         session.rollback()
         session.commit()  # nothing left to commit
     with factory() as session:
@@ -129,7 +150,7 @@ def test_a_released_savepoint_is_not_the_commit(
 ) -> None:
     factory, calls = watched
     with factory() as session:
-        session.execute(update(App).where(App.client_id == partner_app).values(name="Nested"))
+        session.execute(of_app(partner_app).values(name="Nested"))
         with session.begin_nested():
             pass  # released: SQLAlchemy calls after_commit for it too
         assert calls == []  # a worker reading now sees the old row: the epoch must move later
@@ -142,7 +163,7 @@ def test_a_savepoint_rolled_back_keeps_the_change_before_it(
 ) -> None:
     factory, calls = watched
     with factory() as session:
-        session.execute(update(App).where(App.client_id == partner_app).values(name="Kept"))
+        session.execute(of_app(partner_app).values(name="Kept"))
         savepoint = session.begin_nested()
         savepoint.rollback()  # SQLAlchemy calls after_rollback for it too
         session.commit()
@@ -158,18 +179,12 @@ def test_only_the_watched_columns_count(
         assert app is not None
         app.tier = "premium"  # not a watched column
         session.commit()
-    with factory() as session:
-        session.execute(update(App).where(App.client_id == partner_app).values(tier="standard"))
-        session.commit()
+    committed(factory, of_app(partner_app).values(tier="standard"))
     assert calls == []
-    with factory() as session:
-        session.execute(update(App).where(App.client_id == partner_app).values(status="active"))
-        session.commit()
+    committed(factory, of_app(partner_app).values(status="active"))
     assert calls == [1]
     # Values sent with the call instead of .values(): the columns cannot be told, so it counts.
-    with factory() as session:
-        session.execute(update(App).where(App.client_id == partner_app), {"tier": "sandbox"})
-        session.commit()
+    committed(factory, of_app(partner_app), {"tier": "sandbox"})
     assert calls == [1, 1]
 
 
