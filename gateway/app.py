@@ -88,12 +88,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 def _bank_core_factory(config: Mapping[str, Any]) -> BankCoreFactory:
     """Return a factory that binds the configured bank core to a unit of work."""
+    from sandbox.clock import RunningFrom, system_time
     from sandbox.core import SandboxCore
 
     seed = int(config["SANDBOX_SEED"])
+    start = config["SANDBOX_START"]
+    real_time = RunningFrom(start) if start is not None else system_time
 
     def factory(session: Session, reads: Reads | None = None) -> BankCore:
-        return SandboxCore(session, default_seed=seed, reads=reads)
+        return SandboxCore(session, default_seed=seed, reads=reads, real_time=real_time)
 
     return factory
 

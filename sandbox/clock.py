@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,6 +26,27 @@ from sandbox import ledger
 from sandbox.ledger import Detail, Leg
 from sandbox.models import Account, Hold, ScheduledPayment, StandingOrder, Tenant
 from sandbox.schedule import next_after
+
+# Where real time comes from: the system clock, or a clock a test (or a demo) pins.
+RealTime = Callable[[], dt.datetime]
+
+
+def system_time() -> dt.datetime:
+    """Real time from the system clock, aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class RunningFrom:
+    """Real time that reads ``start`` when made and runs on at the system clock's pace (a
+    sandbox pinned to an instant: the same data set and due work at any hour of any day)."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.start = start
+        self._origin = time.monotonic()
+
+    def __call__(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=time.monotonic() - self._origin)
+
 
 # How often, at most, a tenant's due work is looked for as real time passes.
 CATCH_UP_INTERVAL = dt.timedelta(minutes=1)
@@ -61,19 +83,18 @@ def due_processor(kind: str) -> Callable[[Processor], Processor]:
     return register
 
 
-def now(tenant: Tenant, real_now: dt.datetime | None = None) -> dt.datetime:
-    """Return the tenant's current time: real time plus its offset."""
-    real = real_now or dt.datetime.now(dt.UTC)
+def now(tenant: Tenant, real: dt.datetime) -> dt.datetime:
+    """Return the tenant's current time: ``real`` time plus its offset."""
     return real + dt.timedelta(seconds=tenant.clock_offset_seconds)
 
 
-def advance(session: Session, tenant: Tenant, delta: dt.timedelta) -> Run:
-    """Move the tenant's clock forward by ``delta`` and run what falls due."""
+def advance(session: Session, tenant: Tenant, delta: dt.timedelta, real: dt.datetime) -> Run:
+    """Move the tenant's clock forward by ``delta`` from ``real`` time and run what falls due."""
     if delta < dt.timedelta(0):
         raise ValueError("the sandbox clock only moves forward")
     tenant.clock_offset_seconds += int(delta.total_seconds())
     session.flush()
-    return run_due(session, tenant, now(tenant))
+    return run_due(session, tenant, now(tenant, real))
 
 
 def catch_up_due(due_checked_at: dt.datetime, current: dt.datetime) -> bool:
@@ -88,16 +109,17 @@ CLOCK = select(Tenant.clock_offset_seconds, Tenant.due_checked_at).where(
 )
 
 
-def settled_offset(offset: int, due_checked_at: dt.datetime) -> int | None:
-    """A clock offset read as such, when nothing is due at the tenant's time; ``None`` when due
-    work has to run first."""
-    current = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)
+def settled_offset(offset: int, due_checked_at: dt.datetime, real: dt.datetime) -> int | None:
+    """A clock offset read as such, when nothing is due at the tenant's time (``real`` time plus
+    the offset); ``None`` when due work has to run first."""
+    current = real + dt.timedelta(seconds=offset)
     return None if catch_up_due(due_checked_at, current) else offset
 
 
-def catch_up(session: Session, tenant: Tenant) -> Run | None:
-    """Run due work if the last run is older than :data:`CATCH_UP_INTERVAL` of sandbox time."""
-    current = now(tenant)
+def catch_up(session: Session, tenant: Tenant, real: dt.datetime) -> Run | None:
+    """Run due work if the last run is older than :data:`CATCH_UP_INTERVAL` of sandbox time at
+    ``real`` time."""
+    current = now(tenant, real)
     if not catch_up_due(tenant.due_checked_at, current):
         return None
     return run_due(session, tenant, current)

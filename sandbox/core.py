@@ -62,9 +62,18 @@ class SandboxCore:
     the last look (standing orders, scheduled payments, card holds).
     """
 
-    def __init__(self, session: Session, *, default_seed: int, reads: Reads | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        default_seed: int,
+        reads: Reads | None = None,
+        real_time: clock.RealTime = clock.system_time,
+    ) -> None:
         self.session = session
         self.default_seed = default_seed
+        # Real time, which each tenant's clock offsets: the system's, or one a test pins.
+        self.real_time = real_time
         # The lone reads of the busiest calls; by default in the unit of work.
         self.reads: Reads = reads or SessionReads(session)
         self._tenants: dict[str, m.Tenant] = {}
@@ -77,8 +86,8 @@ class SandboxCore:
         tenant = self._tenants.get(tenant_id)
         if tenant is None:
             seed = tenants.tenant_seed(self.default_seed, tenant_id)
-            tenant = tenants.ensure(self.session, tenant_id, seed)
-            clock.catch_up(self.session, tenant)
+            tenant = tenants.ensure(self.session, tenant_id, seed, anchor=self._anchor())
+            clock.catch_up(self.session, tenant, self.real_time())
             self._tenants[tenant_id] = tenant
         return tenant
 
@@ -103,7 +112,7 @@ class SandboxCore:
 
     def _settled(self, tenant_id: str, offset: int, due_checked_at: dt.datetime) -> bool:
         """Remember a clock read with nothing due (``False``: due work has to run first)."""
-        settled = clock.settled_offset(int(offset), due_checked_at)
+        settled = clock.settled_offset(int(offset), due_checked_at, self.real_time())
         if settled is not None:
             self._offsets[tenant_id] = settled
         return settled is not None
@@ -120,7 +129,10 @@ class SandboxCore:
         if self.session.get(m.Tenant, tenant) is None:
             if seed is None:
                 seed = tenants.tenant_seed(self.default_seed, tenant)
-            tenants.ensure(self.session, tenant, seed, profile=profile, transactions=transactions)
+            tenants.ensure(
+                self.session, tenant, seed, profile=profile, transactions=transactions,
+                anchor=self._anchor(),
+            )  # fmt: skip
         return self._info(self._tenant(tenant))
 
     def reset_tenant(self, tenant: str, seed: int | None = None) -> core.TenantInfo:
@@ -128,22 +140,29 @@ class SandboxCore:
         self._tenant(tenant)
         self._tenants.pop(tenant, None)
         self._offsets.pop(tenant, None)
-        self._tenants[tenant] = tenants.reset(self.session, tenant, seed)
-        return self._info(self._tenants[tenant])
+        tenants.reset(self.session, tenant, seed, anchor=self._anchor())
+        # A new data set leaves the rest of its anchor day to the clock: run it now, as the first
+        # use of a new tenant does (what fell due earlier today would be lost otherwise).
+        return self._info(self._tenant(tenant))
+
+    def _anchor(self) -> dt.datetime:
+        """The anchor of a data set made now: real time, to the second."""
+        return self.real_time().replace(microsecond=0)
 
     def _info(self, tenant: m.Tenant) -> core.TenantInfo:
         customers, accounts = tenants.counts(self.session, tenant.id)
-        return core.TenantInfo(tenant.id, tenant.seed, clock.now(tenant), customers, accounts)
+        now = clock.now(tenant, self.real_time())
+        return core.TenantInfo(tenant.id, tenant.seed, now, customers, accounts)
 
     def now(self, tenant: str) -> dt.datetime:
         """Return the tenant's current time."""
-        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self._offset(tenant))
+        return self.real_time() + dt.timedelta(seconds=self._offset(tenant))
 
     def advance_clock(self, tenant: str, delta: dt.timedelta) -> core.DueRun:
         """Move the tenant's clock forward and execute whatever falls due on the way."""
         if delta <= dt.timedelta(0):
             raise InvalidInstruction("the sandbox clock only moves forward")
-        run = clock.advance(self.session, self._tenant(tenant), delta)
+        run = clock.advance(self.session, self._tenant(tenant), delta, self.real_time())
         return core.DueRun(
             now=run.now,
             executed={k: o.executed for k, o in run.outcomes.items() if o.executed},

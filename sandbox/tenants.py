@@ -75,9 +75,12 @@ def ensure(
     return tenant
 
 
-def reset(session: Session, tenant_id: str, seed: int | None = None) -> Tenant:
+def reset(
+    session: Session, tenant_id: str, seed: int | None = None, *, anchor: dt.datetime | None = None
+) -> Tenant:
     """Delete the tenant's data and regenerate it from ``seed`` (default: its own seed), as of
-    today with the clock back at real time."""
+    ``anchor`` (default: now) with the clock back at real time. What falls due later on the
+    anchor's day is left to the clock (:func:`sandbox.clock.catch_up`), as for a new tenant."""
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
         raise LookupError(f"no sandbox tenant {tenant_id!r}")
@@ -85,7 +88,7 @@ def reset(session: Session, tenant_id: str, seed: int | None = None) -> Tenant:
     profile = tenant.profile
     session.execute(delete(Tenant).where(Tenant.id == tenant_id))
     session.expunge_all()
-    return ensure(session, tenant_id, seed, profile=profile)
+    return ensure(session, tenant_id, seed, profile=profile, anchor=anchor)
 
 
 def counts(session: Session, tenant_id: str) -> tuple[int, int]:

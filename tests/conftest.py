@@ -23,7 +23,13 @@ from gateway.app import create_app
 from gateway.core import BankCore
 from gateway.db import Database, make_engine
 from tests.common import services
+from tests.common.clock import SANDBOX_START
 from tests.common.fapi import UNLIMITED_TIERS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Pin the sandbox's real time for every app the tests make, in this process or another."""
+    os.environ["GATEWAY_SANDBOX_START"] = SANDBOX_START
 
 
 @pytest.fixture(scope="session")

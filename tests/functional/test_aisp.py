@@ -16,6 +16,7 @@ from sqlalchemy import event
 
 from gateway.db import Database
 from tests.common.ais import AIS, authorised
+from tests.common.clock import SANDBOX_START, bank_now
 from tests.common.oauth import approve_in_browser, register_partner
 
 EVERYTHING = ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
@@ -98,7 +99,8 @@ def test_consent_lives_on_the_bank_clock(oauth_app: Flask, http: FlaskClient) ->
     from partner_client import GatewayError
 
     partner = register_partner(oauth_app, http, roles=("AISP",))
-    expiry = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat(timespec="seconds")
+    bank_today = bank_now(oauth_app, partner.organisation_id)
+    expiry = (bank_today + dt.timedelta(days=2)).isoformat(timespec="seconds")
     # Before the sandbox's clock moves: one consent authorised, with its tokens, one awaiting.
     consent_id = partner.client.create_account_access_consent(EVERYTHING, expiry)["Data"][
         "ConsentId"
@@ -206,7 +208,7 @@ def test_credits_only_consent_shows_only_credits(oauth_app: Flask, http: FlaskCl
 
 def test_booking_window_filters_transactions(oauth_app: Flask, http: FlaskClient) -> None:
     partner, token, accounts = authorised(oauth_app, http, EVERYTHING)
-    today = dt.datetime.now(dt.UTC).date()
+    today = bank_now(oauth_app, partner.organisation_id).date()
     start, end = today - dt.timedelta(days=40), today - dt.timedelta(days=10)
     body = partner.client.get(
         f"{AIS}/accounts/{accounts[-1]}/transactions?fromBookingDateTime={start}T00:00:00"
@@ -222,7 +224,7 @@ def test_booking_window_filters_transactions(oauth_app: Flask, http: FlaskClient
 def test_consent_window_bounds_transactions(oauth_app: Flask, http: FlaskClient) -> None:
     # OBIE AIS v4.0 profile, Transaction To/From Date Time: the AISP "must be restricted to
     # accessing transactions within this period", whatever booking window it asks for.
-    today = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    today = dt.datetime.fromisoformat(SANDBOX_START)
     start, end = today - dt.timedelta(days=60), today - dt.timedelta(days=30)
     partner, token, accounts = authorised(
         oauth_app, http, EVERYTHING,

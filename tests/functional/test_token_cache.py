@@ -25,6 +25,7 @@ from partners import apps as partner_apps
 from partners.models import App
 from tests.common import services
 from tests.common.ais import AIS, Consented, authorised, read, refusal
+from tests.common.clock import SANDBOX_START
 from tests.common.fapi import UNLIMITED_TIERS
 from tests.common.oauth import flask_transport
 
@@ -154,7 +155,7 @@ def test_suspending_the_app_moves_the_epoch(oauth_app: Flask, http: FlaskClient)
 
 
 def test_moving_the_bank_clock_moves_the_epoch(oauth_app: Flask, http: FlaskClient) -> None:
-    expiry = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat(timespec="seconds")
+    expiry = (dt.datetime.fromisoformat(SANDBOX_START) + dt.timedelta(days=2)).isoformat()
     consented = authorised(oauth_app, http, EVERYTHING, expiration=expiry)
     read(consented, "/accounts")
     assert read(consented, "/accounts")["Data"]["Account"]

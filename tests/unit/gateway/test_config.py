@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import stat
@@ -255,6 +256,26 @@ def test_a_non_positive_max_content_length_from_the_environment_stops_create_app
     clean_env.setenv("GATEWAY_MAX_CONTENT_LENGTH", "0")
     with pytest.raises(ConfigError, match="GATEWAY_MAX_CONTENT_LENGTH"):
         make_app({"DATABASE_URL": database_url})
+
+
+@pytest.mark.parametrize(
+    ("raw", "start"),
+    [
+        ("", None),
+        ("2026-03-04T10:00:00Z", dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)),
+        ("2026-03-04T18:00:00+08:00", dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)),
+    ],
+)
+def test_the_sandbox_start_is_an_instant_in_utc(raw: str, start: dt.datetime | None) -> None:
+    settings = config(SANDBOX_START=raw)
+    validate(settings, "/nonexistent")
+    assert settings["SANDBOX_START"] == start
+
+
+@pytest.mark.parametrize("raw", ["2026-03-04T10:00:00", "yesterday", "2026-13-01T00:00:00Z"])
+def test_a_sandbox_start_without_an_offset_or_unreadable_is_refused(raw: str) -> None:
+    with pytest.raises(ConfigError, match=r"^GATEWAY_SANDBOX_START must be an ISO 8601 instant"):
+        validate(config(SANDBOX_START=raw), "/nonexistent")
 
 
 def test_only_the_sandbox_bank_core_is_shipped() -> None:

@@ -3,29 +3,50 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.core import BankCore, InvalidInstruction
 from sandbox import clock
+from sandbox.core import SandboxCore
 from sandbox.models import Account, Hold, Posting, ScheduledPayment, StandingOrder, Tenant
+from tests.common.clock import SANDBOX_START
 
 
 def _tenant(session: Session, tenant: str) -> Tenant:
     return session.get_one(Tenant, tenant)
 
 
-def test_clock_is_real_time_plus_offset(core: BankCore, session: Session, tenant: str) -> None:
-    before = dt.datetime.now(dt.UTC)
-    now = core.now(tenant)
-    assert before - dt.timedelta(seconds=5) <= now <= dt.datetime.now(dt.UTC)
+def test_clock_is_real_time_plus_offset(session: Session, tenant: str) -> None:
+    real = dt.datetime(2026, 5, 17, 22, 15, 3, tzinfo=dt.UTC)
+    core = SandboxCore(session, default_seed=1, real_time=lambda: real)
+    assert core.now(tenant) == real
     core.advance_clock(tenant, dt.timedelta(days=2, hours=3))
-    moved = core.now(tenant) - dt.datetime.now(dt.UTC)
-    assert dt.timedelta(days=2, hours=3) - dt.timedelta(seconds=5) <= moved
-    assert moved <= dt.timedelta(days=2, hours=3)
+    assert core.now(tenant) == real + dt.timedelta(days=2, hours=3)
     assert _tenant(session, tenant).clock_offset_seconds == 2 * 86400 + 3 * 3600
+
+
+def test_the_configured_clock_runs_on_from_the_sandbox_start(
+    app: Flask, core: BankCore, tenant: str
+) -> None:
+    start = app.config["SANDBOX_START"]
+    assert start == dt.datetime.fromisoformat(SANDBOX_START)
+    first = core.now(tenant)
+    assert start <= first < start + dt.timedelta(hours=1)
+    assert core.now(tenant) >= first
+
+
+def test_running_from_an_instant_keeps_the_system_clocks_pace() -> None:
+    start = dt.datetime(2026, 1, 1, 6, 0, tzinfo=dt.UTC)
+    running = clock.RunningFrom(start)
+    first = running()
+    time.sleep(0.02)
+    second = running()
+    assert start <= first < second < start + dt.timedelta(seconds=5)
 
 
 def test_clock_never_goes_back(core: BankCore, tenant: str) -> None:
@@ -76,7 +97,7 @@ def test_running_due_work_twice_executes_nothing_twice(
     core.advance_clock(tenant, dt.timedelta(days=40))
     row = _tenant(session, tenant)
     count = session.scalar(select(func.count()).select_from(Posting))
-    again = clock.run_due(session, row, clock.now(row))
+    again = clock.run_due(session, row, core.now(tenant))
     assert all(o.executed == 0 for o in again.outcomes.values())
     assert session.scalar(select(func.count()).select_from(Posting)) == count
 

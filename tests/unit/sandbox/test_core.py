@@ -219,7 +219,8 @@ def test_due_work_catches_up_as_real_time_passes(
     row = session.get_one(Tenant, tenant)
     row.due_checked_at = row.due_checked_at - dt.timedelta(hours=1)
     session.flush()
-    fresh = type(core)(session, default_seed=1)  # type: ignore[call-arg]
+    real_time = core.real_time  # type: ignore[attr-defined]
+    fresh = type(core)(session, default_seed=1, real_time=real_time)  # type: ignore[call-arg]
     if first_call == "now":
         fresh.now(tenant)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from gateway.core import BankCore
 from gateway.db import make_engine
 from sandbox import tenants
+from sandbox.core import SandboxCore
 from sandbox.models import Account, Customer, Journal, Posting, Tenant
 
 
@@ -23,8 +25,6 @@ def test_default_seed_differs_per_tenant_and_is_stable() -> None:
 def test_reset_restores_the_seeded_data_and_drops_what_happened_since(
     core: BankCore, session: Session, tenant: str
 ) -> None:
-    import datetime as dt
-
     core.ensure_tenant(tenant, seed=77)
     accounts = [a.id for c in core.customers(tenant) for a in core.accounts(tenant, c.id)]
     balances = {a: core.balances(tenant, a).booked for a in accounts}
@@ -55,6 +55,25 @@ def test_reset_leaves_no_orphans(core: BankCore, session: Session, tenant: str) 
     core.reset_tenant(tenant)
     session.flush()
     assert _counts(session, tenant) == counts
+
+
+@pytest.mark.parametrize(
+    "hour", ["00:00:00", "05:59:59", "06:00:00", "06:00:01", "13:30:00", "23:59:59"]
+)
+def test_a_reset_runs_what_fell_due_earlier_that_day_as_a_new_tenant_does(
+    session: Session, tenant: str, hour: str
+) -> None:
+    # A day with due work (the 2nd of a month), at every hour: what the clock booked before the
+    # reset is booked again after it, so the data set is the one a new tenant gets.
+    real = dt.datetime.fromisoformat(f"2026-03-02T{hour}+00:00")
+    core = SandboxCore(session, default_seed=3, real_time=lambda: real)
+    core.ensure_tenant(tenant, seed=4)
+    counts = _counts(session, tenant)
+    core.reset_tenant(tenant)
+    session.flush()
+    assert _counts(session, tenant) == counts
+    core.ensure_tenant(f"{tenant}-new", seed=4)
+    assert _counts(session, f"{tenant}-new") == counts
 
 
 def _counts(session: Session, tenant: str) -> tuple[int, ...]:
