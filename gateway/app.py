@@ -14,24 +14,24 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
 
 from gateway import config as settings
-from gateway import db, health, sessions
+from gateway import health, portal
 from gateway.api import aisp
 from gateway.apidocs import views as apidocs
-from gateway.core import BankCore
-from gateway.edge import errors, interaction, ratelimit
-from gateway.json_provider import FastJSONProvider
-from gateway.kv import make_redis
+from gateway.core.administration import SandboxBank
+from gateway.edge import errors, interaction, ratelimit, sessions, transaction
+from gateway.edge.json_provider import FastJSONProvider
 from gateway.oauth import consent_ui, protector, registration_views
 from gateway.oauth import errors as oauth_errors
 from gateway.oauth import views as oauth_views
-from gateway.reads import Reads, make_read_engine
-from partners import portal
+from gateway.store.database import Database, StoreUnreachable, check_connection, make_engine
+from gateway.store.kv import make_redis
+from gateway.store.reads import Reads, make_read_engine
 
 
 class BankCoreFactory(Protocol):
     """Binds the bank core to a unit of work, and to the request's lone reads when it has one."""
 
-    def __call__(self, session: Session, reads: Reads | None = None) -> BankCore: ...
+    def __call__(self, session: Session, reads: Reads | None = None) -> SandboxBank: ...
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -56,11 +56,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _configure_logging(app)
 
     url, pool_size = app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"]
-    engine = db.make_engine(url, pool_size=pool_size)
-    db.check_connection(engine)
-    db.init_app(app, db.Database(engine, make_read_engine(url, pool_size=pool_size)))
+    engine = make_engine(url, pool_size=pool_size)
+    try:
+        check_connection(engine)
+    except StoreUnreachable as exc:
+        shown = settings.redact(engine.url.render_as_string(hide_password=False))
+        raise settings.ConfigError(
+            f"{settings.env_name('DATABASE_URL')}: cannot connect to {shown}: {exc}"
+        ) from None
+    transaction.init_app(app, Database(engine, make_read_engine(url, pool_size=pool_size)))
     app.extensions["redis"] = make_redis(app.config["REDIS_URL"])
-    app.extensions["bank_core"] = _bank_core_factory(app.config)
+    # One sandbox bank, seen as the bank core by the APIs and as the sandbox by ops and the portal.
+    app.extensions["bank_core"] = app.extensions["sandbox"] = _bank_core_factory(app.config)
 
     sessions.init_app(app, app.extensions["redis"])
     interaction.init_app(app)
@@ -90,13 +97,16 @@ def _bank_core_factory(config: Mapping[str, Any]) -> BankCoreFactory:
     """Return a factory that binds the configured bank core to a unit of work."""
     from sandbox.clock import RunningFrom, system_time
     from sandbox.core import SandboxCore
+    from sandbox.synth.population import populate
 
     seed = int(config["SANDBOX_SEED"])
     start = config["SANDBOX_START"]
     real_time = RunningFrom(start) if start is not None else system_time
 
-    def factory(session: Session, reads: Reads | None = None) -> BankCore:
-        return SandboxCore(session, default_seed=seed, reads=reads, real_time=real_time)
+    def factory(session: Session, reads: Reads | None = None) -> SandboxBank:
+        return SandboxCore(
+            session, default_seed=seed, dataset=populate, reads=reads, real_time=real_time
+        )
 
     return factory
 
@@ -105,7 +115,7 @@ def _bank_core_tables() -> tuple[Mapping[str, Collection[str] | None], Collectio
     """The bank core's tables and columns behind its customer accounts and its clock, and the
     tables whose new rows change them: the changes the authorisation epoch must follow (see
     gateway.oauth.token_cache). The sandbox is the only bank core shipped (``BANK_CORE``)."""
-    from sandbox.core import LISTING_INSERTS, LISTING_TABLES
+    from sandbox.accounts import LISTING_INSERTS, LISTING_TABLES
 
     return LISTING_TABLES, LISTING_INSERTS
 

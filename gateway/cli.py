@@ -26,17 +26,18 @@ from sqlalchemy.orm import Session
 
 from gateway import migrate
 from gateway.config import ConfigError
-from gateway.core import BankCore, BankCoreError
-from gateway.db import Database
+from gateway.core.administration import SandboxBank
+from gateway.core.errors import BankCoreError
+from gateway.store.database import Database
 
 
 @contextmanager
-def unit_of_work() -> Iterator[tuple[Session, BankCore]]:
+def unit_of_work() -> Iterator[tuple[Session, SandboxBank]]:
     """Yield a session and the bank core bound to it; commit on success, roll back on error."""
     database: Database = current_app.extensions["database"]
     session = database.sessions()
     try:
-        yield session, current_app.extensions["bank_core"](session)
+        yield session, current_app.extensions["sandbox"](session)
         session.commit()
     except BaseException:
         session.rollback()
@@ -51,7 +52,7 @@ db_cli = AppGroup("db", help="Database schema migrations.")
 
 
 @db_cli.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Migrate the database schema to REVISION."""
     database: Database = current_app.extensions["database"]
@@ -152,7 +153,7 @@ def sandbox_show(tenant: str, username: str | None) -> None:
         _print_customers(core, tenant, username)
 
 
-def _print_customers(core: BankCore, tenant: str, username: str | None = None) -> None:
+def _print_customers(core: SandboxBank, tenant: str, username: str | None = None) -> None:
     customers = [c for c in core.customers(tenant) if username in (None, c.username)]
     if username and not customers:
         raise click.ClickException(f"no customer {username!r} in tenant {tenant}")

@@ -129,8 +129,37 @@ def validate(config: dict[str, Any], instance_path: str) -> None:
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = default_database_url(instance_path)
     config["DATABASE_URL"] = normalise_database_url(str(config["DATABASE_URL"]))
+    config["REDIS_URL"] = _redis_url(config.get("REDIS_URL") or "")
+    for key in ("MAX_CONTENT_LENGTH", "SANDBOX_SEED", "DATABASE_POOL_SIZE"):
+        value = config.get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{env_name(key)} must be a positive integer, got {value!r}")
+    config["SANDBOX_START"] = _sandbox_start(config.get("SANDBOX_START"))
+    cache_seconds = config.get("TOKEN_CACHE_SECONDS")
+    if cache_seconds is not None and (
+        not isinstance(cache_seconds, int | float)
+        or isinstance(cache_seconds, bool)
+        or not 0 <= cache_seconds <= 3600
+    ):
+        raise ConfigError(
+            f"{env_name('TOKEN_CACHE_SECONDS')} must be a number of seconds from 0 to 3600, "
+            f"got {cache_seconds!r}"
+        )
+    config["ISSUER"] = _issuer(str(config.get("ISSUER") or ""))
+    _check_tiers(config.get("RATE_LIMIT_TIERS"))
+    if not isinstance(config.get("INTROSPECTION_CLIENTS"), list):
+        raise ConfigError(f"{env_name('INTROSPECTION_CLIENTS')} must be a JSON list of client ids")
+    if config.get("BANK_CORE") != "sandbox":
+        raise ConfigError(
+            f"{env_name('BANK_CORE')} must be 'sandbox' (the only bank core shipped), "
+            f"got {config.get('BANK_CORE')!r}"
+        )
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = instance_secret_key(instance_path)
 
-    redis_url = config.get("REDIS_URL") or ""
+
+def _redis_url(redis_url: str) -> str:
+    """A ``redis://``, ``rediss://`` or ``unix://`` URL, or empty (the in-process store)."""
     if redis_url:
         parts = urlsplit(str(redis_url))
         try:
@@ -143,27 +172,11 @@ def validate(config: dict[str, Any], instance_path: str) -> None:
                 f"{env_name('REDIS_URL')} must be a redis://, rediss:// or unix:// URL, "
                 f"got {redact(str(redis_url))!r}"
             )
-    config["REDIS_URL"] = redis_url
+    return redis_url
 
-    for key in ("MAX_CONTENT_LENGTH", "SANDBOX_SEED", "DATABASE_POOL_SIZE"):
-        value = config.get(key)
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ConfigError(f"{env_name(key)} must be a positive integer, got {value!r}")
 
-    config["SANDBOX_START"] = _sandbox_start(config.get("SANDBOX_START"))
-
-    cache_seconds = config.get("TOKEN_CACHE_SECONDS")
-    if cache_seconds is not None and (
-        not isinstance(cache_seconds, int | float)
-        or isinstance(cache_seconds, bool)
-        or not 0 <= cache_seconds <= 3600
-    ):
-        raise ConfigError(
-            f"{env_name('TOKEN_CACHE_SECONDS')} must be a number of seconds from 0 to 3600, "
-            f"got {cache_seconds!r}"
-        )
-
-    issuer = str(config.get("ISSUER") or "")
+def _issuer(issuer: str) -> str:
+    """A base URL without a trailing slash, or empty (the URL each request reached)."""
     if issuer:
         parts = urlsplit(issuer)
         if (
@@ -173,8 +186,11 @@ def validate(config: dict[str, Any], instance_path: str) -> None:
             or parts.fragment
         ):
             raise ConfigError(f"{env_name('ISSUER')} must be a base URL such as https://host")
-        config["ISSUER"] = issuer.rstrip("/")
-    tiers = config.get("RATE_LIMIT_TIERS")
+    return issuer.rstrip("/")
+
+
+def _check_tiers(tiers: object) -> None:
+    """A JSON object of tier name to limits in the ``limits`` notation."""
     if not isinstance(tiers, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in tiers.items()
     ):
@@ -185,16 +201,6 @@ def validate(config: dict[str, Any], instance_path: str) -> None:
                 f"{env_name('RATE_LIMIT_TIERS')}: tier {tier!r}: {text!r} is not a limit such as "
                 "'20/second;1000/minute'"
             )
-    if not isinstance(config.get("INTROSPECTION_CLIENTS"), list):
-        raise ConfigError(f"{env_name('INTROSPECTION_CLIENTS')} must be a JSON list of client ids")
-
-    if config.get("BANK_CORE") != "sandbox":
-        raise ConfigError(
-            f"{env_name('BANK_CORE')} must be 'sandbox' (the only bank core shipped), "
-            f"got {config.get('BANK_CORE')!r}"
-        )
-    if not config.get("SECRET_KEY"):
-        config["SECRET_KEY"] = instance_secret_key(instance_path)
 
 
 def normalise_database_url(raw: str) -> str:

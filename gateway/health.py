@@ -14,9 +14,9 @@ from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.db import Database
-from gateway.kv import is_fake
 from gateway.migrate import schema_status
+from gateway.store.database import Database
+from gateway.store.kv import is_fake
 
 bp = Blueprint("health", __name__)
 

@@ -19,9 +19,9 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.db import Database
 from gateway.oauth import keys
 from gateway.oauth.models import ServerKey
+from gateway.store.database import Database
 from partners import services
 from partners.errors import PartnerError
 from partners.models import App
@@ -157,7 +157,7 @@ def load_partner(issuer: str, output: str, redirect_uri: str, transactions: int 
             jwks={"keys": [key.as_dict(private=False)]},
             dpop_bound=True,
         )
-        core = current_app.extensions["bank_core"](session)
+        core = current_app.extensions["sandbox"](session)
         if transactions:
             core.ensure_tenant(organisation.id, profile="large", transactions=transactions)
         logins = core.sandbox_logins(organisation.id)

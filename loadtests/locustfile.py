@@ -1,7 +1,8 @@
 """Locust scenario: account-information partners (AISPs) polling their customers' data.
 
 Each simulated partner app does what a real AISP does, over HTTP only, with the example partner
-client's protocol code (``docs/examples/partner_client.py``, the file partners copy):
+client's protocol code, downloaded from the gateway as partners download it
+(``/docs/examples/partner_client.py``); nothing of the project is imported:
 
 * on start: a client-credentials token, an account-access consent, PAR, the customer's sign-in
   and approval on the consent pages, the code exchange (PKCE, private_key_jwt, DPoP);
@@ -20,26 +21,19 @@ requests failed or the 95th percentile exceeds ``LOAD_MAX_P95_MS`` (default 800 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import random
 import re
 import sys
 import time
-from pathlib import Path
+import types
+import urllib.request
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from locust import HttpUser, between, events, task
 from locust.env import Environment
-
-_EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "partner_client.py"
-_spec = importlib.util.spec_from_file_location("partner_client", _EXAMPLE)
-assert _spec and _spec.loader
-partner_client = importlib.util.module_from_spec(_spec)
-sys.modules["partner_client"] = partner_client
-_spec.loader.exec_module(partner_client)
 
 AIS = "/open-banking/v4.0/aisp"
 PERMISSIONS = ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
@@ -53,6 +47,20 @@ def _config() -> dict[str, Any]:
     with open(path) as fh:
         data: dict[str, Any] = json.load(fh)
     return data
+
+
+def _example_client() -> types.ModuleType:
+    """The example partner client, downloaded from the gateway under test."""
+    url = f"{_config()['issuer'].rstrip('/')}/docs/examples/partner_client.py"
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - the configured gateway
+        source = response.read()
+    module = types.ModuleType("partner_client")
+    sys.modules[module.__name__] = module  # dataclasses look their module up while built
+    exec(compile(source, "partner_client.py", "exec"), module.__dict__)  # noqa: S102 - see above
+    return module
+
+
+partner_client = _example_client()
 
 
 class Aisp(HttpUser):

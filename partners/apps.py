@@ -101,6 +101,44 @@ def _new_secret(app: App, now: dt.datetime) -> str:
     return secret
 
 
+def _check_environment(
+    organisation: Organisation, environment: str, auth_method: str, dpop_bound: bool
+) -> None:
+    """Refuse an app its organisation or its environment does not allow."""
+    if environment not in ENVIRONMENTS:
+        raise PartnerError(
+            "invalid_environment", f"environment must be one of {ENVIRONMENTS}", "environment"
+        )
+    if organisation.status == "suspended":
+        raise PartnerError("organisation_suspended", "The organisation is suspended")
+    if auth_method not in AUTH_METHODS:
+        raise PartnerError(
+            "invalid_auth_method",
+            f"token_endpoint_auth_method must be one of {AUTH_METHODS}",
+            field="token_endpoint_auth_method",
+        )
+    if environment == "production":
+        if organisation.status != "approved":
+            raise PartnerError(
+                "organisation_not_approved",
+                "Only approved organisations can create production apps",
+                field="environment",
+            )
+        # FAPI 2.0 Security Profile §5.3.2.1: the authorization server shall authenticate
+        # clients using MTLS or private_key_jwt.
+        if auth_method != PRIVATE_KEY_JWT:
+            raise PartnerError(
+                "invalid_auth_method",
+                "Production apps must authenticate with private_key_jwt",
+                field="token_endpoint_auth_method",
+            )
+        # FAPI 2.0 Security Profile §5.3.2.1: shall only issue sender-constrained access tokens.
+        if not dpop_bound:
+            raise PartnerError(
+                "dpop_required", "Production apps must use DPoP-bound tokens", "dpop_bound"
+            )
+
+
 def create_app(
     session: Session,
     organisation: Organisation,
@@ -121,38 +159,7 @@ def create_app(
     ``private_key_jwt`` and DPoP, and stay ``pending`` until ops call :func:`approve_app`.
     ``scope`` defaults to every scope the organisation's roles allow.
     """
-    if environment not in ENVIRONMENTS:
-        raise PartnerError(
-            "invalid_environment", f"environment must be one of {ENVIRONMENTS}", "environment"
-        )
-    if organisation.status == "suspended":
-        raise PartnerError("organisation_suspended", "The organisation is suspended")
-    if token_endpoint_auth_method not in AUTH_METHODS:
-        raise PartnerError(
-            "invalid_auth_method",
-            f"token_endpoint_auth_method must be one of {AUTH_METHODS}",
-            field="token_endpoint_auth_method",
-        )
-    if environment == "production":
-        if organisation.status != "approved":
-            raise PartnerError(
-                "organisation_not_approved",
-                "Only approved organisations can create production apps",
-                field="environment",
-            )
-        # FAPI 2.0 Security Profile §5.3.2.1: the authorization server shall authenticate
-        # clients using MTLS or private_key_jwt.
-        if token_endpoint_auth_method != PRIVATE_KEY_JWT:
-            raise PartnerError(
-                "invalid_auth_method",
-                "Production apps must authenticate with private_key_jwt",
-                field="token_endpoint_auth_method",
-            )
-        # FAPI 2.0 Security Profile §5.3.2.1: shall only issue sender-constrained access tokens.
-        if not dpop_bound:
-            raise PartnerError(
-                "dpop_required", "Production apps must use DPoP-bound tokens", "dpop_bound"
-            )
+    _check_environment(organisation, environment, token_endpoint_auth_method, dpop_bound)
     checked_jwks, checked_jwks_uri = _keys(token_endpoint_auth_method, jwks, jwks_uri)
     now = utcnow()
     app = App(
@@ -274,7 +281,7 @@ def delete_app(session: Session, app: App) -> None:
 
     Its pushed requests, authorization codes and tokens go with it: their foreign keys to
     ``ptn_app`` are ``ON DELETE CASCADE``, enforced by the database (SQLite only with
-    ``PRAGMA foreign_keys=ON``, which :func:`gateway.db.make_engine` sets).
+    ``PRAGMA foreign_keys=ON``, which :func:`gateway.store.database.make_engine` sets).
     """
     session.delete(app)
     session.flush()

@@ -250,6 +250,49 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self.pinned
 
 
+def _fetch_failed(uri: str, reason: str) -> PartnerError:
+    return PartnerError("invalid_jwks_uri", f"Could not fetch {uri}: {reason}", "jwks_uri")
+
+
+def _get(
+    conn: _PinnedHTTPSConnection, uri: str, target: str, timeout: float, max_bytes: int
+) -> bytes:
+    """GET ``target`` on ``conn``: the body of a 200 of at most ``max_bytes``, or
+    ``invalid_jwks_uri`` naming what went wrong."""
+    response: http.client.HTTPResponse | None = None
+    try:
+        conn.request(
+            "GET", target, headers={"Accept": "application/jwk-set+json, application/json"}
+        )
+        response = conn.getresponse()
+        if 300 <= response.status < 400:
+            raise _fetch_failed(
+                uri, f"it redirected (HTTP {response.status}); redirects are not followed"
+            )
+        if response.status != 200:
+            raise _fetch_failed(uri, f"HTTP {response.status}")
+        declared = response.getheader("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            raise _fetch_failed(uri, f"the key set is larger than {max_bytes} bytes")
+        body = response.read(max_bytes + 1)
+        if len(body) > max_bytes:
+            raise _fetch_failed(uri, f"the key set is larger than {max_bytes} bytes")
+        return body
+    except TimeoutError:
+        raise _fetch_failed(uri, f"no complete answer within {timeout} seconds") from None
+    except ssl.SSLError as exc:
+        reason = f"TLS failed ({exc.reason or exc.__class__.__name__})"
+        raise _fetch_failed(uri, reason) from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise _fetch_failed(uri, exc.__class__.__name__) from None
+    finally:
+        if response is not None:
+            response.close()
+        conn.close()
+        if conn.pinned is not None:
+            conn.pinned.close()
+
+
 def fetch_jwks(
     uri: str,
     *,
@@ -279,38 +322,8 @@ def fetch_jwks(
     tls = ssl.create_default_context(cafile=ca_file)
     tls.minimum_version = ssl.TLSVersion.TLSv1_2
 
-    def failed(reason: str) -> PartnerError:
-        return PartnerError("invalid_jwks_uri", f"Could not fetch {uri}: {reason}", "jwks_uri")
-
     conn = _PinnedHTTPSConnection(host, port, address=addresses[0], tls=tls, deadline=deadline)
-    response: http.client.HTTPResponse | None = None
-    try:
-        conn.request(
-            "GET", target, headers={"Accept": "application/jwk-set+json, application/json"}
-        )
-        response = conn.getresponse()
-        if 300 <= response.status < 400:
-            raise failed(f"it redirected (HTTP {response.status}); redirects are not followed")
-        if response.status != 200:
-            raise failed(f"HTTP {response.status}")
-        declared = response.getheader("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            raise failed(f"the key set is larger than {max_bytes} bytes")
-        body = response.read(max_bytes + 1)
-        if len(body) > max_bytes:
-            raise failed(f"the key set is larger than {max_bytes} bytes")
-    except TimeoutError:
-        raise failed(f"no complete answer within {timeout} seconds") from None
-    except ssl.SSLError as exc:
-        raise failed(f"TLS failed ({exc.reason or exc.__class__.__name__})") from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise failed(exc.__class__.__name__) from None
-    finally:
-        if response is not None:
-            response.close()
-        conn.close()
-        if conn.pinned is not None:
-            conn.pinned.close()
+    body = _get(conn, uri, target, timeout, max_bytes)
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, ValueError):

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 # One metadata for the gateway's and the partners' tables: they reference each other.
-from gateway.models import Base, Timestamp
+from gateway.store.models import Base, Timestamp
 
 # Roles an organisation can hold, as the OBIE directory names them, plus our own financing role.
 ROLES = ("AISP", "PISP", "CBPII", "FINANCING")

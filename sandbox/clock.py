@@ -11,20 +11,21 @@ so two processes catching up at once never execute the same occurrence twice.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Update, bindparam, literal_column, select, update
 from sqlalchemy.orm import Session
 
-from gateway.core import BankCoreError
+from gateway.core import changes
+from gateway.core.errors import BankCoreError
+from gateway.core.values import Counterparty
 from sandbox import catalogue as cat
-from sandbox import ledger
-from sandbox.ledger import Detail, Leg
-from sandbox.models import Account, Hold, ScheduledPayment, StandingOrder, Tenant
+from sandbox import execution, ledger
+from sandbox.ledger import Detail
+from sandbox.models import Account, Hold, Payment, ScheduledPayment, StandingOrder, Tenant
 from sandbox.schedule import next_after
 
 # Where real time comes from: the system clock, or a clock a test (or a demo) pins.
@@ -94,6 +95,7 @@ def advance(session: Session, tenant: Tenant, delta: dt.timedelta, real: dt.date
         raise ValueError("the sandbox clock only moves forward")
     tenant.clock_offset_seconds += int(delta.total_seconds())
     session.flush()
+    changes.mark(session.info, "tenant", tenant.id)
     return run_due(session, tenant, now(tenant, real))
 
 
@@ -143,23 +145,27 @@ def _tenant_accounts(tenant: Tenant) -> object:
     return select(Account.pk).where(Account.tenant_id == tenant.id).scalar_subquery()
 
 
-def _pay_out(
-    session: Session, tenant: Tenant, account_pk: int, amount: int, currency: str,
-    creditor_pk: int | None, detail: Detail, booked_at: dt.datetime, kind: str,
-) -> None:  # fmt: skip
-    """Move money from a customer account to another of the tenant's accounts or out through
-    the currency's clearing account."""
-    target = creditor_pk or ledger.internal_account(session, tenant.id, "clearing", currency).pk
-    incoming = Detail(
-        information=f"From {detail.counterparty_name or 'standing order'}"[:140],
-        reference=detail.reference,
-        btc=cat.INTERNAL_IN,
-        proprietary_code="Transfer",
-    )
-    ledger.post(
-        session, tenant_id=tenant.id, kind=kind, booked_at=booked_at,
-        legs=[Leg(account_pk, -amount, currency, detail), Leg(target, amount, currency, incoming)],
-    )  # fmt: skip
+class _Refused(Exception):
+    """The bank refused an occurrence it had claimed (the claim rolled back with it)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _run(
+    session: Session, instruction: execution.Instruction, claim: Update, booked_at: dt.datetime
+) -> Payment | None:
+    """Claim an occurrence and execute it in one savepoint: the booked payment, or ``None`` when
+    another process had claimed it. :class:`_Refused` when the bank refused it: the claim rolled
+    back with the refused posting, and the caller moves the schedule on and records why."""
+    try:
+        with session.begin_nested():
+            if not _claimed(session, claim):
+                return None
+            return execution.execute(session, instruction, booked_at)
+    except BankCoreError as exc:
+        raise _Refused(str(exc) or type(exc).__name__) from None
 
 
 @due_processor("standing_order")
@@ -177,46 +183,45 @@ def standing_orders(session: Session, tenant: Tenant, at: dt.datetime) -> Outcom
     for order in due:
         while order.next_payment_date is not None and order.next_payment_date <= today:
             day = order.next_payment_date
-            following = next_after(order.frequency, order.first_payment_date, day)
-            if order.final_payment_date and following > order.final_payment_date:
-                following_or_none: dt.date | None = None
-            else:
-                following_or_none = following
-            detail = Detail(
-                information=f"Standing order {order.creditor_name}"[:140],
-                reference=order.reference,
-                btc=cat.STANDING_ORDER,
-                proprietary_code="StandingOrder",
-                counterparty_name=order.creditor_name,
-                counterparty_scheme=order.creditor_scheme,
-                counterparty_id=order.creditor_identification,
+            following: dt.date | None = next_after(order.frequency, order.first_payment_date, day)
+            if order.final_payment_date and following and following > order.final_payment_date:
+                following = None
+            move_on = (
+                update(StandingOrder)
+                .where(StandingOrder.pk == order.pk, StandingOrder.next_payment_date == day)
+                .values(next_payment_date=following)
             )
+            instruction, booked_at = _order_instruction(session, order), _booking_time(day, at)
+            claim = move_on.values(last_payment_date=day)
             try:
-                with session.begin_nested():
-                    claimed = session.execute(
-                        update(StandingOrder)
-                        .where(StandingOrder.pk == order.pk, StandingOrder.next_payment_date == day)
-                        .values(next_payment_date=following_or_none, last_payment_date=day)
-                        .returning(StandingOrder.pk),
-                        execution_options={"synchronize_session": "fetch"},
-                    ).scalar_one_or_none()
-                    if claimed is None:
-                        break  # another process executed this occurrence
-                    _pay_out(session, tenant, order.account_pk, order.amount, order.currency,
-                             order.creditor_account_pk, detail, _booking_time(day, at),
-                             "standing_order")  # fmt: skip
-                outcome.executed += 1
-            except BankCoreError:
+                done = _run(session, instruction, claim, booked_at)
+            except _Refused as refused:
                 # Refused (e.g. insufficient funds): this occurrence is skipped, as banks do.
-                session.execute(
-                    update(StandingOrder)
-                    .where(StandingOrder.pk == order.pk, StandingOrder.next_payment_date == day)
-                    .values(next_payment_date=following_or_none),
-                    execution_options={"synchronize_session": "fetch"},
-                )
-                outcome.rejected += 1
+                done = None
+                if _claimed(session, move_on):
+                    execution.reject(session, instruction, booked_at, refused.reason)
+                    outcome.rejected += 1
+                    session.refresh(order)
+                    continue
+            if done is None:
+                break  # another process executed (or refused) this occurrence
+            outcome.executed += 1
             session.refresh(order)
     return outcome
+
+
+def _order_instruction(session: Session, order: StandingOrder) -> execution.Instruction:
+    return execution.Instruction(
+        debtor=session.get_one(Account, order.account_pk),
+        amount=order.amount,
+        creditor=Counterparty(
+            order.creditor_name, order.creditor_scheme, order.creditor_identification
+        ),
+        reference=order.reference,
+        origin="standing_order",
+        instruction_id=order.public_id,
+        creditor_account_pk=order.creditor_account_pk,
+    )
 
 
 @due_processor("scheduled_payment")
@@ -231,45 +236,43 @@ def scheduled_payments(session: Session, tenant: Tenant, at: dt.datetime) -> Out
         )
     ).all()
     for payment in due:
-        detail = Detail(
-            information=f"Payment to {payment.creditor_name}"[:140],
+        instruction = execution.Instruction(
+            debtor=session.get_one(Account, payment.account_pk),
+            amount=payment.amount,
+            creditor=Counterparty(
+                payment.creditor_name, payment.creditor_scheme, payment.creditor_identification
+            ),
             reference=payment.reference,
-            btc=cat.CREDIT_OUT,
-            proprietary_code="Transfer",
-            counterparty_name=payment.creditor_name,
-            counterparty_scheme=payment.creditor_scheme,
-            counterparty_id=payment.creditor_identification,
+            origin="scheduled_payment",
+            instruction_id=payment.public_id,
+        )
+        booked_at = _booking_time(payment.execution_date, at)
+        claim = (
+            update(ScheduledPayment)
+            .where(ScheduledPayment.pk == payment.pk, ScheduledPayment.status == "Scheduled")
+            .values(status="Executed")
         )
         try:
-            with session.begin_nested():
-                _claim(session, payment.pk, "Executed")
-                _pay_out(session, tenant, payment.account_pk, payment.amount, payment.currency,
-                         None, detail, _booking_time(payment.execution_date, at),
-                         "scheduled_payment")  # fmt: skip
-            outcome.executed += 1
-        except _Claimed:
+            done = _run(session, instruction, claim, booked_at)
+        except _Refused as refused:
+            if _claimed(session, claim.values(status="Rejected")):
+                execution.reject(session, instruction, booked_at, refused.reason)
+                outcome.rejected += 1
             continue
-        except BankCoreError:
-            outcome.rejected += 1
-            with contextlib.suppress(_Claimed):
-                _claim(session, payment.pk, "Rejected")
+        if done is not None:
+            payment.journal_pk = done.journal_pk
+            outcome.executed += 1
     return outcome
 
 
-class _Claimed(Exception):
-    """Another process got there first."""
-
-
-def _claim(session: Session, pk: int, status: str) -> None:
-    claimed = session.execute(
-        update(ScheduledPayment)
-        .where(ScheduledPayment.pk == pk, ScheduledPayment.status == "Scheduled")
-        .values(status=status)
-        .returning(ScheduledPayment.pk),
+def _claimed(session: Session, statement: Update) -> bool:
+    """Run a guarded UPDATE of one instruction; tell whether it matched (``False``: another
+    process moved the instruction on first)."""
+    found: object = session.execute(
+        statement.returning(literal_column("1")),
         execution_options={"synchronize_session": "fetch"},
-    ).scalar_one_or_none()
-    if claimed is None:
-        raise _Claimed
+    ).first()
+    return found is not None
 
 
 @due_processor("card_hold")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from gateway.core import InsufficientFunds, InvalidInstruction, UnknownResource
+from gateway.core.errors import InsufficientFunds, InvalidInstruction, UnknownResource
 from sandbox.ids import public_id
 from sandbox.models import Account, Hold, Journal, Posting
 

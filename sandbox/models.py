@@ -1,7 +1,7 @@
 """Tables of the sandbox bank.
 
 Amounts are stored as integers in the currency's minor unit (pence, cents, fen); they become
-``Decimal`` with the currency's exponent at the boundary (:mod:`sandbox.money`). Postings are
+``Decimal`` with the currency's exponent at the boundary (:mod:`gateway.core.money`). Postings are
 immutable (a database trigger refuses UPDATE, see the first migration); a correction is a new
 journal that reverses the old one.
 """
@@ -15,50 +15,22 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
-    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gateway.store.models import NAMING, UtcDateTime
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-# The gateway's tables have the same type (gateway.models): the sandbox imports nothing of the
-# gateway but its bank-core interface.
-class UtcDateTime(TypeDecorator[dt.datetime]):
-    """A timestamp with time zone that always reads back aware and in UTC. PostgreSQL answers in
-    the session's time zone; SQLite keeps no zone at all and answers naive (the sandbox writes
-    UTC only)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
-        """Attach UTC to a naive value; convert an aware one to UTC."""
-        if value is None or value.tzinfo is dt.UTC:
-            return value
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
 Timestamp = UtcDateTime()
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 
 
 class Base(DeclarativeBase):
@@ -358,3 +330,38 @@ class Statement(Base):
     closing_balance: Mapped[int] = mapped_column(BigInteger)
     total_credits: Mapped[int] = mapped_column(BigInteger)
     total_debits: Mapped[int] = mapped_column(BigInteger)
+
+
+class Payment(Base):
+    """A payment the bank's payment engine executed or refused (:mod:`sandbox.execution`): one
+    asked for through the payment contract, or one the clock made for a scheduled payment or a
+    standing order's occurrence."""
+
+    __tablename__ = "sbx_payment"
+
+    pk: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("sbx_tenant.id", ondelete="CASCADE"), index=True
+    )
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    account_pk: Mapped[int] = mapped_column(
+        ForeignKey("sbx_account.pk", ondelete="CASCADE"), index=True
+    )
+    # Positive, in minor units of the debtor account's currency.
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    creditor_name: Mapped[str] = mapped_column(String(350))
+    creditor_scheme: Mapped[str | None] = mapped_column(String(40))
+    creditor_identification: Mapped[str | None] = mapped_column(String(256))
+    reference: Mapped[str] = mapped_column(String(35))
+    # Booked or Rejected.
+    status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(String(140))
+    # order, scheduled_payment or standing_order, and that instruction's public id.
+    origin: Mapped[str] = mapped_column(String(32))
+    instruction_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    booked_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    journal_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("sbx_journal.pk", ondelete="SET NULL")
+    )

@@ -11,8 +11,9 @@ import datetime as dt
 
 from sqlalchemy import bindparam, select, tuple_
 
-from gateway import core
-from gateway.reads import Reads
+from gateway.core.accounts import Transaction, TransactionCursor, TransactionPage
+from gateway.core.values import CreditDebit
+from gateway.store.reads import Reads
 from sandbox import models as m
 from sandbox import records
 
@@ -33,12 +34,12 @@ def page(
     *,
     booked_from: dt.datetime | None,
     booked_to: dt.datetime | None,
-    after: core.TransactionCursor | None,
+    after: TransactionCursor | None,
     limit: int,
-    direction: core.CreditDebit | None,
-) -> core.TransactionPage:
+    direction: CreditDebit | None,
+) -> TransactionPage:
     """One page of at most ``limit`` transactions of the account ``account_pk``."""
-    items: list[core.Transaction] = []
+    items: list[Transaction] = []
     if after is None and direction != "Credit":
         holds = _HOLDS.where(m.Hold.account_pk == account_pk, m.Hold.status == "Active")
         if booked_from:
@@ -50,7 +51,7 @@ def page(
         items.extend(records.hold(records.HoldColumns._make(h), account_id) for h in found)
     wanted = limit - len(items)
     if wanted == 0:
-        return core.TransactionPage(tuple(items), core.TransactionCursor(END_OF_TIME, 2**62))
+        return TransactionPage(tuple(items), TransactionCursor(END_OF_TIME, 2**62))
     posting = m.Posting
     query = _POSTINGS.where(posting.account_pk == account_pk)
     if booked_from:
@@ -73,5 +74,5 @@ def page(
     cursor = None
     if len(rows) > wanted:
         last = rows[wanted - 1]
-        cursor = core.TransactionCursor(last.booking_datetime, last.pk)
-    return core.TransactionPage(tuple(items), cursor)
+        cursor = TransactionCursor(last.booking_datetime, last.pk)
+    return TransactionPage(tuple(items), cursor)

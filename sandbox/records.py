@@ -5,17 +5,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple, Protocol, cast
 
-from gateway import core
+from gateway.core.accounts import (
+    Account,
+    Beneficiary,
+    Customer,
+    DirectDebit,
+    Merchant,
+    Party,
+    ScheduledPayment,
+    StandingOrder,
+    Statement,
+    Transaction,
+)
+from gateway.core.money import from_minor
+from gateway.core.payments import Payment
+from gateway.core.values import AccountIdentifier, Address, Counterparty
 from sandbox import catalogue as cat
 from sandbox import models as m
-from sandbox.money import from_minor
 
 SCAN = "UK.OBIE.SortCodeAccountNumber"
 
 
-def customer(c: m.Customer) -> core.Customer:
-    """A customer row as :class:`gateway.core.Customer`."""
-    return core.Customer(c.public_id, c.username, c.name, cast(Any, c.kind))
+def customer(c: m.Customer) -> Customer:
+    """A customer row as :class:`gateway.Customer`."""
+    return Customer(c.public_id, c.username, c.name, cast(Any, c.kind))
 
 
 class AccountColumns(Protocol):
@@ -39,22 +52,22 @@ class AccountColumns(Protocol):
 ACCOUNT_COLUMNS = tuple(AccountColumns.__annotations__)
 
 
-def account(a: AccountColumns, customer_id: str) -> core.Account:
-    """An account row as :class:`gateway.core.Account`, with its identifiers.
+def account(a: AccountColumns, customer_id: str) -> Account:
+    """An account row as :class:`gateway.Account`, with its identifiers.
 
     Cards are identified by PAN; sterling accounts by sort code and account number, then IBAN;
     currency accounts by IBAN.
     """
     product = cat.PRODUCTS[a.product_code]
-    ids: list[core.AccountIdentifier] = []
+    ids: list[AccountIdentifier] = []
     if a.pan:
-        ids.append(core.AccountIdentifier("UK.OBIE.PAN", a.pan, a.nickname))
+        ids.append(AccountIdentifier("UK.OBIE.PAN", a.pan, a.nickname))
     else:
         if a.currency == "GBP" and a.sort_code and a.account_number:
-            ids.append(core.AccountIdentifier(SCAN, a.sort_code + a.account_number, a.nickname))
+            ids.append(AccountIdentifier(SCAN, a.sort_code + a.account_number, a.nickname))
         if a.iban:
-            ids.append(core.AccountIdentifier("UK.OBIE.IBAN", a.iban, a.nickname))
-    return core.Account(
+            ids.append(AccountIdentifier("UK.OBIE.IBAN", a.iban, a.nickname))
+    return Account(
         id=a.public_id,
         customer_id=customer_id,
         currency=a.currency,
@@ -69,12 +82,12 @@ def account(a: AccountColumns, customer_id: str) -> core.Account:
     )
 
 
-def party(p: m.Party) -> core.Party:
-    """A party row as :class:`gateway.core.Party`."""
+def party(p: m.Party) -> Party:
+    """A party row as :class:`gateway.Party`."""
     address = None
     if p.address_line:
-        address = core.Address((p.address_line,), p.town or "", p.post_code or "", p.country or "")
-    return core.Party(
+        address = Address((p.address_line,), p.town or "", p.post_code or "", p.country or "")
+    return Party(
         id=p.public_id,
         name=p.name,
         party_type=cast(Any, p.party_type),
@@ -109,11 +122,11 @@ class PostingColumns(NamedTuple):
     counterparty_id: str | None
 
 
-def posting(p: PostingColumns, account_id: str) -> core.Transaction:
-    """A booked posting as a :class:`gateway.core.Transaction`."""
+def posting(p: PostingColumns, account_id: str) -> Transaction:
+    """A booked posting as a :class:`gateway.Transaction`."""
     ccy = p.currency
     btc = (p.btc_code, p.btc_subcode) if p.btc_code and p.btc_subcode else None
-    return core.Transaction(
+    return Transaction(
         id=str(p.pk),
         account_id=account_id,
         amount=from_minor(abs(p.amount), ccy),
@@ -125,9 +138,9 @@ def posting(p: PostingColumns, account_id: str) -> core.Transaction:
         information=p.information,
         bank_transaction_code=btc,
         proprietary_code=p.proprietary_code,
-        merchant=core.Merchant(p.merchant_name, p.merchant_mcc or "") if p.merchant_name else None,
+        merchant=Merchant(p.merchant_name, p.merchant_mcc or "") if p.merchant_name else None,
         counterparty=(
-            core.Counterparty(p.counterparty_name, p.counterparty_scheme, p.counterparty_id)
+            Counterparty(p.counterparty_name, p.counterparty_scheme, p.counterparty_id)
             if p.counterparty_name
             else None
         ),
@@ -148,9 +161,9 @@ class HoldColumns(NamedTuple):
     merchant_mcc: str | None
 
 
-def hold(h: HoldColumns, account_id: str) -> core.Transaction:
-    """An active card hold as a pending :class:`gateway.core.Transaction`."""
-    return core.Transaction(
+def hold(h: HoldColumns, account_id: str) -> Transaction:
+    """An active card hold as a pending :class:`gateway.Transaction`."""
+    return Transaction(
         id=f"h{h.pk}",
         account_id=account_id,
         amount=from_minor(h.amount, h.currency),
@@ -162,27 +175,27 @@ def hold(h: HoldColumns, account_id: str) -> core.Transaction:
         information=h.information,
         bank_transaction_code=cat.CARD_PURCHASE,
         proprietary_code="CardPayment",
-        merchant=core.Merchant(h.merchant_name, h.merchant_mcc or "") if h.merchant_name else None,
+        merchant=Merchant(h.merchant_name, h.merchant_mcc or "") if h.merchant_name else None,
         counterparty=None,
         balance_after=None,
     )
 
 
-def beneficiary(b: m.Beneficiary, account_id: str) -> core.Beneficiary:
+def beneficiary(b: m.Beneficiary, account_id: str) -> Beneficiary:
     """A saved payee."""
-    payee = core.Counterparty(b.name, b.scheme, b.identification)
-    return core.Beneficiary(b.public_id, account_id, b.reference, payee, b.trusted)
+    payee = Counterparty(b.name, b.scheme, b.identification)
+    return Beneficiary(b.public_id, account_id, b.reference, payee, b.trusted)
 
 
-def standing_order(s: m.StandingOrder, account_id: str) -> core.StandingOrder:
+def standing_order(s: m.StandingOrder, account_id: str) -> StandingOrder:
     """A standing order."""
-    return core.StandingOrder(
+    return StandingOrder(
         id=s.public_id,
         account_id=account_id,
         frequency=s.frequency,
         reference=s.reference,
         amount=from_minor(s.amount, s.currency),
-        creditor=core.Counterparty(s.creditor_name, s.creditor_scheme, s.creditor_identification),
+        creditor=Counterparty(s.creditor_name, s.creditor_scheme, s.creditor_identification),
         first_payment_date=s.first_payment_date,
         next_payment_date=s.next_payment_date,
         last_payment_date=s.last_payment_date,
@@ -191,10 +204,10 @@ def standing_order(s: m.StandingOrder, account_id: str) -> core.StandingOrder:
     )
 
 
-def direct_debit(d: m.DirectDebit, a: m.Account) -> core.DirectDebit:
+def direct_debit(d: m.DirectDebit, a: m.Account) -> DirectDebit:
     """A direct debit mandate."""
     amount = d.previous_payment_amount
-    return core.DirectDebit(
+    return DirectDebit(
         id=d.public_id,
         account_id=a.public_id,
         mandate_reference=d.mandate_reference,
@@ -205,23 +218,23 @@ def direct_debit(d: m.DirectDebit, a: m.Account) -> core.DirectDebit:
     )
 
 
-def scheduled_payment(s: m.ScheduledPayment, account_id: str) -> core.ScheduledPayment:
+def scheduled_payment(s: m.ScheduledPayment, account_id: str) -> ScheduledPayment:
     """A scheduled payment."""
-    return core.ScheduledPayment(
+    return ScheduledPayment(
         id=s.public_id,
         account_id=account_id,
         execution_date=s.execution_date,
         amount=from_minor(s.amount, s.currency),
-        creditor=core.Counterparty(s.creditor_name, s.creditor_scheme, s.creditor_identification),
+        creditor=Counterparty(s.creditor_name, s.creditor_scheme, s.creditor_identification),
         reference=s.reference,
         status=cast(Any, s.status),
     )
 
 
-def statement(s: m.Statement, a: m.Account) -> core.Statement:
+def statement(s: m.Statement, a: m.Account) -> Statement:
     """A monthly statement."""
     ccy = a.currency
-    return core.Statement(
+    return Statement(
         id=s.public_id,
         account_id=a.public_id,
         start=s.start,
@@ -231,4 +244,21 @@ def statement(s: m.Statement, a: m.Account) -> core.Statement:
         closing_balance=from_minor(s.closing_balance, ccy),
         total_credits=from_minor(s.total_credits, ccy),
         total_debits=from_minor(s.total_debits, ccy),
+    )
+
+
+def payment(p: m.Payment, account_id: str) -> Payment:
+    """A payment the engine executed or refused."""
+    return Payment(
+        id=p.public_id,
+        debtor_account_id=account_id,
+        amount=from_minor(p.amount, p.currency),
+        creditor=Counterparty(p.creditor_name, p.creditor_scheme, p.creditor_identification),
+        reference=p.reference,
+        status=cast(Any, p.status),
+        created_at=p.created_at,
+        booked_at=p.booked_at,
+        origin=cast(Any, p.origin),
+        status_reason=p.status_reason,
+        instruction_id=p.instruction_id,
     )

@@ -8,13 +8,30 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.core import changes
 from sandbox.models import Account, Customer, Tenant
-from sandbox.population import populate
+
+
+class DataSet(Protocol):
+    """Makes a new tenant's customers, accounts, instructions and history up to ``anchor``'s day
+    (the sandbox's synthetic data, :func:`sandbox.synth.population.populate`, or a test's own)."""
+
+    def __call__(
+        self,
+        session: Session,
+        *,
+        tenant_id: str,
+        seed: int,
+        anchor: dt.datetime,
+        profile: str,
+        transactions: int | None,
+    ) -> object: ...
 
 
 def tenant_seed(default_seed: int, tenant_id: str) -> int:
@@ -33,11 +50,12 @@ def ensure(
     tenant_id: str,
     seed: int,
     *,
+    dataset: DataSet,
     profile: str = "standard",
     transactions: int | None = None,
     anchor: dt.datetime | None = None,
 ) -> Tenant:
-    """Return the tenant, creating and populating it first if it does not exist.
+    """Return the tenant, creating it and making its ``dataset`` first if it does not exist.
 
     Two requests racing to create the same tenant are safe: the loser's insert conflicts on the
     primary key, its savepoint rolls back, and it reads the winner's tenant.
@@ -59,7 +77,7 @@ def ensure(
             )
             session.add(tenant)
             session.flush()
-            populate(
+            dataset(
                 session,
                 tenant_id=tenant_id,
                 seed=seed,
@@ -76,7 +94,12 @@ def ensure(
 
 
 def reset(
-    session: Session, tenant_id: str, seed: int | None = None, *, anchor: dt.datetime | None = None
+    session: Session,
+    tenant_id: str,
+    seed: int | None = None,
+    *,
+    dataset: DataSet,
+    anchor: dt.datetime | None = None,
 ) -> Tenant:
     """Delete the tenant's data and regenerate it from ``seed`` (default: its own seed), as of
     ``anchor`` (default: now) with the clock back at real time. What falls due later on the
@@ -88,7 +111,8 @@ def reset(
     profile = tenant.profile
     session.execute(delete(Tenant).where(Tenant.id == tenant_id))
     session.expunge_all()
-    return ensure(session, tenant_id, seed, profile=profile, anchor=anchor)
+    changes.mark(session.info, "tenant", tenant_id)
+    return ensure(session, tenant_id, seed, dataset=dataset, profile=profile, anchor=anchor)
 
 
 def counts(session: Session, tenant_id: str) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -20,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from gateway import migrate
 from gateway.app import create_app
-from gateway.core import BankCore
-from gateway.db import Database, make_engine
+from gateway.core.administration import SandboxBank
+from gateway.store.database import Database, make_engine
 from tests.common import services
 from tests.common.clock import SANDBOX_START
 from tests.common.fapi import UNLIMITED_TIERS
@@ -105,9 +106,9 @@ def tenant() -> str:
 
 
 @pytest.fixture
-def core(app: Flask, session: Session) -> BankCore:
+def core(app: Flask, session: Session) -> SandboxBank:
     """The configured bank core bound to ``session``."""
-    core: BankCore = app.extensions["bank_core"](session)
+    core: SandboxBank = app.extensions["bank_core"](session)
     return core
 
 
@@ -119,3 +120,18 @@ def postgres_url() -> Iterator[str]:
         migrate.upgrade(engine)
         engine.dispose()
         yield url
+
+
+@pytest.fixture
+def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of this test's own (a private schema on PostgreSQL when configured)."""
+    configured = os.environ.get("GATEWAY_DATABASE_URL", "")
+    if configured.startswith("postgres"):
+        with services.postgres_schema(configured) as url:
+            engine = make_engine(url)
+            yield engine
+            engine.dispose()
+        return
+    engine = make_engine(f"sqlite:///{tmp_path / 'keys.sqlite3'}")
+    yield engine
+    engine.dispose()

@@ -14,9 +14,9 @@ from urllib.parse import quote, quote_from_bytes, unquote_plus, urlencode
 from flask import request
 from marshmallow import Schema, ValidationError
 
-from gateway.core import Money
+from gateway.core.money import Money
 from gateway.edge.errors import ApiError, ErrorDetail
-from gateway.oauth.views import issuer
+from gateway.edge.urls import issuer
 
 # RFC 3986 §3.3 and §3.4: the characters a path and a query carry unescaped ("%" in the query
 # keeps the escapes a partner sent).

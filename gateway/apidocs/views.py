@@ -7,6 +7,8 @@ script, not an inline one, so that a strict Content-Security-Policy can be added
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import (
     Blueprint,
     Response,
@@ -24,12 +26,12 @@ from swagger_ui_bundle import swagger_ui_path
 
 from gateway.apidocs.common import GUIDE, SPECS_DIR
 from gateway.apidocs.documents import BY_API, BY_NAME, DOCUMENTS
+from partners import example_client
 
 bp = Blueprint("docs", __name__)
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
-# The guide links to these files next to it.
-EXAMPLES_DIR = GUIDE.parent / "examples"
-EXAMPLES = frozenset({"partner_client.py"})
+# The files the guide links to, by the name partners save them under.
+EXAMPLES = {"partner_client.py": Path(example_client.__file__)}
 
 # Everything the pages load comes from this origin; Swagger UI styles elements inline.
 CONTENT_SECURITY_POLICY = (
@@ -96,9 +98,10 @@ def guide() -> ResponseReturnValue:
 @bp.get("/docs/examples/<name>")
 def example(name: str) -> ResponseReturnValue:
     """A file of the guide's examples (the example partner client), as text to read or save."""
-    if name not in EXAMPLES:
+    path = EXAMPLES.get(name)
+    if path is None:
         abort(404)
-    return send_from_directory(EXAMPLES_DIR, name, mimetype="text/plain")
+    return send_from_directory(path.parent, path.name, mimetype="text/plain")
 
 
 @bp.get("/docs/<api>")

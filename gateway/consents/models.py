@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.models import Base, Timestamp
+from gateway.store.models import Base, Timestamp
 
 
 class Consent(Base):

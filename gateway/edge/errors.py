@@ -18,7 +18,12 @@ from flask import Flask, Response, g, jsonify
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
-from gateway.core import BankCoreError, InsufficientFunds, InvalidInstruction, UnknownResource
+from gateway.core.errors import (
+    BankCoreError,
+    InsufficientFunds,
+    InvalidInstruction,
+    UnknownResource,
+)
 
 log = logging.getLogger(__name__)
 

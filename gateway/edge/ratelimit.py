@@ -33,9 +33,9 @@ from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse_many
 
 from gateway.edge.errors import ErrorDetail, error_response
-from gateway.kv import replay_entry
 from gateway.oauth import protector, token_cache
 from gateway.oauth.tokens import AccessToken
+from gateway.store.kv import replay_entry
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/open-banking/"

@@ -6,15 +6,15 @@ from alembic import context
 from sqlalchemy import Engine, MetaData
 
 import gateway.consents.models
-import gateway.models
 import gateway.oauth.models
+import gateway.store.models
 import partners.models
 import sandbox.models
 
 # Importing the model modules registers their tables on these metadata objects.
 assert gateway.consents.models and gateway.oauth.models  # noqa: S101 - import side effect
 assert partners.models  # noqa: S101 - import side effect
-target_metadata: list[MetaData] = [sandbox.models.Base.metadata, gateway.models.Base.metadata]
+target_metadata: list[MetaData] = [sandbox.models.Base.metadata, gateway.store.models.Base.metadata]
 
 
 def run_migrations_online() -> None:

@@ -16,16 +16,16 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from gateway import sessions
 from gateway.consents import services as consents
 from gateway.consents import wording
 from gateway.consents.models import Consent
-from gateway.core import BankCore
-from gateway.db import get_session
+from gateway.core.bank import BankCore
+from gateway.edge import sessions
+from gateway.edge.transaction import get_session
+from gateway.edge.urls import issuer
 from gateway.oauth import grants, par, scopes
 from gateway.oauth.errors import OAuthError
 from gateway.oauth.models import PushedRequest
-from gateway.oauth.views import issuer
 from partners.models import App, Organisation
 
 bp = Blueprint("authorize", __name__)

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, import_key
-from joserfc.jws import JWSRegistry, extract_compact, validate_compact
+from joserfc.jws import CompactSignature, JWSRegistry, extract_compact, validate_compact
 
 from gateway.oauth.errors import OAuthError, invalid_dpop_proof
 
@@ -120,6 +120,17 @@ def verify_proof(
 
     Raises :class:`~gateway.oauth.errors.OAuthError` (``invalid_dpop_proof``) on any failure.
     """
+    compact, header, claims = _parse(headers)
+    jkt = _verify_signature(compact, header)
+    _check_claims(claims, method=method, url=url, access_token=access_token, now=now)
+    # §11.1: a proof is used once; its jti is remembered for as long as its iat is acceptable.
+    if not replay(f"dpop:{jkt}:{claims['jti']}", MAX_AGE + MAX_SKEW):
+        raise invalid_dpop_proof(REPLAYED)
+    return Proof(jkt=jkt, jti=claims["jti"])
+
+
+def _parse(headers: list[str]) -> tuple[CompactSignature, dict[str, Any], dict[str, Any]]:
+    """The proof of the DPoP header values: its JWS, protected header and claims."""
     # §4.3 (1): there is not more than one DPoP HTTP request header field. Servers may combine
     # repeated fields into one value separated by commas (RFC 9110 §5.3); a JWT has no comma.
     values = [part for header in headers for part in header.split(",")]
@@ -137,6 +148,11 @@ def verify_proof(
         raise invalid_dpop_proof("the DPoP proof is not a well-formed JWT") from None
     if not isinstance(claims, dict):
         raise invalid_dpop_proof("the DPoP proof claims are not a JSON object")
+    return compact, header, claims
+
+
+def _verify_signature(compact: CompactSignature, header: dict[str, Any]) -> str:
+    """Check the proof's header and signature; return the thumbprint of its key."""
     # §4.3 (4): the typ JOSE header parameter has the value dpop+jwt.
     if header.get("typ") != "dpop+jwt":
         raise invalid_dpop_proof("typ must be dpop+jwt")
@@ -165,6 +181,13 @@ def verify_proof(
         verified = False
     if not verified:
         raise invalid_dpop_proof("the DPoP proof signature does not verify")
+    return jkt
+
+
+def _check_claims(
+    claims: dict[str, Any], *, method: str, url: str, access_token: str | None, now: float | None
+) -> None:
+    """Check the proof's claims against the request (RFC 9449 §4.3 (3), (8), (9), (11), (12))."""
     # §4.3 (3): all required claims are present.
     for name in ("jti", "htm", "htu", "iat"):
         if name not in claims:
@@ -190,10 +213,6 @@ def verify_proof(
     # §4.3 (12): with an access token, ath equals the hash of that token.
     if access_token is not None and claims.get("ath") != access_token_hash(access_token):
         raise invalid_dpop_proof("ath does not match the access token")
-    # §11.1: a proof is used once; its jti is remembered for as long as its iat is acceptable.
-    if not replay(f"dpop:{jkt}:{claims['jti']}", MAX_AGE + MAX_SKEW):
-        raise invalid_dpop_proof(REPLAYED)
-    return Proof(jkt=jkt, jti=claims["jti"])
 
 
 def require_binding(proof: Proof | None, jkt: str | None) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
-from gateway.core import BankCore
+from gateway.core.bank import BankCore
 from gateway.oauth import scopes, secrets, tokens
 from gateway.oauth.dpop import Proof, require_binding
 from gateway.oauth.errors import OAuthError, invalid_grant, invalid_request

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.models import Base, Timestamp
+from gateway.store.models import Base, Timestamp
 
 
 class ServerKey(Base):

@@ -16,15 +16,17 @@ from typing import ParamSpec, TypeVar
 import redis
 from flask import Flask, current_app, g, request
 
-from gateway import kv
 from gateway.consents.models import Consent
-from gateway.db import Database, get_reader
 from gateway.edge.errors import ApiError
+from gateway.edge.transaction import get_reader
+from gateway.edge.urls import issuer
 from gateway.oauth import dpop, scopes, token_cache, tokens
 from gateway.oauth.errors import OAuthError
 from gateway.oauth.models import Token
 from gateway.oauth.token_cache import Entry, TokenCache
-from gateway.oauth.views import issuer, replay_guard
+from gateway.oauth.views import replay_guard
+from gateway.store import kv
+from gateway.store.database import Database
 from partners.models import App, Organisation
 
 log = logging.getLogger(__name__)

@@ -91,18 +91,7 @@ def verify_request(
         raise statement_error("the organisation of the software statement is unknown")
     if organisation.status == "suspended":
         raise OAuthError("unapproved_software_statement", "the organisation is suspended")
-    try:
-        software_keys = ssa.get("software_jwks") or (
-            fetch_jwks(ssa["software_jwks_endpoint"]) if ssa.get("software_jwks_endpoint") else None
-        )
-    except PartnerError as exc:
-        raise statement_error(f"the software's keys cannot be fetched: {exc.message}") from None
-    if not software_keys:
-        raise statement_error("the software statement names no keys")
-    try:
-        keyset = KeySet.import_key_set(software_keys)  # type: ignore[arg-type]
-    except (JoseError, ValueError, TypeError):
-        raise statement_error("the software statement's keys are unusable") from None
+    keyset = _software_keys(ssa, fetch_jwks)
     claims = _decode(body.strip(), keyset, ALGORITHMS, "registration request")
     now = time.time()
     # OBIE DCR: iss is the software id; aud identifies this bank; iat, exp and jti are required.
@@ -121,6 +110,22 @@ def verify_request(
     if not replay(f"dcr:{claims['iss']}:{jti}", int(exp - now) + MAX_SKEW):
         raise metadata_error("this registration request has been used before")
     return claims, ssa, organisation
+
+
+def _software_keys(ssa: Mapping[str, Any], fetch_jwks: JwksFetcher) -> KeySet:
+    """The keys the software statement names, inline or at its JWKS endpoint."""
+    try:
+        software_keys = ssa.get("software_jwks") or (
+            fetch_jwks(ssa["software_jwks_endpoint"]) if ssa.get("software_jwks_endpoint") else None
+        )
+    except PartnerError as exc:
+        raise statement_error(f"the software's keys cannot be fetched: {exc.message}") from None
+    if not software_keys:
+        raise statement_error("the software statement names no keys")
+    try:
+        return KeySet.import_key_set(software_keys)  # type: ignore[arg-type]
+    except (JoseError, ValueError, TypeError):
+        raise statement_error("the software statement's keys are unusable") from None
 
 
 def _metadata(claims: Mapping[str, Any], ssa: Mapping[str, Any]) -> dict[str, Any]:

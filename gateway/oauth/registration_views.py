@@ -8,10 +8,11 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from joserfc.jwk import KeySet
 
-from gateway.db import get_session
+from gateway.edge.transaction import get_session
+from gateway.edge.urls import issuer
 from gateway.oauth import keys, protector, registration
 from gateway.oauth.errors import OAuthError, answer_in_oauth_format
-from gateway.oauth.views import fetch_jwks_cached, issuer, replay_guard
+from gateway.oauth.views import fetch_jwks_cached, replay_guard
 from partners import directory
 from partners import services as partner_services
 from partners.models import App

@@ -44,7 +44,7 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-from gateway.core import Account
+from gateway.core.accounts import Account
 
 EPOCH_KEY = "authz:epoch"
 # A session's mark that it wrote a watched row (in Session.info, until commit or rollback).

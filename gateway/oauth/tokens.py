@@ -23,7 +23,7 @@ from gateway.consents import services as consents
 from gateway.consents.models import Consent
 from gateway.oauth import secrets
 from gateway.oauth.models import Token
-from gateway.reads import Reads
+from gateway.store.reads import Reads
 from partners.models import App
 
 ACCESS_TTL = dt.timedelta(minutes=10)

@@ -11,25 +11,15 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from gateway.db import get_reader, get_session
-from gateway.kv import first_use
+from gateway.edge.transaction import get_reader, get_session
+from gateway.edge.urls import endpoint_url, issuer
 from gateway.oauth import client_auth, dpop, grants, keys, par, scopes, tokens
 from gateway.oauth.errors import OAuthError, answer_in_oauth_format, invalid_request
+from gateway.store.kv import first_use
 from partners.models import App
 
 bp = Blueprint("oauth", __name__)
 answer_in_oauth_format(bp)
-
-
-def issuer() -> str:
-    """The issuer identifier: ``GATEWAY_ISSUER``, or the URL this request reached."""
-    configured: str = current_app.config.get("ISSUER") or ""
-    return configured.rstrip("/") or request.url_root.rstrip("/")
-
-
-def endpoint_url() -> str:
-    """The URL of this request as a DPoP ``htu`` must name it."""
-    return issuer() + request.path
 
 
 def replay_guard(key: str, ttl: int) -> bool:

@@ -47,7 +47,7 @@ def read(consented: Consented, path: str) -> Any:
 
 def refusal(consented: Consented, path: str) -> tuple[int, dict[str, Any]]:
     """GET ``path`` expecting an error; return its status and body."""
-    from partner_client import GatewayError
+    from partners.example_client import GatewayError
 
     partner, token, _accounts = consented
     with pytest.raises(GatewayError) as refused:

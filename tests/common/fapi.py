@@ -18,9 +18,9 @@ from sqlalchemy import text
 from werkzeug.test import TestResponse
 
 from gateway.app import create_app
-from gateway.db import Database
 from gateway.oauth import keys
 from gateway.oauth.protector import require_token
+from gateway.store.database import Database
 from partners import directory
 from tests.common.jose import DROP, alg_of, assertion_form, sign
 from tests.common.oauth import (

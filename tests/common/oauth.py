@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -18,13 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.consents import services as consents
-from gateway.db import Database
+from gateway.store.database import Database
 from partners import services
+from partners.example_client import PartnerClient, Transport
 from partners.models import App, Organisation
 from sandbox.models import Customer
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs" / "examples"))
-from partner_client import PartnerClient, Transport
 
 ISSUER = "http://localhost"
 REDIRECT_URI = "https://tpp.example/callback"

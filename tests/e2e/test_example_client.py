@@ -18,17 +18,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.db import make_engine
+from gateway.portal import services as portal_services
+from gateway.store.database import make_engine
 from partners import services
+from partners.example_client import PartnerClient, parse_redirect
 from partners.models import Organisation
-from partners.portal import services as portal_services
-from sandbox.core import SandboxCore
 from sandbox.models import Customer
 from tests.common.oauth import new_key, public
+from tests.common.sandbox import sandbox_core
 from tests.common.server import running_gateway
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs" / "examples"))
-from partner_client import PartnerClient, parse_redirect
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +57,7 @@ def _partner(
             token_endpoint_auth_method="client_secret_basic" if secret else "private_key_jwt",
             jwks=None if secret else {"keys": [public(key)]}, dpop_bound=True,
         )  # fmt: skip
-        SandboxCore(session, default_seed=1).ensure_tenant(organisation.id)
+        sandbox_core(session).ensure_tenant(organisation.id)
         customer = session.scalars(
             select(Customer).where(Customer.tenant_id == organisation.id).order_by(Customer.pk)
         ).first()

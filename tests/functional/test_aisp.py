@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from gateway.db import Database
+from gateway.store.database import Database
 from tests.common.ais import AIS, authorised
 from tests.common.clock import SANDBOX_START, bank_now
 from tests.common.oauth import approve_in_browser, register_partner
@@ -55,7 +55,7 @@ def test_consent_lifecycle_by_client_credentials(oauth_app: Flask, http: FlaskCl
 def test_consent_permission_rules(
     oauth_app: Flask, http: FlaskClient, permissions: list[str], reason: str
 ) -> None:
-    from partner_client import GatewayError
+    from partners.example_client import GatewayError
 
     partner = register_partner(oauth_app, http, roles=("AISP",))
     with pytest.raises(GatewayError) as refused:
@@ -67,7 +67,7 @@ def test_consent_permission_rules(
 
 
 def test_a_malformed_key_is_echoed_in_a_400(oauth_app: Flask, http: FlaskClient) -> None:
-    from partner_client import GatewayError
+    from partners.example_client import GatewayError
 
     partner = register_partner(oauth_app, http, roles=("AISP",))
     token = partner.client.client_credentials("accounts")["access_token"]
@@ -81,7 +81,7 @@ def test_a_malformed_key_is_echoed_in_a_400(oauth_app: Flask, http: FlaskClient)
 
 
 def test_consent_expiry_in_the_past_is_refused(oauth_app: Flask, http: FlaskClient) -> None:
-    from partner_client import GatewayError
+    from partners.example_client import GatewayError
 
     partner = register_partner(oauth_app, http, roles=("AISP",))
     with pytest.raises(GatewayError) as refused:
@@ -96,7 +96,7 @@ def test_consent_expiry_in_the_past_is_refused(oauth_app: Flask, http: FlaskClie
 
 
 def test_consent_lives_on_the_bank_clock(oauth_app: Flask, http: FlaskClient) -> None:
-    from partner_client import GatewayError
+    from partners.example_client import GatewayError
 
     partner = register_partner(oauth_app, http, roles=("AISP",))
     bank_today = bank_now(oauth_app, partner.organisation_id)
@@ -246,7 +246,7 @@ def test_an_unconsented_account_is_not_found(
     oauth_app: Flask, http: FlaskClient, resource: str
 ) -> None:
     """400 U011: the reference lists no 404 for these operations."""
-    from partner_client import GatewayError
+    from partners.example_client import GatewayError
 
     partner, token, _accounts = authorised(oauth_app, http, EVERYTHING)
     with pytest.raises(GatewayError) as refused:
@@ -256,7 +256,7 @@ def test_an_unconsented_account_is_not_found(
 
 
 def test_missing_permission_is_403(oauth_app: Flask, http: FlaskClient) -> None:
-    from partner_client import GatewayError
+    from partners.example_client import GatewayError
 
     partner, token, accounts = authorised(oauth_app, http, ["ReadAccountsBasic"])
     with pytest.raises(GatewayError) as refused:
@@ -265,7 +265,7 @@ def test_missing_permission_is_403(oauth_app: Flask, http: FlaskClient) -> None:
 
 
 def test_client_credentials_token_cannot_read_accounts(oauth_app: Flask, http: FlaskClient) -> None:
-    from partner_client import GatewayError
+    from partners.example_client import GatewayError
 
     partner = register_partner(oauth_app, http, roles=("AISP",))
     token = partner.client.client_credentials("accounts")["access_token"]

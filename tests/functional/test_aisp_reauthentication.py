@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from gateway.db import Database
+from gateway.store.database import Database
 from sandbox.models import Customer
 from tests.common.ais import AIS
 from tests.common.oauth import CSRF, Partner, approve_in_browser, register_partner
@@ -157,7 +157,7 @@ def test_declining_to_renew_leaves_the_consent_as_it_was(
 def test_a_revoked_consent_cannot_be_renewed(
     oauth_app: Flask, authorised_consent: tuple[Partner, str, dict[str, Any]]
 ) -> None:
-    from partner_client import GatewayError
+    from partners.example_client import GatewayError
 
     partner, consent_id, first = authorised_consent
     token = partner.client.client_credentials("accounts")["access_token"]

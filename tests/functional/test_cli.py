@@ -27,8 +27,8 @@ from flask.testing import FlaskCliRunner
 
 from gateway import migrate
 from gateway.app import create_app
-from gateway.core import BankCore
-from gateway.db import Database
+from gateway.core.administration import SandboxBank
+from gateway.store.database import Database
 from sandbox.models import Tenant
 
 T = TypeVar("T")
@@ -38,7 +38,7 @@ SEEDED = re.compile(r"tenant (\S+): seed (\d+), (\d+) customers, (\d+) accounts,
 PASSWORD = "s3cret"
 
 
-def read(app: Flask, query: Callable[[BankCore], T]) -> T:
+def read(app: Flask, query: Callable[[SandboxBank], T]) -> T:
     """Run ``query`` on the bank core in a session of its own, rolled back at once."""
     database: Database = app.extensions["database"]
     with database.sessions() as session:
@@ -137,7 +137,7 @@ def test_show_one_customer_lists_accounts_with_balances(
     customers = read(app, lambda core: core.customers(seeded))
     customer, others = customers[0], customers[1:]
 
-    def balances(core: BankCore) -> list[tuple[str, str, str]]:
+    def balances(core: SandboxBank) -> list[tuple[str, str, str]]:
         rows = []
         for account in core.accounts(seeded, customer.id):
             booked = core.balances(seeded, account.id).booked

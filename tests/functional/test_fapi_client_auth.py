@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from werkzeug.test import TestResponse
 
-from gateway.db import Database
+from gateway.store.database import Database
 from partners import services
 from partners.models import App, Organisation
 from tests.common.fapi import TOKEN_URL, error_of, post, rows

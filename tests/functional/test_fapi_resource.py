@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from werkzeug.test import TestResponse
 
-from gateway.db import Database
 from gateway.oauth import secrets
 from gateway.oauth.models import Token
+from gateway.store.database import Database
 from partners import services
 from partners.models import App
 from tests.common.fapi import (

@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from schemathesis import Case, CheckContext, HookContext, Response, checks
 from werkzeug.urls import iri_to_uri
 
-from gateway.api.aisp.schemas import PERMISSIONS
+from gateway.consents.account_access import PERMISSIONS
 from tests.common.ais import AIS, authorised
 from tests.common.oauth import Partner
 

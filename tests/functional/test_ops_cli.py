@@ -6,8 +6,8 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
-from gateway.db import Database
 from gateway.oauth.models import ServerKey
+from gateway.store.database import Database
 from partners.models import App, Developer, Organisation
 from tests.common.oauth import register_partner
 

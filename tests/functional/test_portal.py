@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from gateway.app import create_app
-from gateway.db import Database
+from gateway.store.database import Database
 from partners import services
 from partners.models import App, Developer
 from tests.common.oauth import (
@@ -682,21 +683,18 @@ def test_try_the_flow_reports_a_customer_who_says_no(portal: Flask) -> None:
     assert "the bank answered access_denied" in callback.get_data(as_text=True)
 
 
-def test_try_the_flow_without_the_example_client(
-    portal: Flask, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from partners.portal import trial
+def test_try_the_flow_runs_the_example_client_partners_download(portal: Flask) -> None:
+    from gateway.portal import trial
+    from partners import example_client
 
-    def missing() -> None:
-        raise trial.TrialUnavailable("The example client is not part of this installation.")
-
-    monkeypatch.setattr(trial, "example_client", missing)
     dev = sign_up(portal, roles=["AISP"])
     client_id = created_client_id(new_app(dev))
-    page = f"/portal/apps/{client_id}/try"
-    post(dev.client, f"{page}/redirect-uri", page, {})
-    html = dev.client.get(page).get_data(as_text=True)
-    assert "not part of this installation" in html and "Run step 1" not in html
+    html = dev.client.get(f"/portal/apps/{client_id}/try").get_data(as_text=True)
+    assert 'href="/docs/examples/partner_client.py"' in html
+    with dev.client.get("/docs/examples/partner_client.py") as served:
+        assert served.status_code == 200
+        assert served.get_data(as_text=True) == Path(example_client.__file__).read_text()
+    assert trial.example_client() is example_client
 
 
 def test_navigation(portal: Flask) -> None:

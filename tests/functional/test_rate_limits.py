@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from gateway.app import create_app
-from gateway.db import Database
+from gateway.store.database import Database
 from partners.models import App
 from tests.common.oauth import Partner, register_partner
 

@@ -19,11 +19,12 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from gateway.api.aisp import bp as aisp_bp
-from gateway.api.aisp.schemas import PERMISSIONS, ConsentData, ConsentRequest
+from gateway.api.aisp.schemas import ConsentData, ConsentRequest
 from gateway.apidocs import documents
 from gateway.apidocs.aisp import build_aisp
 from gateway.apidocs.common import SPECS_DIR, SpecError
 from gateway.apidocs.documents import DOCUMENTS
+from gateway.consents.account_access import PERMISSIONS
 
 PREFIX = "/open-banking/v4.0/aisp"
 REFERENCE = Path(__file__).resolve().parents[2] / "specs" / "reference" / "obie-v4.0"

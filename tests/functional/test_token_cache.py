@@ -17,10 +17,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from gateway.app import create_app
-from gateway.db import Database
 from gateway.edge.ratelimit import Limiter
 from gateway.oauth import token_cache, tokens
 from gateway.oauth.models import Token
+from gateway.store.database import Database
 from partners import apps as partner_apps
 from partners.models import App
 from tests.common import services
@@ -203,7 +203,7 @@ def two_workers(database_url: str) -> Iterator[tuple[Flask, Flask]]:
 def test_a_change_in_one_worker_reaches_the_cache_of_another(
     two_workers: tuple[Flask, Flask],
 ) -> None:
-    from partner_client import GatewayError
+    from partners.example_client import GatewayError
 
     first, second = two_workers
     assert "token_cache" in first.extensions  # on by default with Redis

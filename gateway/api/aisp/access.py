@@ -12,9 +12,10 @@ from flask import current_app
 
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
-from gateway.core import Account, BankCore
-from gateway.db import get_reader, get_session, unit_of_work_open
+from gateway.core.accounts import Account
+from gateway.core.bank import BankCore
 from gateway.edge.errors import ApiError
+from gateway.edge.transaction import get_reader, get_session, unit_of_work_open
 from gateway.oauth.protector import cache_entry, current_token
 from gateway.oauth.token_cache import Listing
 from gateway.oauth.tokens import AccessToken

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from gateway.api.aisp import access, bp
 from gateway.api.common import amount, check_fapi_headers, credit_debit, envelope, iso
-from gateway.core import Account, Balances
+from gateway.core.accounts import Account, Balances
 
 BALANCE_PERMISSIONS = ("ReadBalances",)
 

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from gateway.api.aisp import access, bp, listing
 from gateway.api.aisp.schemas import cash_account
-from gateway.core import Account, Beneficiary
+from gateway.core.accounts import Account, Beneficiary
 
 BENEFICIARY_PERMISSIONS = ("ReadBeneficiariesBasic", "ReadBeneficiariesDetail")
 

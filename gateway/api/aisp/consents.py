@@ -9,7 +9,7 @@ from gateway.api.aisp import access, bp
 from gateway.api.aisp.schemas import ConsentRequest, consent_body
 from gateway.api.common import check_fapi_headers, envelope, iso, parse_json, public_url
 from gateway.consents import services as consents
-from gateway.db import get_session
+from gateway.edge.transaction import get_session
 from gateway.oauth import tokens
 from gateway.oauth.protector import current_token
 from partners.models import App

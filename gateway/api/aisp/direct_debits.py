@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from gateway.api.aisp import access, bp, listing
 from gateway.api.aisp.schemas import day
 from gateway.api.common import amount
-from gateway.core import Account, DirectDebit
+from gateway.core.accounts import Account, DirectDebit
 
 DIRECT_DEBIT_PERMISSIONS = ("ReadDirectDebits",)
 # ExternalMandateStatus1Code of our mandate statuses: an inactive mandate was cancelled.

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from gateway.api.aisp import access
 from gateway.api.common import check_fapi_headers, envelope
-from gateway.core import Account
+from gateway.core.accounts import Account
 
 # The response entries of one account, given what the token may read.
 Reader = Callable[[access.Grant, Account], list[dict[str, Any]]]

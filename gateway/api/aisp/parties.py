@@ -12,7 +12,8 @@ from flask.typing import ResponseReturnValue
 
 from gateway.api.aisp import access, bp, listing
 from gateway.api.common import check_fapi_headers, envelope, public_url
-from gateway.core import Account, Address, Party
+from gateway.core.accounts import Account, Party
+from gateway.core.values import Address
 from gateway.edge.errors import ApiError
 
 PARTY_PERMISSIONS = ("ReadParty",)

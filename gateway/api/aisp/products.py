@@ -9,7 +9,7 @@ from typing import Any
 from flask.typing import ResponseReturnValue
 
 from gateway.api.aisp import access, bp, listing
-from gateway.core import Account, Product
+from gateway.core.accounts import Account, Product
 
 PRODUCT_PERMISSIONS = ("ReadProducts",)
 OFFER_PERMISSIONS = ("ReadOffers",)

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from gateway.api.aisp import access, bp, listing
 from gateway.api.aisp.schemas import cash_account, day
 from gateway.api.common import amount
-from gateway.core import Account, ScheduledPayment
+from gateway.core.accounts import Account, ScheduledPayment
 
 SCHEDULED_PAYMENT_PERMISSIONS = ("ReadScheduledPaymentsBasic", "ReadScheduledPaymentsDetail")
 

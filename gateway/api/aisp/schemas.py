@@ -9,33 +9,11 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from gateway.api.common import iso
 from gateway.consents import services as consents
+from gateway.consents.account_access import PERMISSIONS
 from gateway.consents.models import Consent
-from gateway.core import Account, Counterparty
+from gateway.core.accounts import Account
+from gateway.core.values import Counterparty
 
-# OBInternalPermissions1Code
-PERMISSIONS = (
-    "ReadAccountsBasic",
-    "ReadAccountsDetail",
-    "ReadBalances",
-    "ReadBeneficiariesBasic",
-    "ReadBeneficiariesDetail",
-    "ReadDirectDebits",
-    "ReadOffers",
-    "ReadPAN",
-    "ReadParty",
-    "ReadPartyPSU",
-    "ReadProducts",
-    "ReadScheduledPaymentsBasic",
-    "ReadScheduledPaymentsDetail",
-    "ReadStandingOrdersBasic",
-    "ReadStandingOrdersDetail",
-    "ReadStatementsBasic",
-    "ReadStatementsDetail",
-    "ReadTransactionsBasic",
-    "ReadTransactionsCredits",
-    "ReadTransactionsDebits",
-    "ReadTransactionsDetail",
-)
 # OBExternalAccountSubType1Code of our account subtypes.
 ACCOUNT_TYPE_CODES = {
     "CurrentAccount": "CACC",

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from gateway.api.aisp import access, bp, listing
 from gateway.api.aisp.schemas import cash_account, day
 from gateway.api.common import amount
-from gateway.core import Account, StandingOrder
+from gateway.core.accounts import Account, StandingOrder
 
 STANDING_ORDER_PERMISSIONS = ("ReadStandingOrdersBasic", "ReadStandingOrdersDetail")
 # OBFrequency6Code: a code outside it is reported as ISO 20022 "NotKnown".

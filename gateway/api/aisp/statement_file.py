@@ -11,7 +11,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from gateway.api.aisp.pdf import text_pdf
-from gateway.core import Account, Money, Statement, Transaction
+from gateway.core.accounts import Account, Statement, Transaction
+from gateway.core.money import Money
 
 MEDIA_TYPE = "application/pdf"
 BANK = "Sandbox Bank"

@@ -34,7 +34,8 @@ from gateway.api.aisp.transactions import (
     transactions_response,
 )
 from gateway.api.common import amount, check_fapi_headers, credit_debit, envelope, iso
-from gateway.core import Account, Money, Statement, Transaction, TransactionCursor
+from gateway.core.accounts import Account, Statement, Transaction, TransactionCursor
+from gateway.core.money import Money
 from gateway.edge.errors import ApiError
 
 STATEMENT_PERMISSIONS = ("ReadStatementsBasic", "ReadStatementsDetail")

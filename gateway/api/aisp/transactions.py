@@ -30,7 +30,8 @@ from gateway.api.common import (
     iso,
     this_url_with,
 )
-from gateway.core import CreditDebit, Transaction, TransactionCursor, TransactionPage
+from gateway.core.accounts import Transaction, TransactionCursor, TransactionPage
+from gateway.core.values import CreditDebit
 from gateway.edge.errors import ApiError
 
 PAGE_SIZE = 100

@@ -2,7 +2,7 @@
 codes and tokens, and consents.
 
 Revision ID: 0002
-Revises: 0001
+Revises:
 
 """
 
@@ -14,8 +14,10 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = "0002"
-down_revision: Union[str, Sequence[str], None] = "0001"
-branch_labels: Union[str, Sequence[str], None] = None
+# The root of the gateway's history: it once followed the sandbox's first revision, which now
+# lives in the sandbox's own history (gateway.migrate adopts databases migrated before).
+down_revision: Union[str, Sequence[str], None] = None
+branch_labels: Union[str, Sequence[str], None] = ("gateway",)
 depends_on: Union[str, Sequence[str], None] = None
 
 

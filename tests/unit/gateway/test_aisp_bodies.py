@@ -15,7 +15,9 @@ from gateway.api.aisp.products import product_body
 from gateway.api.aisp.schemas import cash_account
 from gateway.api.aisp.standing_orders import order_status, standing_order_body
 from gateway.api.common import iso
-from gateway.core import Account, Address, Counterparty, Money, Product, StandingOrder
+from gateway.core.accounts import Account, Product, StandingOrder
+from gateway.core.money import Money
+from gateway.core.values import Address, Counterparty
 from tests.common.obie import conforms_to
 
 PAN = "4000001234567899"

@@ -25,8 +25,8 @@ from gateway.config import (
     redact,
     validate,
 )
-from gateway.db import Database
-from gateway.kv import is_fake
+from gateway.store.database import Database
+from gateway.store.kv import is_fake
 
 PASSWORD = "s3cret"
 

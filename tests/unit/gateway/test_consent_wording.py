@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from gateway.api.aisp.schemas import PERMISSIONS
+from gateway.consents.account_access import PERMISSIONS
 from gateway.consents.wording import OTHER, lines, plain_date, transaction_window
 
 CODE = re.compile(r"\bRead[A-Z]\w*")

@@ -25,15 +25,16 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import abort
 
 from gateway.app import create_app
-from gateway.core import (
+from gateway.core.errors import (
     BankCoreError,
     InsufficientFunds,
     InvalidInstruction,
     UnknownResource,
 )
-from gateway.db import Database, get_session
 from gateway.edge.errors import ERROR_CODES, ApiError, ErrorDetail
 from gateway.edge.interaction import HEADER
+from gateway.edge.transaction import get_session
+from gateway.store.database import Database
 from sandbox.models import Tenant
 from tests.common import services
 from tests.common.logs import Recorder, recording

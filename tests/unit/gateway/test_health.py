@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from gateway import migrate
 from gateway.app import create_app
-from gateway.db import Database
-from gateway.kv import is_fake
+from gateway.store.database import Database
+from gateway.store.kv import is_fake
 from tests.common import services
 
 MakeApp = Callable[..., Flask]

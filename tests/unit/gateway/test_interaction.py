@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.app import create_app
-from gateway.db import Database
 from gateway.edge.interaction import HEADER
+from gateway.store.database import Database
 from tests.common.logs import Recorder, recording
 
 

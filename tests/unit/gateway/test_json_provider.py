@@ -14,7 +14,7 @@ import pytest
 from flask import Flask, jsonify
 from flask.json.provider import DefaultJSONProvider
 
-from gateway.json_provider import FastJSONProvider
+from gateway.edge.json_provider import FastJSONProvider
 
 
 @dataclasses.dataclass

@@ -11,9 +11,9 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, select, text
 
-from gateway.db import make_engine
-from gateway.pg_cursor import LazyDescriptionCursor, connect_args
-from gateway.reads import make_read_engine
+from gateway.store.database import make_engine
+from gateway.store.pg_cursor import LazyDescriptionCursor, connect_args
+from gateway.store.reads import make_read_engine
 from sandbox.models import Tenant
 
 PROBE = "SELECT 1::int AS one, 'x'::text AS letter, now() AS at, NULL::numeric(12, 2) AS amount"

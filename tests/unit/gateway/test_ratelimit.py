@@ -13,7 +13,7 @@ import redis
 from gateway.app import create_app
 from gateway.config import ConfigError
 from gateway.edge.ratelimit import DEFAULT_TIERS, Limiter, Window, parse_tiers
-from gateway.kv import first_use
+from gateway.store.kv import first_use
 
 MINUTE_START = 1_800_000_000.0  # a whole hour (epoch seconds): minute and hour windows start here
 

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from gateway.db import Database
-from gateway.reads import Reader, make_read_engine
+from gateway.store.database import Database
+from gateway.store.reads import Reader, make_read_engine
 from sandbox.models import Tenant
 
 

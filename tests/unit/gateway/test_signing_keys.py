@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,25 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway import migrate
-from gateway.db import make_engine
 from gateway.oauth import keys
 from gateway.oauth.models import ServerKey
-from tests.common import services
-
-
-@pytest.fixture
-def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of this test's own (a private schema on PostgreSQL when configured)."""
-    configured = os.environ.get("GATEWAY_DATABASE_URL", "")
-    if configured.startswith("postgres"):
-        with services.postgres_schema(configured) as url:
-            engine = make_engine(url)
-            yield engine
-            engine.dispose()
-        return
-    engine = make_engine(f"sqlite:///{tmp_path / 'keys.sqlite3'}")
-    yield engine
-    engine.dispose()
 
 
 def _key_row(kid: str, status: str, minutes_ago: int) -> dict[str, Any]:

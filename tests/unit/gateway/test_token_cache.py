@@ -23,10 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.core import BankCore
-from gateway.db import Database
+from gateway.core.administration import SandboxBank
 from gateway.oauth import token_cache
 from gateway.oauth.token_cache import Listing, TokenCache
+from gateway.store.database import Database
 from partners.models import App, Organisation
 from sandbox.models import Account, Customer, Tenant
 
@@ -189,7 +189,7 @@ def test_only_the_watched_columns_count(
 
 
 def test_balances_and_the_due_work_bookmark_leave_the_epoch_alone(
-    app: Flask, session: Session, core: BankCore, tenant: str
+    app: Flask, session: Session, core: SandboxBank, tenant: str
 ) -> None:
     core.ensure_tenant(tenant)
     session.commit()

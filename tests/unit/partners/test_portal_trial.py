@@ -7,7 +7,7 @@ import json
 import fakeredis
 import pytest
 
-from partners.portal import trial
+from gateway.portal import trial
 from tests.common.oauth import new_key, public
 
 

@@ -10,11 +10,12 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.core import BankCore, InvalidInstruction
+from gateway.core.administration import SandboxBank
+from gateway.core.errors import InvalidInstruction
 from sandbox import clock
-from sandbox.core import SandboxCore
 from sandbox.models import Account, Hold, Posting, ScheduledPayment, StandingOrder, Tenant
 from tests.common.clock import SANDBOX_START
+from tests.common.sandbox import sandbox_core
 
 
 def _tenant(session: Session, tenant: str) -> Tenant:
@@ -23,7 +24,7 @@ def _tenant(session: Session, tenant: str) -> Tenant:
 
 def test_clock_is_real_time_plus_offset(session: Session, tenant: str) -> None:
     real = dt.datetime(2026, 5, 17, 22, 15, 3, tzinfo=dt.UTC)
-    core = SandboxCore(session, default_seed=1, real_time=lambda: real)
+    core = sandbox_core(session, real_time=lambda: real)
     assert core.now(tenant) == real
     core.advance_clock(tenant, dt.timedelta(days=2, hours=3))
     assert core.now(tenant) == real + dt.timedelta(days=2, hours=3)
@@ -31,7 +32,7 @@ def test_clock_is_real_time_plus_offset(session: Session, tenant: str) -> None:
 
 
 def test_the_configured_clock_runs_on_from_the_sandbox_start(
-    app: Flask, core: BankCore, tenant: str
+    app: Flask, core: SandboxBank, tenant: str
 ) -> None:
     start = app.config["SANDBOX_START"]
     assert start == dt.datetime.fromisoformat(SANDBOX_START)
@@ -49,7 +50,7 @@ def test_running_from_an_instant_keeps_the_system_clocks_pace() -> None:
     assert start <= first < second < start + dt.timedelta(seconds=5)
 
 
-def test_clock_never_goes_back(core: BankCore, tenant: str) -> None:
+def test_clock_never_goes_back(core: SandboxBank, tenant: str) -> None:
     with pytest.raises(InvalidInstruction):
         core.advance_clock(tenant, dt.timedelta(seconds=-1))
     with pytest.raises(InvalidInstruction):
@@ -57,7 +58,7 @@ def test_clock_never_goes_back(core: BankCore, tenant: str) -> None:
 
 
 def test_advancing_a_month_runs_standing_orders_and_scheduled_payments(
-    core: BankCore, session: Session, tenant: str
+    core: SandboxBank, session: Session, tenant: str
 ) -> None:
     core.ensure_tenant(tenant)
     orders = session.scalars(
@@ -92,7 +93,7 @@ def test_advancing_a_month_runs_standing_orders_and_scheduled_payments(
 
 
 def test_running_due_work_twice_executes_nothing_twice(
-    core: BankCore, session: Session, tenant: str
+    core: SandboxBank, session: Session, tenant: str
 ) -> None:
     core.advance_clock(tenant, dt.timedelta(days=40))
     row = _tenant(session, tenant)
@@ -103,7 +104,7 @@ def test_running_due_work_twice_executes_nothing_twice(
 
 
 def test_card_holds_settle_when_their_time_comes(
-    core: BankCore, session: Session, tenant: str
+    core: SandboxBank, session: Session, tenant: str
 ) -> None:
     core.ensure_tenant(tenant)
     query = (
@@ -156,7 +157,7 @@ def test_card_holds_settle_when_their_time_comes(
 
 
 def test_a_standing_order_that_cannot_be_paid_is_skipped_not_half_booked(
-    core: BankCore, session: Session, tenant: str
+    core: SandboxBank, session: Session, tenant: str
 ) -> None:
     core.ensure_tenant(tenant)
     order = session.scalars(

@@ -1,4 +1,4 @@
-"""The sandbox bank through the gateway's BankCore interface."""
+"""The sandbox bank through the gateway's SandboxBank interface."""
 
 from __future__ import annotations
 
@@ -9,20 +9,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.core import (
-    BankCore,
-    Counterparty,
-    InsufficientFunds,
-    InvalidInstruction,
-    Money,
-    TransactionCursor,
-    TransferInstruction,
-    UnknownResource,
-)
+from gateway.core.accounts import TransactionCursor
+from gateway.core.administration import SandboxBank
+from gateway.core.errors import InvalidInstruction, UnknownResource
 from sandbox.models import Account, Customer, StandingOrder, Tenant
+from tests.common.sandbox import sandbox_core
 
 
-def _first_account(core: BankCore, tenant: str, subtype: str = "CurrentAccount") -> str:
+def _first_account(core: SandboxBank, tenant: str, subtype: str = "CurrentAccount") -> str:
     for customer in core.customers(tenant):
         for account in core.accounts(tenant, customer.id):
             if account.account_subtype == subtype:
@@ -31,7 +25,7 @@ def _first_account(core: BankCore, tenant: str, subtype: str = "CurrentAccount")
 
 
 def test_tenant_is_created_lazily_on_first_use(
-    core: BankCore, session: Session, tenant: str
+    core: SandboxBank, session: Session, tenant: str
 ) -> None:
     assert session.get(Tenant, tenant) is None
     customers = core.customers(tenant)
@@ -41,7 +35,7 @@ def test_tenant_is_created_lazily_on_first_use(
     assert (info.customers, info.accounts) == (5, 13)
 
 
-def test_sandbox_login(core: BankCore, session: Session, tenant: str) -> None:
+def test_sandbox_login(core: SandboxBank, session: Session, tenant: str) -> None:
     customer = core.customers(tenant)[0]
     password = session.scalars(
         select(Customer.password).where(Customer.public_id == customer.id)
@@ -52,7 +46,7 @@ def test_sandbox_login(core: BankCore, session: Session, tenant: str) -> None:
     assert core.authenticate(f"{tenant}-other", customer.username, password) is None
 
 
-def test_tenants_are_isolated(core: BankCore, tenant: str) -> None:
+def test_tenants_are_isolated(core: SandboxBank, tenant: str) -> None:
     account_id = _first_account(core, tenant)
     other = f"{tenant}-other"
     with pytest.raises(UnknownResource):
@@ -64,7 +58,9 @@ def test_tenants_are_isolated(core: BankCore, tenant: str) -> None:
     assert {c.id for c in core.customers(tenant)}.isdisjoint(c.id for c in core.customers(other))
 
 
-def test_keyset_pages_walk_the_whole_history_once_newest_first(core: BankCore, tenant: str) -> None:
+def test_keyset_pages_walk_the_whole_history_once_newest_first(
+    core: SandboxBank, tenant: str
+) -> None:
     account_id = _first_account(core, tenant)
     seen: list[tuple[dt.datetime, str]] = []
     booked_ids: list[str] = []
@@ -90,7 +86,7 @@ def test_keyset_pages_walk_the_whole_history_once_newest_first(core: BankCore, t
     assert everything.next_cursor is None
 
 
-def test_booking_window_bounds_the_history(core: BankCore, tenant: str) -> None:
+def test_booking_window_bounds_the_history(core: SandboxBank, tenant: str) -> None:
     account_id = _first_account(core, tenant, "Savings")
     now = core.now(tenant)
     start, end = now - dt.timedelta(days=90), now - dt.timedelta(days=30)
@@ -99,7 +95,7 @@ def test_booking_window_bounds_the_history(core: BankCore, tenant: str) -> None:
     assert all(start <= t.booking_datetime <= end for t in page.items)
 
 
-def test_transactions_carry_what_account_information_needs(core: BankCore, tenant: str) -> None:
+def test_transactions_carry_what_account_information_needs(core: SandboxBank, tenant: str) -> None:
     account_id = _first_account(core, tenant)
     items = core.transactions(tenant, account_id, limit=500).items
     booked = [t for t in items if t.status == "Booked"]
@@ -111,7 +107,7 @@ def test_transactions_carry_what_account_information_needs(core: BankCore, tenan
     assert newest.balance_after == core.balances(tenant, account_id).booked
 
 
-def test_balances_are_consistent(core: BankCore, tenant: str) -> None:
+def test_balances_are_consistent(core: SandboxBank, tenant: str) -> None:
     account_id = _first_account(core, tenant)
     b = core.balances(tenant, account_id)
     assert b.available.amount == b.booked.amount - b.held.amount
@@ -121,7 +117,7 @@ def test_balances_are_consistent(core: BankCore, tenant: str) -> None:
     assert -b.available.amount <= b.credit_line.amount
 
 
-def test_parties_product_and_instructions(core: BankCore, tenant: str) -> None:
+def test_parties_product_and_instructions(core: SandboxBank, tenant: str) -> None:
     customers = core.customers(tenant)
     cafe = next(c for c in customers if c.name.endswith("Coffee Ltd"))
     trading = core.accounts(tenant, cafe.id)[0]
@@ -139,70 +135,9 @@ def test_parties_product_and_instructions(core: BankCore, tenant: str) -> None:
     assert statements[0].start > statements[-1].start
 
 
-def test_transfer_between_accounts_and_out(core: BankCore, tenant: str) -> None:
-    customers = core.customers(tenant)
-    cafe = next(c for c in customers if c.name.endswith("Coffee Ltd"))
-    trading = core.accounts(tenant, cafe.id)[0].id
-    saver = _first_account(core, tenant, "Savings")
-    before = core.balances(tenant, trading).booked.amount
-    saver_before = core.balances(tenant, saver).booked.amount
-    done = core.transfer(
-        tenant,
-        TransferInstruction(trading, Money(Decimal("12.34"), "GBP"), "REF1",
-                            creditor_account_id=saver),
-    )  # fmt: skip
-    assert done.debtor_balance_after.amount == before - Decimal("12.34")
-    assert core.balances(tenant, saver).booked.amount == saver_before + Decimal("12.34")
-    newest = core.transactions(tenant, trading, limit=1).items[0]
-    assert (newest.credit_debit, newest.amount.amount, newest.reference) == (
-        "Debit", Decimal("12.34"), "REF1"
-    )  # fmt: skip
-
-    out = TransferInstruction(trading, Money(Decimal("1.00"), "GBP"), "EXT",
-                              creditor=Counterparty("Acme", "UK.OBIE.SortCodeAccountNumber",
-                                                    "12345612345678"))  # fmt: skip
-    assert core.transfer(tenant, out).debtor_balance_after.amount == before - Decimal("13.34")
-
-
-@pytest.mark.parametrize(
-    ("amount", "error"),
-    [
-        (Money(Decimal("0.00"), "GBP"), InvalidInstruction),
-        (Money(Decimal("-5.00"), "GBP"), InvalidInstruction),
-        (Money(Decimal("1.001"), "GBP"), InvalidInstruction),
-        (Money(Decimal("1.00"), "EUR"), InvalidInstruction),
-        (Money(Decimal("99999999.00"), "GBP"), InsufficientFunds),
-    ],
-)
-def test_bad_transfers_are_refused_and_book_nothing(
-    core: BankCore, tenant: str, amount: Money, error: type[Exception]
-) -> None:
-    account_id = _first_account(core, tenant)
-    before = core.balances(tenant, account_id)
-    newest = core.transactions(tenant, account_id, limit=5).items
-    instruction = TransferInstruction(
-        account_id, amount, "X", creditor=Counterparty("Acme", "UK.OBIE.IBAN", "GB00")
-    )
-    with pytest.raises(error):
-        core.transfer(tenant, instruction)
-    after = core.balances(tenant, account_id)
-    assert (after.booked, after.held, after.available) == (
-        before.booked,
-        before.held,
-        before.available,
-    )
-    assert core.transactions(tenant, account_id, limit=5).items == newest
-
-
-def test_transfer_needs_a_creditor(core: BankCore, tenant: str) -> None:
-    account_id = _first_account(core, tenant)
-    with pytest.raises(InvalidInstruction):
-        core.transfer(tenant, TransferInstruction(account_id, Money(Decimal("1"), "GBP"), "X"))
-
-
 @pytest.mark.parametrize("first_call", ["now", "accounts"])
 def test_due_work_catches_up_as_real_time_passes(
-    core: BankCore, app: object, session: Session, tenant: str, first_call: str
+    core: SandboxBank, app: object, session: Session, tenant: str, first_call: str
 ) -> None:
     # Listing accounts reads the clock in the same statement: it must catch up as well.
     core.ensure_tenant(tenant)
@@ -219,8 +154,7 @@ def test_due_work_catches_up_as_real_time_passes(
     row = session.get_one(Tenant, tenant)
     row.due_checked_at = row.due_checked_at - dt.timedelta(hours=1)
     session.flush()
-    real_time = core.real_time  # type: ignore[attr-defined]
-    fresh = type(core)(session, default_seed=1, real_time=real_time)  # type: ignore[call-arg]
+    fresh = sandbox_core(session, real_time=core.real_time)  # type: ignore[attr-defined]
     if first_call == "now":
         fresh.now(tenant)
     else:
@@ -230,7 +164,7 @@ def test_due_work_catches_up_as_real_time_passes(
     assert order.next_payment_date is not None and order.next_payment_date > today
 
 
-def test_cursor_type_round_trips(core: BankCore, tenant: str) -> None:
+def test_cursor_type_round_trips(core: SandboxBank, tenant: str) -> None:
     account_id = _first_account(core, tenant)
     page = core.transactions(tenant, account_id, limit=20)
     assert isinstance(page.next_cursor, TransactionCursor)

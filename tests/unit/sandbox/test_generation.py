@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sandbox import tenants
 from sandbox.identifiers import iban_is_valid, luhn_check_digit
 from sandbox.models import Account, Customer, Posting, Statement
+from sandbox.synth.population import populate
 
 ANCHOR = dt.datetime(2025, 3, 14, 10, 30, tzinfo=dt.UTC)
 
@@ -46,9 +47,9 @@ def snapshot(session: Session, tenant_id: str) -> dict[str, list[tuple[object, .
 
 
 def test_same_seed_and_day_give_the_same_data(session: Session, tenant: str) -> None:
-    tenants.ensure(session, f"{tenant}-a", 42, anchor=ANCHOR)
-    tenants.ensure(session, f"{tenant}-b", 42, anchor=ANCHOR)
-    tenants.ensure(session, f"{tenant}-c", 43, anchor=ANCHOR)
+    tenants.ensure(session, f"{tenant}-a", 42, dataset=populate, anchor=ANCHOR)
+    tenants.ensure(session, f"{tenant}-b", 42, dataset=populate, anchor=ANCHOR)
+    tenants.ensure(session, f"{tenant}-c", 43, dataset=populate, anchor=ANCHOR)
     a, b, c = (snapshot(session, f"{tenant}-{x}") for x in "abc")
     assert len(a["postings"]) > 3000
     assert a == b
@@ -57,7 +58,7 @@ def test_same_seed_and_day_give_the_same_data(session: Session, tenant: str) -> 
 
 
 def test_history_balances_per_currency_and_per_journal(session: Session, tenant: str) -> None:
-    tenants.ensure(session, tenant, 7, anchor=ANCHOR)
+    tenants.ensure(session, tenant, 7, dataset=populate, anchor=ANCHOR)
     by_currency = session.execute(
         text(
             "SELECT p.currency, SUM(p.amount) FROM sbx_posting p "
@@ -79,7 +80,7 @@ def test_history_balances_per_currency_and_per_journal(session: Session, tenant:
 
 
 def test_balances_match_postings_and_limits_hold(session: Session, tenant: str) -> None:
-    tenants.ensure(session, tenant, 8, anchor=ANCHOR)
+    tenants.ensure(session, tenant, 8, dataset=populate, anchor=ANCHOR)
     accounts = session.scalars(
         select(Account).where(Account.tenant_id == tenant, Account.customer_pk.is_not(None))
     ).all()
@@ -108,7 +109,7 @@ def test_balances_match_postings_and_limits_hold(session: Session, tenant: str) 
 def test_accounts_carry_valid_identifiers_in_several_currencies(
     session: Session, tenant: str
 ) -> None:
-    tenants.ensure(session, tenant, 9, anchor=ANCHOR)
+    tenants.ensure(session, tenant, 9, dataset=populate, anchor=ANCHOR)
     accounts = session.scalars(
         select(Account).where(Account.tenant_id == tenant, Account.customer_pk.is_not(None))
     ).all()
@@ -129,7 +130,7 @@ def test_accounts_carry_valid_identifiers_in_several_currencies(
 
 
 def test_history_has_realistic_patterns(session: Session, tenant: str) -> None:
-    tenants.ensure(session, tenant, 10, anchor=ANCHOR)
+    tenants.ensure(session, tenant, 10, dataset=populate, anchor=ANCHOR)
     rows = session.execute(
         select(Posting.information, Posting.proprietary_code, Posting.merchant_mcc, Posting.amount)
         .join(Account, Account.pk == Posting.account_pk)
@@ -151,7 +152,7 @@ def test_history_has_realistic_patterns(session: Session, tenant: str) -> None:
 def test_history_ends_before_the_anchor_day_and_statements_chain(
     session: Session, tenant: str
 ) -> None:
-    tenants.ensure(session, tenant, 11, anchor=ANCHOR)
+    tenants.ensure(session, tenant, 11, dataset=populate, anchor=ANCHOR)
     account_pks = select(Account.pk).where(Account.tenant_id == tenant)
     last = session.scalar(
         select(func.max(Posting.booking_datetime)).where(Posting.account_pk.in_(account_pks))
@@ -169,7 +170,9 @@ def test_history_ends_before_the_anchor_day_and_statements_chain(
 
 
 def test_large_profile_reaches_the_requested_size(session: Session, tenant: str) -> None:
-    tenants.ensure(session, tenant, 12, profile="large", transactions=20_000, anchor=ANCHOR)
+    tenants.ensure(
+        session, tenant, 12, profile="large", transactions=20_000, dataset=populate, anchor=ANCHOR
+    )
     biggest = session.execute(
         select(Posting.account_pk, func.count())
         .join(Account, Account.pk == Posting.account_pk)

@@ -16,8 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from gateway import migrate
-from gateway.core import InsufficientFunds, InvalidInstruction, UnknownResource
-from gateway.db import make_engine
+from gateway.core.errors import InsufficientFunds, InvalidInstruction, UnknownResource
+from gateway.store.database import make_engine
 from sandbox import ledger
 from sandbox.ledger import AlreadyReversed, Leg, UnbalancedJournal
 from sandbox.models import Account, Hold, Journal, Posting

@@ -24,8 +24,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from gateway import migrate
-from gateway.core import InsufficientFunds
-from gateway.db import make_engine
+from gateway.core.errors import InsufficientFunds
+from gateway.store.database import make_engine
 from sandbox import ledger
 from sandbox.ledger import Leg
 from sandbox.models import Account, Hold

@@ -42,8 +42,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from gateway import migrate
-from gateway.core import InsufficientFunds, InvalidInstruction
-from gateway.db import make_engine
+from gateway.core.errors import InsufficientFunds, InvalidInstruction
+from gateway.store.database import make_engine
 from sandbox import ledger
 from sandbox.ledger import AlreadyReversed, Leg
 from sandbox.models import Account, Hold, Journal

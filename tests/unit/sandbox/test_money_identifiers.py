@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.core import InvalidInstruction, Money
+from gateway.core.errors import InvalidInstruction
+from gateway.core.money import EXPONENTS, Money, format_amount, from_minor, to_minor
 from sandbox.identifiers import iban_is_valid, luhn_check_digit, mask_pan, uk_iban
-from sandbox.money import EXPONENTS, format_amount, from_minor, to_minor
 
 
 @given(st.integers(min_value=-(10**15), max_value=10**15), st.sampled_from(sorted(EXPONENTS)))

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.core import BankCore
-from gateway.db import make_engine
+from gateway.core.administration import SandboxBank
+from gateway.store.database import make_engine
 from sandbox import tenants
-from sandbox.core import SandboxCore
 from sandbox.models import Account, Customer, Journal, Posting, Tenant
+from sandbox.synth.population import populate
+from tests.common.sandbox import sandbox_core
 
 
 def test_default_seed_differs_per_tenant_and_is_stable() -> None:
@@ -23,7 +24,7 @@ def test_default_seed_differs_per_tenant_and_is_stable() -> None:
 
 
 def test_reset_restores_the_seeded_data_and_drops_what_happened_since(
-    core: BankCore, session: Session, tenant: str
+    core: SandboxBank, session: Session, tenant: str
 ) -> None:
     core.ensure_tenant(tenant, seed=77)
     accounts = [a.id for c in core.customers(tenant) for a in core.accounts(tenant, c.id)]
@@ -41,7 +42,7 @@ def test_reset_restores_the_seeded_data_and_drops_what_happened_since(
     assert after == balances
 
 
-def test_reset_with_a_new_seed_changes_the_data(core: BankCore, tenant: str) -> None:
+def test_reset_with_a_new_seed_changes_the_data(core: SandboxBank, tenant: str) -> None:
     core.ensure_tenant(tenant, seed=1)
     names = [c.name for c in core.customers(tenant)]
     info = core.reset_tenant(tenant, seed=2)
@@ -49,7 +50,7 @@ def test_reset_with_a_new_seed_changes_the_data(core: BankCore, tenant: str) -> 
     assert [c.name for c in core.customers(tenant)] != names
 
 
-def test_reset_leaves_no_orphans(core: BankCore, session: Session, tenant: str) -> None:
+def test_reset_leaves_no_orphans(core: SandboxBank, session: Session, tenant: str) -> None:
     core.ensure_tenant(tenant)
     counts = _counts(session, tenant)
     core.reset_tenant(tenant)
@@ -66,7 +67,7 @@ def test_a_reset_runs_what_fell_due_earlier_that_day_as_a_new_tenant_does(
     # A day with due work (the 2nd of a month), at every hour: what the clock booked before the
     # reset is booked again after it, so the data set is the one a new tenant gets.
     real = dt.datetime.fromisoformat(f"2026-03-02T{hour}+00:00")
-    core = SandboxCore(session, default_seed=3, real_time=lambda: real)
+    core = sandbox_core(session, default_seed=3, real_time=lambda: real)
     core.ensure_tenant(tenant, seed=4)
     counts = _counts(session, tenant)
     core.reset_tenant(tenant)
@@ -93,7 +94,7 @@ def _counts(session: Session, tenant: str) -> tuple[int, ...]:
 
 def test_reset_of_an_unknown_tenant_is_refused(session: Session, tenant: str) -> None:
     with pytest.raises(LookupError):
-        tenants.reset(session, tenant)
+        tenants.reset(session, tenant, dataset=populate)
 
 
 @pytest.mark.postgres
@@ -106,7 +107,7 @@ def test_two_processes_creating_the_same_tenant_make_one(postgres_url: str, tena
         try:
             with Session(engine) as s:
                 barrier.wait(timeout=10)
-                tenants.ensure(s, tenant, 5)
+                tenants.ensure(s, tenant, 5, dataset=populate)
                 s.commit()
         except BaseException as exc:  # reported below
             errors.append(exc)
