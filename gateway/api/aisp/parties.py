@@ -91,7 +91,7 @@ def account_party(account_id: str) -> ResponseReturnValue:
     """GetAccountsAccountIdParty: the account's owner (for a business account, the business)."""
     grant = access.grant(PARTY_PERMISSIONS)
     check_fapi_headers()
-    account = grant.account(account_id, status=404)
+    account = grant.account(account_id)
     return jsonify(envelope({"Party": party_body(_owner(grant, account), account)}))
 
 
