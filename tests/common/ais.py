@@ -21,10 +21,13 @@ def authorised(
     http: FlaskClient,
     permissions: list[str],
     partner: Partner | None = None,
+    *,
+    accounts: int = 3,
     **consent: Any,
 ) -> Consented:
     """A partner (new, or ``partner``) whose customer authorised a consent with ``permissions``
-    (and ``consent``, the other arguments of the example client's request) on three accounts."""
+    (and ``consent``, the other arguments of the example client's request) on the first
+    ``accounts`` of their accounts (three: all of the first test customer's)."""
     partner = partner or register_partner(app, http, roles=("AISP",))
     created = partner.client.create_account_access_consent(permissions, **consent)
     request_uri, verifier, _ = partner.client.push_authorization_request(
@@ -32,11 +35,11 @@ def authorised(
     )
     answer = approve_in_browser(
         app, app.test_client(), partner.client.authorization_url(request_uri),
-        partner.organisation_id, accounts=3,
+        partner.organisation_id, accounts=accounts,
     )  # fmt: skip
     token = partner.client.exchange_code(answer["code"], verifier)["access_token"]
-    accounts = partner.client.get(f"{AIS}/accounts", token)["Data"]["Account"]
-    return partner, token, [a["AccountId"] for a in accounts]
+    shared = partner.client.get(f"{AIS}/accounts", token)["Data"]["Account"]
+    return partner, token, [a["AccountId"] for a in shared]
 
 
 def read(consented: Consented, path: str) -> Any:

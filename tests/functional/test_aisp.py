@@ -241,20 +241,6 @@ def test_consent_window_bounds_transactions(oauth_app: Flask, http: FlaskClient)
         assert all(start <= dt.datetime.fromisoformat(b) <= end for b in booked)
 
 
-@pytest.mark.parametrize("resource", ["", "/balances", "/transactions"])
-def test_an_unconsented_account_is_not_found(
-    oauth_app: Flask, http: FlaskClient, resource: str
-) -> None:
-    """400 U011: the reference lists no 404 for these operations."""
-    from partners.example_client import GatewayError
-
-    partner, token, _accounts = authorised(oauth_app, http, EVERYTHING)
-    with pytest.raises(GatewayError) as refused:
-        partner.client.get(f"{AIS}/accounts/acc_not_yours{resource}", token)
-    assert refused.value.status == 400
-    assert refused.value.body["Errors"][0]["ErrorCode"] == "U011"
-
-
 def test_missing_permission_is_403(oauth_app: Flask, http: FlaskClient) -> None:
     from partners.example_client import GatewayError
 

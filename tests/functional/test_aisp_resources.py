@@ -22,7 +22,8 @@ BASIC = ["ReadAccountsBasic", "ReadBeneficiariesBasic", "ReadDirectDebits",
 DETAIL = ["ReadAccountsDetail", "ReadBeneficiariesDetail", "ReadDirectDebits",
           "ReadStandingOrdersDetail", "ReadScheduledPaymentsDetail", "ReadStatementsDetail",
           "ReadParty", "ReadPartyPSU", "ReadProducts", "ReadOffers"]  # fmt: skip
-# Per-account operations whose reference lists 404, with the permission each needs.
+# Per-account operations, with the permission each needs (an account the consent does not
+# cover: test_aisp_unknown_ids).
 PER_ACCOUNT = [
     ("beneficiaries", "ReadBeneficiariesBasic"),
     ("direct-debits", "ReadDirectDebits"),
@@ -177,22 +178,6 @@ def test_products_name_the_product_type(detail: Consented) -> None:
 def test_offers_are_an_empty_list(basic: Consented) -> None:
     assert read(basic, f"/accounts/{basic[2][0]}/offers")["Data"] == {"Offer": []}
     assert read(basic, "/offers")["Data"] == {"Offer": []}
-
-
-@pytest.mark.parametrize(("resource", "_permission"), PER_ACCOUNT)
-def test_an_unconsented_account_is_404(
-    detail: Consented, basic: Consented, resource: str, _permission: str
-) -> None:
-    consented = detail if resource in ("party", "parties") else basic
-    status, body = refusal(consented, f"/accounts/acc_not_yours/{resource}")
-    assert status == 404 and body["Errors"][0]["ErrorCode"] == "U011"
-
-
-def test_an_account_of_another_partners_customer_is_404(
-    basic: Consented, detail: Consented
-) -> None:
-    status, _body = refusal(basic, "/accounts/" + detail[2][0] + "/beneficiaries")
-    assert status == 404
 
 
 @pytest.mark.parametrize(("resource", "permission"), PER_ACCOUNT)

@@ -197,6 +197,25 @@ def test_the_statement_file_is_published_as_the_pdf_it_is() -> None:
     }
 
 
+def test_every_operation_on_an_id_publishes_its_400() -> None:
+    # An id the consent does not cover is a 400 U011 (OBIE Read/Write Data API Profile v4.0,
+    # "400 (Bad Request) v/s 404 (Not Found)"): each such operation must declare that answer.
+    document = committed("aisp-v4.0")
+    on_an_id = [
+        (path, operation)
+        for path, item in document["paths"].items()
+        if "{AccountId}" in path or "{StatementId}" in path
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+    assert len(on_an_id) == 15
+    for path, operation in on_an_id:
+        ref = operation["responses"]["400"]["$ref"].rsplit("/", 1)[1]
+        content = document["components"]["responses"][ref]["content"]
+        schema = {"$ref": "#/components/schemas/OBErrorResponse1"}
+        assert content["application/json"]["schema"] == schema, path
+
+
 def test_the_authorization_header_is_left_to_the_security_schemes() -> None:
     # OpenAPI 3.0: a header parameter named Authorization SHALL be ignored; interactive docs
     # asked for it although the security scheme fills it in.

@@ -1,9 +1,8 @@
 """What the per-account and bulk read operations share: authorise, then list the items of one
 consented account or of every consented account in the OBIE envelope.
 
-A per-account operation answers 404 U011 for an account the consent does not cover: the
-reference lists 404 for all of them (unlike ``/accounts/{AccountId}``, its balances and its
-transactions, which keep 400).
+A per-account operation answers 400 U011 for an account the consent does not cover, as every
+AIS operation does (:meth:`gateway.api.aisp.access.Grant.covers`).
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ def one_account(
     """``{"Data": {key: [...]}}`` of one consented account."""
     grant = access.grant(permissions)
     check_fapi_headers()
-    account = grant.account(account_id, status=404)
+    account = grant.account(account_id)
     return jsonify(envelope({key: read(grant, account)}))
 
 

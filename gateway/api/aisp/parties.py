@@ -82,7 +82,9 @@ def psu_party() -> ResponseReturnValue:
     grant = access.grant(PSU_PERMISSIONS)
     check_fapi_headers()
     if not grant.consent.customer_id:
-        raise ApiError.one("U011", "The consent names no customer", status=404)
+        # Not reached for an authorised consent (authorising records the customer); were it,
+        # the answer is the AIS views' U011, a 400 (OB internal code set), not a 404.
+        raise ApiError.one("U011", "The consent names no customer", status=400)
     party = grant.bank.customer_party(grant.tenant, grant.consent.customer_id)
     return jsonify(envelope({"Party": party_body(party)}))
 
@@ -92,7 +94,7 @@ def account_party(account_id: str) -> ResponseReturnValue:
     """GetAccountsAccountIdParty: the account's owner (for a business account, the business)."""
     grant = access.grant(PARTY_PERMISSIONS)
     check_fapi_headers()
-    account = grant.account(account_id, status=404)
+    account = grant.account(account_id)
     return jsonify(envelope({"Party": party_body(_owner(grant, account), account)}))
 
 

@@ -10,7 +10,12 @@ permission.
 
 The consent's transaction window bounds statements too: OBIE AIS v4.0 (Account and Transaction
 API Profile, "Transaction To/From Date Time") restricts the AISP to "statements which are
-completely within this period"; any other statement is, for this consent, not there (404).
+completely within this period"; any other statement is, for this consent, not there.
+
+A statement id the consent does not reach (outside its window, of another account, or never
+issued) is answered as an account it does not cover is: 400 U011, as the OBIE Read/Write Data
+API Profile v4.0 requires for a resource id that does not exist ("400 (Bad Request) v/s 404 (Not
+Found)"; see :meth:`gateway.api.aisp.access.Grant.covers`).
 """
 
 from __future__ import annotations
@@ -95,12 +100,13 @@ def _statements(grant: access.Grant, account: Account) -> list[dict[str, Any]]:
 
 def _find(grant: access.Grant, account_id: str, statement_id: str) -> tuple[Account, Statement]:
     """The consented account and its statement ``statement_id``, within the consent's window;
-    404 U011 otherwise."""
-    account = grant.account(account_id, status=404)
+    400 U011 otherwise."""
+    account = grant.account(account_id)
     for statement in _consented(grant, account_id):
         if statement.id == statement_id:
             return account, statement
-    raise ApiError.one("U011", "No statement with this id for this account", status=404)
+    # The profile's 400 for an id that does not exist, although the reference lists 404 here.
+    raise ApiError.one("U011", "No statement with this id for this account", status=400)
 
 
 def _booked(items: tuple[Transaction, ...]) -> list[Transaction]:
