@@ -6,7 +6,7 @@ This is the one module that imports the sandbox: it picks the bank core the gate
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from flask import Flask
@@ -18,13 +18,13 @@ from gateway import health, portal
 from gateway.api import aisp
 from gateway.apidocs import views as apidocs
 from gateway.core.administration import SandboxBank
-from gateway.edge import errors, interaction, ratelimit, sessions, transaction
+from gateway.edge import errors, hooks, interaction, ratelimit, sessions, transaction
 from gateway.edge.json_provider import FastJSONProvider
-from gateway.oauth import consent_ui, protector, registration_views
+from gateway.oauth import consent_ui, protector, registration_views, token_cache
 from gateway.oauth import errors as oauth_errors
 from gateway.oauth import views as oauth_views
 from gateway.store.database import Database, StoreUnreachable, check_connection, make_engine
-from gateway.store.kv import make_redis
+from gateway.store.kv import is_fake, make_redis
 from gateway.store.reads import Reads, make_read_engine
 
 
@@ -55,6 +55,31 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.strict_slashes = False
     _configure_logging(app)
 
+    database = _database(app)
+    store = app.extensions["redis"] = make_redis(app.config["REDIS_URL"])
+    # One sandbox bank, seen as the bank core by the APIs and as the sandbox by ops and the portal.
+    app.extensions["bank_core"] = app.extensions["sandbox"] = _bank_core_factory(app.config)
+    # The edge first and last; the token check is its authentication step for the APIs.
+    ratelimit.init_app(app)
+    hooks.init_app(app, identify=[protector.identify])
+    cache = protector.init_cache(app.config.get("TOKEN_CACHE_SECONDS"), not is_fake(store))
+    if cache is not None:
+        app.extensions["token_cache"] = cache
+    # Every process replaces the versions its commits change, caching or not: the CLI's
+    # changes reach the servers' caches too.
+    token_cache.watch(database.sessions, store, cache)
+    sessions.init_app(app, store)
+    errors.init_app(app)
+    oauth_errors.init_app(app)
+    _blueprints(app)
+    from gateway.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _database(app: Flask) -> Database:
+    """The configured database, reachable, bound to the app's requests."""
     url, pool_size = app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"]
     engine = make_engine(url, pool_size=pool_size)
     try:
@@ -64,33 +89,22 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         raise settings.ConfigError(
             f"{settings.env_name('DATABASE_URL')}: cannot connect to {shown}: {exc}"
         ) from None
-    transaction.init_app(app, Database(engine, make_read_engine(url, pool_size=pool_size)))
-    app.extensions["redis"] = make_redis(app.config["REDIS_URL"])
-    # One sandbox bank, seen as the bank core by the APIs and as the sandbox by ops and the portal.
-    app.extensions["bank_core"] = app.extensions["sandbox"] = _bank_core_factory(app.config)
+    database = Database(engine, make_read_engine(url, pool_size=pool_size))
+    transaction.init_app(app, database)
+    return database
 
-    sessions.init_app(app, app.extensions["redis"])
-    interaction.init_app(app)
-    errors.init_app(app)
-    oauth_errors.init_app(app)
+
+def _blueprints(app: Flask) -> None:
+    """The pages and APIs, after the edge's hooks (so that those run first and last)."""
     # CSRF tokens protect the browser pages that opt in (consent, portal); the APIs authenticate
     # clients, not browser sessions, and need none.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.extensions["csrf"] = CSRFProtect(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(oauth_views.bp)
-    app.register_blueprint(registration_views.bp)
-    app.register_blueprint(consent_ui.bp)
-    app.register_blueprint(aisp.bp)
-    app.register_blueprint(apidocs.bp)
-    ratelimit.init_app(app, app.extensions["redis"])
-    protector.init_app(app, app.extensions["redis"], *_bank_core_tables())
-    app.register_blueprint(portal.bp)
-
-    from gateway.cli import register_commands
-
-    register_commands(app)
-    return app
+    for blueprint in (
+        health.bp, oauth_views.bp, registration_views.bp, consent_ui.bp, aisp.bp, apidocs.bp,
+        portal.bp,
+    ):  # fmt: skip
+        app.register_blueprint(blueprint)
 
 
 def _bank_core_factory(config: Mapping[str, Any]) -> BankCoreFactory:
@@ -109,15 +123,6 @@ def _bank_core_factory(config: Mapping[str, Any]) -> BankCoreFactory:
         )
 
     return factory
-
-
-def _bank_core_tables() -> tuple[Mapping[str, Collection[str] | None], Collection[str]]:
-    """The bank core's tables and columns behind its customer accounts and its clock, and the
-    tables whose new rows change them: the changes the authorisation epoch must follow (see
-    gateway.oauth.token_cache). The sandbox is the only bank core shipped (``BANK_CORE``)."""
-    from sandbox.accounts import LISTING_INSERTS, LISTING_TABLES
-
-    return LISTING_TABLES, LISTING_INSERTS
 
 
 def _configure_logging(app: Flask) -> None:

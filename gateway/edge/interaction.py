@@ -11,7 +11,7 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Response, g, request
 
 HEADER = "x-fapi-interaction-id"
 # The header carries an RFC 4122 UUID; anything else is replaced, never echoed (it would
@@ -34,19 +34,18 @@ class InteractionIdFilter(logging.Filter):
         return True
 
 
-def init_app(app: Flask) -> None:
-    """Assign an interaction id before each request and return it on each response."""
+def assign() -> None:
+    """Before a request: the partner's interaction id, or a new one."""
+    sent = request.headers.get(HEADER, "")
+    g.interaction_id = sent if _UUID.match(sent) else str(uuid.uuid4())
+    g.started = time.perf_counter()
 
-    @app.before_request
-    def _assign() -> None:
-        sent = request.headers.get(HEADER, "")
-        g.interaction_id = sent if _UUID.match(sent) else str(uuid.uuid4())
-        g.started = time.perf_counter()
 
-    @app.after_request
-    def _echo(response: Response) -> Response:
-        interaction_id = g.get("interaction_id") or str(uuid.uuid4())
-        response.headers[HEADER] = interaction_id
+def echo(response: Response) -> None:
+    """After a request: the interaction id on the response, and the access log line."""
+    interaction_id = g.get("interaction_id") or str(uuid.uuid4())
+    response.headers[HEADER] = interaction_id
+    if log.isEnabledFor(logging.INFO):
         started = g.get("started")
         elapsed_ms = (time.perf_counter() - started) * 1000 if started else 0.0
         log.info(
@@ -57,4 +56,3 @@ def init_app(app: Flask) -> None:
             elapsed_ms,
             extra={"interaction_id": interaction_id},
         )
-        return response

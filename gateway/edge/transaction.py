@@ -1,7 +1,7 @@
 """The unit of work of a request: one session, committed once at the end.
 
 Services and the bank core receive the request's :class:`~sqlalchemy.orm.Session` and only
-``flush()``; :func:`init_app` commits once when the response is a success and rolls back
+``flush()``; :func:`commit` commits once when the response is a success and rolls back
 otherwise, so money and consents are never half-written.
 
 The lone reads that authorise an API call (the token, its consent, the bank's clock) go through the
@@ -17,28 +17,30 @@ from gateway.store.database import Database
 from gateway.store.reads import Reader
 
 
-def init_app(app: Flask, database: Database) -> None:
-    """Bind ``database`` to ``app`` and install the one commit point of every request."""
-    app.extensions["database"] = database
+def commit(response: Response) -> None:
+    """The one commit point of a request (the edge calls it last): commit when the response is a
+    success, roll back otherwise."""
+    session: Session | None = g.pop("db_session", None)
+    if session is None:
+        return
+    if not session.in_transaction():
+        session.close()  # it only handed reads on (see get_reader): nothing to commit
+        return
+    try:
+        # An error response rolls back, except where a view asked to keep a security-relevant
+        # write (e.g. revoking tokens when a used authorization code is replayed).
+        if response.status_code < 400 or g.pop("commit_on_error", False):
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
-    @app.after_request
-    def _commit(response: Response) -> Response:
-        session: Session | None = g.pop("db_session", None)
-        if session is None:
-            return response
-        if not session.in_transaction():
-            session.close()  # it only handed reads on (see get_reader): nothing to commit
-            return response
-        try:
-            # An error response rolls back, except where a view asked to keep a security-relevant
-            # write (e.g. revoking tokens when a used authorization code is replayed).
-            if response.status_code < 400 or g.pop("commit_on_error", False):
-                session.commit()
-            else:
-                session.rollback()
-        finally:
-            session.close()
-        return response
+
+def init_app(app: Flask, database: Database) -> None:
+    """Bind ``database`` to ``app``; whatever a failed request left open is rolled back at its
+    teardown (the commit itself is :func:`commit`, which the edge runs)."""
+    app.extensions["database"] = database
 
     @app.teardown_request
     def _close(_exc: BaseException | None) -> None:

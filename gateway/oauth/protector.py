@@ -4,36 +4,37 @@ Bearer tokens (RFC 6750) only in the ``Authorization`` header, never in the quer
 body (FAPI 2.0 §5.3.3 (3)); DPoP-bound tokens (RFC 9449 §7) only with the ``DPoP`` scheme and a
 proof of the bound key carrying ``ath``. Failures answer 401 with a ``WWW-Authenticate``
 challenge and the OBIE error body.
+
+:func:`identify` is the authentication step the edge runs before an API view: it finds the
+token (from the worker's :mod:`~gateway.oauth.token_cache` or the database), charges its app's
+rate limits, checks the DPoP proof, and adds the proof's replay claim and the token's versions
+to the request's one round trip to the store. The view then asks :func:`current_token`.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-import redis
-from flask import Flask, current_app, g, request
+from flask import current_app, g, request
+from redis.client import Pipeline
 
-from gateway.consents.models import Consent
+from gateway.edge import ratelimit, roundtrip
 from gateway.edge.errors import ApiError
 from gateway.edge.transaction import get_reader
 from gateway.edge.urls import issuer
-from gateway.oauth import dpop, scopes, token_cache, tokens
+from gateway.oauth import dpop, scopes, secrets, token_cache, tokens
 from gateway.oauth.errors import OAuthError
-from gateway.oauth.models import Token
 from gateway.oauth.token_cache import Entry, TokenCache
 from gateway.oauth.views import replay_guard
-from gateway.store import kv
-from gateway.store.database import Database
-from partners.models import App, Organisation
+from gateway.store.kv import replay_entry
 
-log = logging.getLogger(__name__)
 P = ParamSpec("P")
+R = TypeVar("R")
 # The bodies whose parameters request.form reads (RFC 6750 §2.2 names the first).
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
-R = TypeVar("R")
 
 
 class TokenRefused(Exception):
@@ -56,68 +57,40 @@ class TokenRefused(Exception):
             self.challenge += f", {algs}"
 
 
-def _unauthorised(exc: TokenRefused) -> ApiError:
-    return ApiError.one(
-        "U042", exc.message, status=401, headers={"WWW-Authenticate": exc.challenge}
-    )
+INVALID = "the access token is invalid, expired or revoked"
 
 
-def lookup(value: str) -> tokens.AccessToken | None:
-    """The live access token with this value, looked up once per request (the rate limiter
-    asks before the view does): from the worker's :class:`~gateway.oauth.token_cache.TokenCache`
-    when the edge reads the epoch in this request (:func:`use_cache`), else from the database."""
-    cached: tuple[str, tokens.AccessToken | None] | None = g.get("access_lookup")
-    if cached is None or cached[0] != value:
-        cached = (value, _read(value))
-        g.access_lookup = cached
-    return cached[1]
+@dataclass(slots=True)
+class _Presented:
+    """What :func:`identify` found for this request's credentials."""
+
+    scheme: str
+    value: str
+    digest: str
+    entry: Entry | None
+    token: tokens.AccessToken | None
 
 
-def _read(value: str) -> tokens.AccessToken | None:
+def _credentials() -> tuple[str, str]:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower(), value.strip()
+
+
+def identify() -> None:
+    """The edge's authentication step for an API call (see the module's docstring)."""
+    scheme, value = _credentials()
+    if not value:
+        return
     cache: TokenCache | None = current_app.extensions.get("token_cache")
-    if cache is None or not g.get("token_cache_usable"):
-        return tokens.find_access(get_reader(), value)
-    key = cache.key(value)
-    entry = cache.get(key)
-    if entry is not None and entry.token.expires_at > tokens.now():
-        g.token_entry, g.token_from_cache = entry, True
-        return entry.token  # type: ignore[no-any-return]
-    seen = cache.epoch  # before the read: see gateway.oauth.token_cache
-    row = tokens.find_access(get_reader(), value)
-    if row is not None:
-        g.token_entry = cache.put(key, row, seen)
-    return row
-
-
-def use_cache() -> bool:
-    """Let this request's token come from the worker's cache (the edge calls this when it will
-    read the authorisation epoch in its round trip to the store); tell whether there is one."""
-    g.token_cache_usable = "token_cache" in current_app.extensions
-    return bool(g.token_cache_usable)
-
-
-def cache_entry() -> Entry | None:
-    """The cache entry of this request's token, when the epoch read in this request confirmed it
-    (a view may keep more in it, see :class:`~gateway.oauth.token_cache.Listing`)."""
-    entry: Entry | None = g.get("token_entry")
-    return entry if entry is not None and g.get("token_epoch") == entry.epoch else None
-
-
-def presented_token() -> tokens.AccessToken:
-    """Return the live access token of this request, presented as RFC 6750 §2.1 (Bearer) or
-    RFC 9449 §7.1 (DPoP, with a proof of the bound key) require; raise :class:`TokenRefused`.
-
-    The edge may have checked it already (see :func:`check_at_edge`)."""
-    checked: tokens.AccessToken | TokenRefused | None = g.get("presented")
-    if isinstance(checked, TokenRefused):
-        raise checked
-    return checked or _present(replay_guard)
-
-
-def check_at_edge() -> list[tuple[str, int]]:
-    """Check the request's token and DPoP proof before the view runs, and return the proof's
-    replay claims (key, seconds) instead of making them: the rate limiter sends them in its own
-    round trip to the store, and reports the answers with :func:`settle_claims`."""
+    digest = secrets.digest(value)
+    entry = cache.get(digest) if cache is not None else None
+    if entry is not None and entry.token.expires_at <= tokens.now():
+        entry = None
+    token = entry.token if entry is not None else tokens.find_access(get_reader(), value)
+    found = g.found_token = _Presented(scheme, value, digest, entry, token)
+    if token is None:
+        return
+    ratelimit.charge(f"app:{token.client_id}", token.tier)
     claims: list[tuple[str, int]] = []
 
     def defer(key: str, ttl: int) -> bool:
@@ -125,54 +98,113 @@ def check_at_edge() -> list[tuple[str, int]]:
         return True
 
     try:
-        g.presented = _present(defer)
+        g.presented = _present(scheme, value, token, defer)
     except TokenRefused as exc:
         g.presented = exc
-    return claims
+    trip = roundtrip.current()
+    if claims:
+        trip.add(lambda pipe: _queue_claims(pipe, claims), _settle_claims)
+    if cache is not None and value.startswith(secrets.ACCESS_PREFIX):
+        keys = entry.keys if entry is not None else token_cache.keys_of(digest, token)
+        trip.add(
+            lambda pipe: token_cache.queue_versions(pipe, keys),
+            lambda answers: _settle_versions(cache, found, answers),
+        )
 
 
-def settle_claims(fresh: list[bool] | None, epoch: bytes | None = None) -> None:
-    """Apply the answers of the edge's round trip to the claims of :func:`check_at_edge`: a
-    proof seen before is refused (RFC 9449 §11.1); ``None`` (the store did not answer) leaves the
-    check to the view, which refuses the request if the store still cannot answer.
+def _queue_claims(pipe: Pipeline, claims: Sequence[tuple[str, int]]) -> int:
+    for claim, ttl in claims:
+        name, value, expiry = replay_entry(claim, ttl)
+        pipe.set(name, value, nx=True, ex=expiry)
+    return len(claims)
 
-    ``epoch`` is the authorisation epoch read in that round trip: a token that came from the
-    cache under another epoch (or none) is read again from the database."""
-    cache: TokenCache | None = current_app.extensions.get("token_cache")
-    if cache is not None and epoch is not None:
-        cache.observe(epoch)
-        g.token_epoch = epoch
-    entry: Entry | None = g.get("token_entry")
-    if g.pop("token_from_cache", False) and (entry is None or entry.epoch != epoch):
-        for name in ("token_entry", "access_lookup", "presented", "token_cache_usable"):
-            g.pop(name, None)
-        if fresh is not None:
-            # The round trip made this proof's replay claims already: the answers follow.
-            try:
-                g.presented = _present(lambda _key, _ttl: True)
-            except TokenRefused as exc:
-                g.presented = exc
-    if fresh is None:
+
+def _settle_claims(answers: Sequence[Any] | None) -> None:
+    """A proof seen before is refused (RFC 9449 §11.1); with no answer the view checks again,
+    and refuses the request if the store still cannot answer."""
+    if answers is None:
         g.pop("presented", None)
-    elif not all(fresh):
+    elif not all(answers):
         g.presented = TokenRefused(dpop.REPLAYED, scheme="DPoP", error="invalid_dpop_proof")
 
 
-def _present(replay: dpop.ReplayGuard) -> tokens.AccessToken:
+def _settle_versions(cache: TokenCache, found: _Presented, answers: Sequence[Any] | None) -> None:
+    """Serve a kept token only when its versions stand and its rows were read after them;
+    otherwise read it again (after the versions: that read is kept, confirmed)."""
+    entry = found.entry
+    if answers is None:
+        if entry is not None:
+            cache.drop(found.digest)
+            _replace(found, tokens.find_access(get_reader(), found.value))
+        return
+    versions = token_cache.versions_of(answers)
+    if entry is not None and entry.tags == versions and entry.confirmed:
+        g.token_entry = entry
+        return
+    if entry is None and found.token is not None:
+        cache.put(found.digest, found.token, versions, confirmed=False)
+        return
+    fresh = tokens.find_access(get_reader(), found.value)
+    _replace(found, fresh)
+    if fresh is None:
+        cache.drop(found.digest)
+    elif token_cache.keys_of(found.digest, fresh) == (entry.keys if entry else None):
+        g.token_entry = cache.put(found.digest, fresh, versions, confirmed=True)
+
+
+def _replace(found: _Presented, fresh: tokens.AccessToken | None) -> None:
+    """Put the token read again in place of the kept one this request was checked with (its
+    binding, and so the proof's check, is the same)."""
+    found.token = fresh
+    presented = g.get("presented")
+    if fresh is None:
+        g.presented = TokenRefused(INVALID)
+    elif isinstance(presented, tokens.AccessToken):
+        g.presented = fresh
+
+
+def cache_entry() -> Entry | None:
+    """The cache entry of this request's token when this call confirmed it (a view may keep more
+    in it, see :class:`~gateway.oauth.token_cache.Listing`)."""
+    entry: Entry | None = g.get("token_entry")
+    return entry
+
+
+def presented_token() -> tokens.AccessToken:
+    """Return the live access token of this request, presented as RFC 6750 §2.1 (Bearer) or
+    RFC 9449 §7.1 (DPoP, with a proof of the bound key) require; raise :class:`TokenRefused`.
+
+    The edge may have checked it already (see :func:`identify`)."""
+    checked: tokens.AccessToken | TokenRefused | None = g.get("presented")
+    if isinstance(checked, TokenRefused):
+        raise checked
+    if checked is not None:
+        return checked
+    scheme, value = _credentials()
+    _refuse_forms()
+    if scheme not in ("bearer", "dpop") or not value:
+        raise TokenRefused("an access token is required", error=None)
+    found: _Presented | None = g.get("found_token")
+    token = found.token if found is not None else tokens.find_access(get_reader(), value)
+    if token is None:
+        raise TokenRefused(INVALID)
+    return _present(scheme, value, token, replay_guard)
+
+
+def _refuse_forms() -> None:
     if "access_token" in request.args or (
         request.mimetype in _FORMS and "access_token" in request.form
     ):
         # RFC 6750 §2.3 is not allowed by FAPI 2.0: tokens travel in the header only.
         raise TokenRefused("access tokens are accepted in the Authorization header only")
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    scheme = scheme.lower()
-    if scheme not in ("bearer", "dpop") or not value.strip():
+
+
+def _present(
+    scheme: str, value: str, row: tokens.AccessToken, replay: dpop.ReplayGuard
+) -> tokens.AccessToken:
+    _refuse_forms()
+    if scheme not in ("bearer", "dpop"):
         raise TokenRefused("an access token is required", error=None)
-    value = value.strip()
-    row = lookup(value)
-    if row is None:
-        raise TokenRefused("the access token is invalid, expired or revoked")
     if row.cnf_jkt:
         # RFC 9449 §7.1: a DPoP-bound token is presented with the DPoP scheme and a proof.
         if scheme != "dpop":
@@ -193,48 +225,6 @@ def _present(replay: dpop.ReplayGuard) -> tokens.AccessToken:
     return row
 
 
-def init_app(
-    app: Flask, store: redis.Redis, watched: token_cache.Watched, inserts: Collection[str] = ()
-) -> None:
-    """Keep tokens in a per-worker cache as ``TOKEN_CACHE_SECONDS`` says, and after every commit
-    that changes a token, a consent, an app or what ``watched`` names (the bank core's tables and
-    columns behind :class:`~gateway.oauth.token_cache.Listing`, and ``inserts`` the tables whose
-    new rows change it), set a new authorisation epoch.
-    Every process does the latter, caching or not: the CLI's changes reach the servers too."""
-    seconds = app.config.get("TOKEN_CACHE_SECONDS")
-    if seconds is None:
-        seconds = 0 if kv.is_fake(store) else 30
-    cache = TokenCache(float(seconds)) if seconds > 0 else None
-    if cache is not None:
-        app.extensions["token_cache"] = cache
-
-    def changed() -> None:
-        epoch = token_cache.new_epoch()
-        try:
-            store.set(token_cache.EPOCH_KEY, epoch)
-        except redis.RedisError as exc:
-            log.error(
-                "the authorisation epoch was not changed (%s): other workers may serve a token "
-                "or consent this commit changed for up to their cache's age",
-                exc,
-            )
-            if cache is not None:
-                cache.clear()
-            return
-        if cache is not None:
-            cache.observe(epoch)
-
-    database: Database = app.extensions["database"]
-    tables: dict[str, Collection[str] | None] = {
-        Token.__tablename__: None,
-        Consent.__tablename__: None,
-        App.__tablename__: None,
-        # Deleting an organisation deletes its apps, and their tokens, by ON DELETE CASCADE.
-        Organisation.__tablename__: (),
-    }
-    token_cache.watch(database.sessions, {**tables, **watched}, changed, inserts=inserts)
-
-
 def current_token(
     *, scope: str, grant_types: tuple[str, ...] = ("authorization_code", "refresh_token")
 ) -> tokens.AccessToken:
@@ -243,9 +233,14 @@ def current_token(
     try:
         row = presented_token()
     except TokenRefused as exc:
-        raise _unauthorised(exc) from None
+        raise ApiError.one(
+            "U042", exc.message, status=401, headers={"WWW-Authenticate": exc.challenge}
+        ) from None
     if row.grant_type not in grant_types:
-        raise _unauthorised(TokenRefused("this kind of token cannot be used here"))
+        refused = TokenRefused("this kind of token cannot be used here")
+        raise ApiError.one(
+            "U042", refused.message, status=401, headers={"WWW-Authenticate": refused.challenge}
+        )
     if scope not in scopes.split(row.scope):
         raise ApiError.one("U042", f"the token lacks the {scope} scope", status=403)
     g.token = row
@@ -266,3 +261,11 @@ def require_token(
         return wrapper
 
     return decorate
+
+
+def init_cache(seconds: float | None, store_is_shared: bool) -> TokenCache | None:
+    """The worker's token cache, as ``TOKEN_CACHE_SECONDS`` says (unset: 30 s with a shared
+    store, off with the in-process one, which other workers cannot see)."""
+    if seconds is None:
+        seconds = 30 if store_is_shared else 0
+    return TokenCache(float(seconds)) if seconds > 0 else None

@@ -1,30 +1,34 @@
-"""What a live access token may do, kept by each worker between calls, and the epoch that says
+"""What a live access token may do, kept by each worker between calls, and the versions that say
 when it must be read again.
 
 Every API call needs its token with the token's app and consent (one statement,
 :func:`gateway.oauth.tokens.find_access`), and ``GET /accounts`` also needs the customer's
-accounts and the bank's clock. They change seldom (a token or consent revoked, a consent renewed,
-an app suspended, the sandbox clock moved) and are read on every call. So each worker keeps what it
-read, tagged with the **authorisation epoch**: a value in the shared store that every commit
-changing a row behind these reads replaces, once committed (:func:`watch`). The edge reads the
-epoch in the round trip it makes anyway for the rate limits and the DPoP replay claim
-(:mod:`gateway.edge.ratelimit`); an entry tagged with another epoch is dropped, and the call reads
-the database as if there were no cache.
+accounts and the bank's clock. They change seldom and are read on every call, so each worker
+keeps what it read (an :class:`Entry`), tagged with the **versions** of what the entry depends
+on: the token, its consent, its app, the consent's tenant (customers, accounts and clock), and
+the store's generation. Each version is a value in the shared store that whoever commits a change
+to that thing replaces (:func:`publish`, from the marks of :mod:`gateway.core.changes`). The
+edge reads an entry's versions in the round trip it makes anyway for the rate limits and the
+DPoP replay claim (:mod:`gateway.edge.roundtrip`); an entry whose versions moved is read again.
+So one partner's refreshes, authorisations and payments drop only that partner's entries.
 
 Why a revoked token is never served from here:
 
-* An entry is tagged with the epoch this worker had seen *before* it read the rows. A change
-  committed after that read replaces the epoch after its commit, so the next check sees a new
-  epoch and drops the entry; a change committed before the read is in the entry.
-* An entry serves a call only when the epoch was read during that call. When the store cannot be
-  reached, the call reads the database.
-* The epoch is a random value, set when missing: a store that restarts empty gets a new one,
-  never an old one again.
-* Entries live at most ``max_age`` seconds (``GATEWAY_TOKEN_CACHE_SECONDS``). That bounds the
-  cases the epoch cannot see: a commit whose epoch change failed because the store was down at
-  that moment (logged as an error), a Redis failover to a replica that had not received the
-  change, and a process writing without the servers' store (a CLI run without
-  ``GATEWAY_REDIS_URL``).
+* An entry serves a call only when the versions read in that call's round trip equal its tags,
+  and only when its rows were read *after* those versions were (it is *confirmed*). A change
+  committed after the read replaces a version after its commit, so the next call sees it; one
+  committed before is in the rows. The first read of a token happens before its versions are
+  known (the round trip needs the token's app): that entry is read once more on the next call,
+  after the versions, before it serves anything.
+* When the store cannot be reached, the call reads the database.
+* The generation is a random value set when missing: a store that restarts empty gets a new one,
+  so every entry of every worker is read again (a version that vanished with the store can never
+  match an old tag again). Versions outlive entries (:data:`VERSION_TTL` against the entries'
+  ``max_age``, at most an hour).
+* Entries live at most ``max_age`` seconds (``GATEWAY_TOKEN_CACHE_SECONDS``), which bounds what
+  the versions cannot see: a commit whose versions could not be replaced because the store was
+  down at that moment (logged as an error), a failover to a replica that missed the change, and
+  writes that bypass the gateway's sessions.
 * Expiry is never cached: the token's and the consent's are compared with the clock on each call.
 
 This module imports no Flask.
@@ -33,26 +37,37 @@ This module imports no Flask.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import redis
+from redis.client import Pipeline
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+from gateway.core import changes
 from gateway.core.accounts import Account
 
-EPOCH_KEY = "authz:epoch"
-# A session's mark that it wrote a watched row (in Session.info, until commit or rollback).
-_CHANGED = "authz_changed"
+log = logging.getLogger(__name__)
+GENERATION_KEY = "authz:generation"
+_VERSION_PREFIX = "authz:v:"
+# How long a version outlives its last change: far longer than any entry lives.
+VERSION_TTL = 86_400
 
 
-def new_epoch() -> bytes:
-    """A value no epoch had before."""
+def version_key(kind: str, key: str) -> str:
+    """The store's key of the version of ``kind`` ``key`` (``token``, ``consent``, ``app`` or
+    ``tenant``)."""
+    return f"{_VERSION_PREFIX}{kind}:{key}"
+
+
+def new_value() -> bytes:
+    """A value no version or generation had before."""
     return secrets.token_hex(16).encode()
 
 
@@ -72,12 +87,27 @@ class Listing:
 @dataclass(slots=True)
 class Entry:
     """A token as a call read it (``token`` is a :class:`gateway.oauth.tokens.AccessToken`), the
-    epoch it was read under, and the listing of its consent's customer once a call read it."""
+    versions it depends on (``keys``) as last read (``tags``), whether its rows were read after
+    those versions (``confirmed``), and the listing of its consent's customer once a call read
+    it."""
 
     token: Any
-    epoch: bytes
+    keys: tuple[str, ...]
+    tags: tuple[bytes | None, ...]
+    confirmed: bool
     stored_at: float
     listing: Listing | None = None
+
+
+def keys_of(digest: str, token: Any) -> tuple[str, ...]:
+    """The store keys an entry of ``token`` (whose value has the SHA-256 ``digest``) depends
+    on: the generation, then the versions of the token, its app, and its consent and tenant
+    (when it carries a consent)."""
+    keys = [GENERATION_KEY, version_key("token", digest), version_key("app", token.client_id)]
+    if token.consent is not None:
+        keys.append(version_key("consent", token.consent.id))
+        keys.append(version_key("tenant", token.consent.tenant_id))
+    return tuple(keys)
 
 
 class TokenCache:
@@ -86,144 +116,129 @@ class TokenCache:
     def __init__(self, max_age: float, max_entries: int = 10_000) -> None:
         self.max_age = max_age
         self.max_entries = max_entries
-        self._entries: dict[bytes, Entry] = {}
+        self._entries: dict[str, Entry] = {}
         self._lock = threading.Lock()
-        # The epoch last read from the store (None: none yet, nothing is kept).
-        self.epoch: bytes | None = None
 
-    @staticmethod
-    def key(value: str) -> bytes:
-        """The key of a token value (the value itself is not kept)."""
-        return hashlib.sha256(value.encode()).digest()
-
-    def get(self, key: bytes) -> Entry | None:
-        """The entry of ``key`` if it was read under the current epoch and is young enough."""
-        entry = self._entries.get(key)
-        if entry is None or entry.epoch != self.epoch:
-            return None
-        if time.monotonic() - entry.stored_at >= self.max_age:
-            self._entries.pop(key, None)
+    def get(self, digest: str) -> Entry | None:
+        """The entry of ``digest`` if it is young enough (its versions are checked later)."""
+        entry = self._entries.get(digest)
+        if entry is not None and time.monotonic() - entry.stored_at >= self.max_age:
+            self._entries.pop(digest, None)
             return None
         return entry
 
-    def put(self, key: bytes, token: Any, epoch: bytes | None) -> Entry | None:
-        """Keep ``token``, read after the epoch ``epoch`` was seen (see :attr:`epoch`)."""
-        if epoch is None:
-            return None
-        entry = Entry(token, epoch, time.monotonic())
+    def put(
+        self, digest: str, token: Any, tags: Sequence[bytes | None], *, confirmed: bool
+    ) -> Entry:
+        """Keep ``token`` (value digest ``digest``) under the versions ``tags`` of its
+        :func:`keys_of`; ``confirmed`` when its rows were read after those versions."""
+        entry = Entry(token, keys_of(digest, token), tuple(tags), confirmed, time.monotonic())
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()
-            self._entries[key] = entry
+            self._entries[digest] = entry
         return entry
 
-    def observe(self, epoch: bytes) -> None:
-        """Take the epoch just read from the store; a new one drops every entry."""
-        if epoch != self.epoch:
-            with self._lock:
-                if epoch != self.epoch:
-                    self.epoch = epoch
-                    self._entries.clear()
+    def drop(self, digest: str) -> None:
+        """Forget one entry."""
+        self._entries.pop(digest, None)
 
     def clear(self) -> None:
-        """Drop every entry and forget the epoch."""
+        """Forget every entry."""
         with self._lock:
-            self.epoch = None
             self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
 
 
-# The watched tables: each name with the columns whose change matters (None: every column; an
-# empty collection: none, only deletes).
-Watched = Mapping[str, Collection[str] | None]
+def queue_versions(pipe: Pipeline, keys: Sequence[str]) -> int:
+    """Ask for the versions of ``keys`` (setting a generation when there is none): two
+    commands, whose answers :func:`versions_of` reads."""
+    pipe.set(GENERATION_KEY, new_value(), nx=True)
+    pipe.mget(list(keys))
+    return 2
 
 
-def watch(
-    factory: sessionmaker[Session],
-    tables: Watched,
-    changed: Callable[[], None],
-    *,
-    inserts: Collection[str] = (),
-) -> None:
-    """Call ``changed`` after each commit of a ``factory`` session that deleted a row of
-    ``tables``, changed one of its watched columns (an empty collection: deletes only), or
-    inserted a row into a table of ``inserts``: through the unit of work, or an INSERT, UPDATE or
-    DELETE statement run by the session (an UPDATE whose columns cannot be told counts).
+def versions_of(answers: Sequence[Any]) -> tuple[bytes | None, ...]:
+    """The versions in the answers to :func:`queue_versions`."""
+    return tuple(answers[1])
 
-    Other inserts are not changes: no entry can hold a token, consent or app that did not exist
-    when it was read. ``inserts`` names the tables whose new rows change what an entry holds (a
-    customer's new account changes their listing). Statements that bypass the session
-    (``session.connection().execute``, the driver's own cursor) are not seen."""
 
-    def matters(table: str | None, columns: Collection[str] | None) -> bool:
-        if table is None or table not in tables:
-            return False
-        watched = tables[table]
-        return watched is None or columns is None or not set(watched).isdisjoint(columns)
+def publish(store: redis.Redis, changed: Iterable[tuple[str, str]], *, everything: bool) -> bool:
+    """Replace the versions of what a commit changed (``everything``: the generation, which
+    every entry depends on); tell whether the store took it."""
+    pipe = store.pipeline(transaction=False)
+    if everything:
+        pipe.set(GENERATION_KEY, new_value())
+    for kind, key in changed:
+        pipe.set(version_key(kind, key), new_value(), ex=VERSION_TTL)
+    try:
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.error(
+            "the versions of a commit's changes were not replaced (%s): other workers may serve "
+            "what it changed for up to their cache's age",
+            exc,
+        )
+        return False
+    return True
+
+
+# The tables behind an entry, by the kind of version a changed row replaces (its key column).
+WATCHED: dict[str, tuple[str, str]] = {
+    "gw_token": ("token", "access_hash"),
+    "gw_consent": ("consent", "id"),
+    "ptn_app": ("app", "client_id"),
+}
+# Deleting an organisation deletes its apps (and their tokens) by ON DELETE CASCADE: a change
+# whose rows the session cannot name replaces the generation.
+_CASCADING = frozenset({"ptn_organisation"})
+# A statement option: the caller marked what its UPDATE or DELETE changes (gateway.core.changes).
+MARKED = "authz_marked"
+_EVERYTHING = "gateway.changes.everything"
+
+
+def watch(factory: sessionmaker[Session], store: redis.Redis, cache: TokenCache | None) -> None:
+    """After each commit of a ``factory`` session, replace the versions of what it changed: the
+    tokens, consents and apps it updated or deleted (through the unit of work, or marked by the
+    code that ran a bulk statement), and whatever :mod:`gateway.core.changes` marks say (the bank
+    core's tenants). A bulk UPDATE or DELETE of those tables that marked nothing replaces the
+    generation. Commits that change none of them cost nothing."""
 
     @event.listens_for(factory, "do_orm_execute")
     def _statement(state: ORMExecuteState) -> None:
-        statement = state.statement
-        table = _table_name(statement)
-        # Values sent with the call join the SET clause too: then the columns cannot be told.
-        columns = None if state.parameters else _set_columns(statement)
-        if (
-            (state.is_delete and table in tables)
-            or (state.is_update and matters(table, columns))
-            or (state.is_insert and table in inserts)
-        ):
-            state.session.info[_CHANGED] = True
+        if not (state.is_update or state.is_delete) or state.execution_options.get(MARKED):
+            return
+        table = getattr(getattr(state.statement, "table", None), "name", None)
+        if table in WATCHED or table in _CASCADING:
+            state.session.info[_EVERYTHING] = True
 
     @event.listens_for(factory, "after_flush")
     def _flushed(session: Session, _context: Any) -> None:
-        for instance in session.deleted:
-            if _table_name(inspect(instance).mapper) in tables:
-                session.info[_CHANGED] = True
-                return
-        for instance in session.new:
-            if _table_name(inspect(instance).mapper) in inserts:
-                session.info[_CHANGED] = True
-                return
-        for instance in session.dirty:
-            found = inspect(instance)
-            changed_columns = [
-                prop.columns[0].name
-                for prop in found.mapper.column_attrs
-                if found.attrs[prop.key].history.has_changes()
-            ]
-            if matters(_table_name(found.mapper), changed_columns):
-                session.info[_CHANGED] = True
-                return
+        for instance in (*session.dirty, *session.deleted):
+            table = inspect(instance).mapper.local_table.name
+            if table in WATCHED:
+                kind, column = WATCHED[table]
+                changes.mark(session.info, kind, getattr(instance, column))  # type: ignore[arg-type]
+            elif table in _CASCADING and instance in session.deleted:
+                session.info[_EVERYTHING] = True
 
-    # Both events also fire when a savepoint (begin_nested) is released or rolled back: only the
-    # outermost transaction counts. A change inside a savepoint that rolled back stays marked,
-    # which at worst moves the epoch for nothing.
+    # Both events also fire when a savepoint is released or rolled back: only the outermost
+    # transaction counts. A change inside a savepoint that rolled back stays marked, which at
+    # worst replaces a version for nothing.
     @event.listens_for(factory, "after_commit")
     def _committed(session: Session) -> None:
-        if not session.in_nested_transaction() and session.info.pop(_CHANGED, False):
-            changed()
+        if session.in_nested_transaction():
+            return
+        changed = changes.take(session.info)
+        everything = bool(session.info.pop(_EVERYTHING, False))
+        published = not (changed or everything) or publish(store, changed, everything=everything)
+        if not published and cache is not None:
+            cache.clear()
 
     @event.listens_for(factory, "after_rollback")
     def _rolled_back(session: Session) -> None:
         if not session.in_nested_transaction():
-            session.info.pop(_CHANGED, None)
-
-
-def _set_columns(statement: Any) -> list[str] | None:
-    """The names of the columns an UPDATE sets with ``.values()``; ``None`` when they cannot be
-    told (no ``.values()``, or a SQLAlchemy that keeps them elsewhere)."""
-    values = getattr(statement, "_values", None) or getattr(statement, "_ordered_values", None)
-    if not values:
-        return None
-    keys = values.keys() if isinstance(values, Mapping) else (key for key, _value in values)
-    return [str(getattr(key, "name", key)) for key in keys]
-
-
-def _table_name(holder: Any) -> str | None:
-    """The name of the table of a statement (``.table``) or a mapper (``.local_table``)."""
-    table = getattr(holder, "table", None)
-    if table is None:
-        table = getattr(holder, "local_table", None)
-    return getattr(table, "name", None)
+            changes.take(session.info)
+            session.info.pop(_EVERYTHING, None)

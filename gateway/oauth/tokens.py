@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
-from gateway.oauth import secrets
+from gateway.core import changes
+from gateway.oauth import secrets, token_cache
 from gateway.oauth.models import Token
 from gateway.store.reads import Reads
 from partners.models import App
@@ -165,6 +166,8 @@ def revoke(session: Session, row: Token) -> None:
 
 def revoke_consent(session: Session, client_id: str, consent_id: str) -> int:
     """Revoke every token a client holds for a consent; return how many were live."""
+    # Every kept token of the consent depends on the consent's version: replacing it is enough.
+    changes.mark(session.info, "consent", consent_id)
     result = session.execute(
         update(Token)
         .where(
@@ -172,7 +175,8 @@ def revoke_consent(session: Session, client_id: str, consent_id: str) -> int:
             Token.consent_id == consent_id,
             Token.revoked_at.is_(None),
         )
-        .values(revoked_at=now())
+        .values(revoked_at=now()),
+        execution_options={token_cache.MARKED: True},
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -1,7 +1,8 @@
 """The worker's token cache (gateway.oauth.token_cache). A token, its consent and the customer's
-accounts are read once and then kept. Every commit that changes one of them replaces the
-authorisation epoch in the shared store, and the next call, in any worker, reads them again.
-Without a confirmed epoch (the store down), a call reads the database."""
+accounts are read and then kept, tagged with the versions of what they depend on. A commit that
+changes one of them replaces its version in the shared store, and the next call, in any worker,
+reads it again; commits that change other partners' tokens, consents, apps or sandboxes leave the
+entry alone. Without the store's answer, a call reads the database."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from gateway.app import create_app
-from gateway.edge.ratelimit import Limiter
 from gateway.oauth import token_cache, tokens
 from gateway.oauth.models import Token
 from gateway.store.database import Database
@@ -32,26 +33,39 @@ from tests.common.oauth import flask_transport
 EVERYTHING = ["ReadAccountsDetail", "ReadBalances"]
 
 
+def entry_of(app: Flask, token: str) -> token_cache.Entry | None:
+    cache: token_cache.TokenCache = app.extensions["token_cache"]
+    return cache.get(hashlib.sha256(token.encode()).hexdigest())
+
+
 def kept(app: Flask, http: FlaskClient) -> Consented:
-    """A consented token that the worker keeps, with its listing (two reads: the first one
-    sets the epoch if the store had none)."""
+    """A consented token that the worker keeps, confirmed, with its listing."""
     consented = authorised(app, http, EVERYTHING)
-    read(consented, "/accounts")
-    read(consented, "/accounts")
-    cache = app.extensions["token_cache"]
-    entry = cache.get(cache.key(consented[1]))
-    assert entry is not None and entry.listing is not None
-    return consented
+    for _ in range(3):
+        read(consented, "/accounts")
+        entry = entry_of(app, consented[1])
+        if entry is not None and entry.confirmed and entry.listing is not None:
+            return consented
+    raise AssertionError("the token was not kept")
 
 
-def epoch(app: Flask) -> bytes | None:
-    value: bytes | None = app.extensions["redis"].get(token_cache.EPOCH_KEY)
-    return value
+def versions(app: Flask, token: str) -> dict[str, bytes | None]:
+    """The store's versions of what the kept entry of ``token`` depends on."""
+    entry = entry_of(app, token)
+    assert entry is not None
+    found = app.extensions["redis"].mget(list(entry.keys))
+    return dict(zip(entry.keys, found, strict=True))
+
+
+def moved(before: dict[str, bytes | None], after: dict[str, bytes | None]) -> set[str]:
+    """The kinds of version that moved (``generation``, ``token``, ``app``, ...)."""
+    return {key.split(":")[2] if key.count(":") > 1 else "generation"
+            for key in before if before[key] != after[key]}  # fmt: skip
 
 
 def revoke_behind_the_gateways_back(app: Flask, token: str) -> None:
-    """Revoke a token with a plain statement, as another host's commit would: the epoch is
-    not changed here."""
+    """Revoke a token with a plain statement, as another system's write would: no version is
+    replaced."""
     digest = hashlib.sha256(token.encode()).hexdigest()
     database: Database = app.extensions["database"]
     with database.engine.begin() as connection:
@@ -62,23 +76,54 @@ def revoke_behind_the_gateways_back(app: Flask, token: str) -> None:
     assert changed.rowcount == 1
 
 
-def test_the_epoch_is_what_makes_a_worker_read_a_kept_token_again(
+def test_the_versions_are_what_make_a_worker_read_a_kept_token_again(
     oauth_app: Flask, http: FlaskClient
 ) -> None:
     consented = kept(oauth_app, http)
     revoke_behind_the_gateways_back(oauth_app, consented[1])
-    # The worker still serves what it kept: the epoch has not moved (this is why every commit
-    # that changes a token must move it, which the tests below check).
+    # The worker still serves what it kept: no version moved (this is why every commit that
+    # changes a token must replace its version, which the tests below check).
     assert read(consented, "/accounts")["Data"]["Account"]
-    oauth_app.extensions["redis"].set(token_cache.EPOCH_KEY, token_cache.new_epoch())
+    entry = entry_of(oauth_app, consented[1])
+    assert entry is not None
+    token_key = entry.keys[1]
+    oauth_app.extensions["redis"].set(token_key, token_cache.new_value())
     status, body = refusal(consented, "/accounts")
     assert status == 401 and body["Errors"][0]["ErrorCode"] == "U042"
 
 
+def test_a_first_read_serves_nothing_before_the_next_call_reads_it_again(
+    oauth_app: Flask, http: FlaskClient
+) -> None:
+    # The first read of a token comes before its versions are known: a change committed between
+    # that read and the round trip must not be served from the entry.
+    consented = authorised(oauth_app, http, EVERYTHING)
+    cache: token_cache.TokenCache = oauth_app.extensions["token_cache"]
+    cache.drop(hashlib.sha256(consented[1].encode()).hexdigest())
+    read(consented, "/accounts")
+    entry = entry_of(oauth_app, consented[1])
+    assert entry is not None and not entry.confirmed
+    revoke_behind_the_gateways_back(oauth_app, consented[1])
+    assert refusal(consented, "/accounts")[0] == 401
+
+
+def test_the_store_restarting_empty_makes_every_worker_read_again(
+    oauth_app: Flask, http: FlaskClient
+) -> None:
+    consented = kept(oauth_app, http)
+    revoke_behind_the_gateways_back(oauth_app, consented[1])
+    oauth_app.extensions["redis"].delete(token_cache.GENERATION_KEY)
+    assert refusal(consented, "/accounts")[0] == 401
+
+
 def store_down(app: Flask, consented: Consented, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The edge's round trip fails: no epoch confirms the entry, so the database answers."""
+    """The edge's round trip fails: no version confirms the entry, so the database answers."""
     revoke_behind_the_gateways_back(app, consented[1])
-    monkeypatch.setattr(Limiter, "hit", lambda *_args, **_kwargs: None)
+
+    def unreachable(self: Any, *_args: Any) -> NoReturn:
+        raise redis.ConnectionError("the store is down")
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", unreachable)
 
 
 def token_expired(app: Flask, consented: Consented, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,7 +139,7 @@ def entry_aged(app: Flask, consented: Consented, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.parametrize("spoil", [store_down, token_expired, entry_aged])
-def test_a_kept_token_is_refused_without_a_new_epoch_when(
+def test_a_kept_token_is_read_again_without_a_new_version_when(
     oauth_app: Flask,
     http: FlaskClient,
     monkeypatch: pytest.MonkeyPatch,
@@ -114,68 +159,75 @@ def committed(app: Flask, change: Callable[[Any], None]) -> None:
         session.commit()
 
 
-def test_revoking_a_token_moves_the_epoch(oauth_app: Flask, http: FlaskClient) -> None:
-    consented = kept(oauth_app, http)
-    before = epoch(oauth_app)
-    digest = hashlib.sha256(consented[1].encode()).hexdigest()
+def _revoke(app: Flask, token: str) -> None:
+    digest = hashlib.sha256(token.encode()).hexdigest()
     committed(
-        oauth_app,
+        app,
         lambda s: tokens.revoke(
             s, s.scalars(select(Token).where(Token.access_hash == digest)).one()
         ),
     )
-    assert epoch(oauth_app) != before
-    assert refusal(consented, "/accounts")[0] == 401
 
 
-def test_deleting_the_consent_moves_the_epoch(oauth_app: Flask, http: FlaskClient) -> None:
-    partner, token, _accounts = consented = kept(oauth_app, http)
-    cache = oauth_app.extensions["token_cache"]
-    entry = cache.get(cache.key(token))
+def _delete_consent(app: Flask, consented: Consented) -> None:
+    partner, token, _accounts = consented
+    entry = entry_of(app, token)
     assert entry is not None
-    consent_id = entry.token.consent_id
-    before = epoch(oauth_app)
     client_token = partner.client.client_credentials("accounts")["access_token"]
-    partner.client.delete(f"{AIS}/account-access-consents/{consent_id}", client_token)
-    assert epoch(oauth_app) != before
+    partner.client.delete(f"{AIS}/account-access-consents/{entry.token.consent_id}", client_token)
+
+
+def _suspend(app: Flask, consented: Consented) -> None:
+    client_id = consented[0].client_id
+    committed(app, lambda s: partner_apps.suspend_app(
+        s, s.scalars(select(App).where(App.client_id == client_id)).one()
+    ))  # fmt: skip
+
+
+CHANGES: list[tuple[str, Callable[[Flask, Consented], None], set[str]]] = [
+    ("revoking the token", lambda app, c: _revoke(app, c[1]), {"token"}),
+    ("deleting the consent", _delete_consent, {"consent"}),
+    ("suspending the app", _suspend, {"app"}),
+]
+
+
+@pytest.mark.parametrize(("what", "change", "kinds"), CHANGES, ids=[c[0] for c in CHANGES])
+def test_a_change_replaces_the_version_of_what_it_changed_and_is_refused_at_once(
+    oauth_app: Flask, http: FlaskClient, what: str,
+    change: Callable[[Flask, Consented], None], kinds: set[str],
+) -> None:  # fmt: skip
+    consented = kept(oauth_app, http)
+    before = versions(oauth_app, consented[1])
+    change(oauth_app, consented)
+    assert moved(before, versions(oauth_app, consented[1])) == kinds, what
     assert refusal(consented, "/accounts")[0] == 401
 
 
-def test_suspending_the_app_moves_the_epoch(oauth_app: Flask, http: FlaskClient) -> None:
-    partner, _token, _accounts = consented = kept(oauth_app, http)
-    before = epoch(oauth_app)
-    committed(
-        oauth_app,
-        lambda s: partner_apps.suspend_app(
-            s, s.scalars(select(App).where(App.client_id == partner.client_id)).one()
-        ),
-    )
-    assert epoch(oauth_app) != before
-    assert refusal(consented, "/accounts")[0] == 401
-
-
-def test_moving_the_bank_clock_moves_the_epoch(oauth_app: Flask, http: FlaskClient) -> None:
+def test_moving_the_bank_clock_replaces_the_tenants_version(
+    oauth_app: Flask, http: FlaskClient
+) -> None:
     expiry = (dt.datetime.fromisoformat(SANDBOX_START) + dt.timedelta(days=2)).isoformat()
     consented = authorised(oauth_app, http, EVERYTHING, expiration=expiry)
-    read(consented, "/accounts")
-    assert read(consented, "/accounts")["Data"]["Account"]
-    before = epoch(oauth_app)
-    moved = oauth_app.test_cli_runner().invoke(
+    for _ in range(3):
+        assert read(consented, "/accounts")["Data"]["Account"]
+    before = versions(oauth_app, consented[1])
+    done = oauth_app.test_cli_runner().invoke(
         args=["sandbox", "advance", "--tenant", consented[0].organisation_id, "--days", "3"]
     )
-    assert moved.exit_code == 0, moved.output
-    assert epoch(oauth_app) != before
+    assert done.exit_code == 0, done.output
+    assert moved(before, versions(oauth_app, consented[1])) == {"tenant"}
     status, body = refusal(consented, "/accounts")
     assert status == 403 and "EXPD" in body["Errors"][0]["Message"]
 
 
-def test_new_rows_and_rolled_back_changes_keep_the_epoch(
+def test_new_rows_and_rolled_back_changes_replace_no_version(
     oauth_app: Flask, http: FlaskClient
 ) -> None:
     partner, token, _accounts = consented = kept(oauth_app, http)
-    before = epoch(oauth_app)
+    before = versions(oauth_app, token)
     # Inserts: a token, a consent (no kept entry can hold a row that did not exist).
     partner.client.create_account_access_consent(EVERYTHING)
+    partner.client.client_credentials("accounts")
     database: Database = oauth_app.extensions["database"]
     digest = hashlib.sha256(token.encode()).hexdigest()
     with database.sessions() as session:
@@ -183,8 +235,28 @@ def test_new_rows_and_rolled_back_changes_keep_the_epoch(
             session, session.scalars(select(Token).where(Token.access_hash == digest)).one()
         )
         session.rollback()
-    assert epoch(oauth_app) == before
+    assert versions(oauth_app, token) == before
     assert read(consented, "/accounts")["Data"]["Account"]
+
+
+def test_another_partners_activity_leaves_this_partners_entry_alone(
+    oauth_app: Flask, http: FlaskClient
+) -> None:
+    mine = kept(oauth_app, http)
+    theirs = kept(oauth_app, http)
+    # Revoked behind the gateway's back: served only for as long as the entry is kept, which
+    # shows that the other partner's changes below did not drop it.
+    revoke_behind_the_gateways_back(oauth_app, mine[1])
+    before = versions(oauth_app, mine[1])
+    partner = theirs[0]
+    authorised(oauth_app, http, EVERYTHING, partner)  # a new consent authorised
+    _revoke(oauth_app, theirs[1])
+    _suspend(oauth_app, theirs)
+    oauth_app.test_cli_runner().invoke(
+        args=["sandbox", "advance", "--tenant", partner.organisation_id, "--hours", "1"]
+    )
+    assert versions(oauth_app, mine[1]) == before
+    assert read(mine, "/accounts")["Data"]["Account"]
 
 
 @pytest.fixture
@@ -208,7 +280,7 @@ def test_a_change_in_one_worker_reaches_the_cache_of_another(
     first, second = two_workers
     assert "token_cache" in first.extensions  # on by default with Redis
     partner, token, _accounts = consented = kept(first, first.test_client())
-    assert first.extensions["token_cache"].get(first.extensions["token_cache"].key(token))
+    assert entry_of(first, token) is not None
     # The other worker revokes the token; the first one had it in its cache.
     digest = hashlib.sha256(token.encode()).hexdigest()
     committed(

@@ -9,81 +9,79 @@ from typing import Any
 import fakeredis
 import pytest
 import redis
+from flask import Flask, g
 
 from gateway.app import create_app
 from gateway.config import ConfigError
 from gateway.edge.ratelimit import DEFAULT_TIERS, Limiter, Window, parse_tiers
-from gateway.store.kv import first_use
+from gateway.edge.roundtrip import RoundTrip
 
 MINUTE_START = 1_800_000_000.0  # a whole hour (epoch seconds): minute and hour windows start here
 
 
 def limiter(tiers: dict[str, str]) -> tuple[Limiter, Any]:
-    store = fakeredis.FakeRedis()
-    return Limiter(store, parse_tiers(tiers)), store
+    return Limiter(parse_tiers(tiers)), fakeredis.FakeRedis()
 
 
-def windows(limits: Limiter, key: str, tier: str, now: float) -> list[Window]:
+def count(limits: Limiter, store: Any, key: str, tier: str, now: float) -> list[Window] | None:
+    """Count one call in a round trip of its own; the windows after it (``None``: no answer)."""
+    with Flask("t").app_context():
+        trip = RoundTrip()
+        limits.count(trip, key, tier, now)
+        trip.run(store)
+        found: list[Window] | None = g.get("rate_windows")
+        return found
+
+
+def windows(limits: Limiter, store: Any, key: str, tier: str, now: float) -> list[Window]:
     """The windows of one counted call (the store answers)."""
-    counted = limits.hit(key, tier, now)
+    counted = count(limits, store, key, tier, now)
     assert counted is not None
-    return counted.windows
+    return counted
 
 
 def test_counts_each_limit_of_the_tier_in_its_own_window() -> None:
-    limits, _store = limiter({"sandbox": "3/minute;5/hour"})
-    counts = [windows(limits, "app:a", "sandbox", MINUTE_START + i) for i in range(4)]
+    limits, store = limiter({"sandbox": "3/minute;5/hour"})
+    counts = [windows(limits, store, "app:a", "sandbox", MINUTE_START + i) for i in range(4)]
     assert [[w.remaining for w in c] for c in counts] == [[2, 4], [1, 3], [0, 2], [-1, 1]]
     assert counts[3][0].exceeded and not counts[3][1].exceeded
 
 
 def test_a_minute_window_resets_on_the_minute_and_the_hour_window_does_not() -> None:
-    limits, _store = limiter({"sandbox": "3/minute;5/hour"})
+    limits, store = limiter({"sandbox": "3/minute;5/hour"})
     for i in range(3):
-        limits.hit("app:a", "sandbox", MINUTE_START + 50 + i)
-    minute, hour = windows(limits, "app:a", "sandbox", MINUTE_START + 60)
+        count(limits, store, "app:a", "sandbox", MINUTE_START + 50 + i)
+    minute, hour = windows(limits, store, "app:a", "sandbox", MINUTE_START + 60)
     assert (minute.remaining, minute.reset_at) == (2, MINUTE_START + 120)
     assert hour.remaining == 1
     assert hour.reset_at % 3600 == 0 and MINUTE_START < hour.reset_at <= MINUTE_START + 3600
 
 
 def test_apps_and_tiers_are_counted_apart() -> None:
-    limits, _store = limiter({"sandbox": "1/minute", "wide": "2/minute"})
-    assert windows(limits, "app:a", "sandbox", MINUTE_START)[0].remaining == 0
-    assert windows(limits, "app:b", "sandbox", MINUTE_START)[0].remaining == 0
-    assert windows(limits, "app:c", "wide", MINUTE_START)[0].remaining == 1
+    limits, store = limiter({"sandbox": "1/minute", "wide": "2/minute"})
+    assert windows(limits, store, "app:a", "sandbox", MINUTE_START)[0].remaining == 0
+    assert windows(limits, store, "app:b", "sandbox", MINUTE_START)[0].remaining == 0
+    assert windows(limits, store, "app:c", "wide", MINUTE_START)[0].remaining == 1
     # An unknown tier (one removed from the configuration) falls back to the sandbox tier.
-    assert windows(limits, "app:d", "gone", MINUTE_START)[0].limit == 1
+    assert windows(limits, store, "app:d", "gone", MINUTE_START)[0].limit == 1
 
 
 def test_counters_expire_after_their_window() -> None:
     limits, store = limiter({"sandbox": "10/second;100/minute"})
-    limits.hit("app:a", "sandbox", MINUTE_START)
+    count(limits, store, "app:a", "sandbox", MINUTE_START)
     ttls = sorted(store.ttl(k) for k in store.keys("ratelimit:*"))
     assert ttls == [2, 61]
 
 
-def test_replay_claims_ride_with_the_count() -> None:
-    limits, store = limiter({"sandbox": "10/minute"})
-    first = limits.hit("app:a", "sandbox", MINUTE_START, [("dpop:k:1", 360), ("dpop:k:2", 360)])
-    again = limits.hit("app:a", "sandbox", MINUTE_START + 1, [("dpop:k:1", 360)])
-    assert first is not None and first.fresh == [True, True]
-    assert again is not None and again.fresh == [False]  # seen before
-    assert again.windows[0].remaining == 8  # both calls counted
-    # The same entry first_use() makes, so that either path sees the other's claims.
-    assert store.get("replay:dpop:k:1") == b"1" and 0 < store.ttl("replay:dpop:k:1") <= 360
-    assert not first_use(store, "dpop:k:2", 360)
-
-
-def test_an_unreachable_store_serves_unlimited_and_warns_once(
+def test_an_unreachable_store_counts_nothing_and_the_call_is_served(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    limits = Limiter(parse_tiers({}))
     dead = redis.Redis(port=1, socket_connect_timeout=0.2)
-    limits = Limiter(dead, parse_tiers({}))
-    with caplog.at_level(logging.WARNING, logger="gateway.edge.ratelimit"):
-        assert limits.hit("app:a", "sandbox", MINUTE_START) is None
-        assert limits.hit("app:a", "sandbox", MINUTE_START + 1) is None
-    assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1
+    with caplog.at_level(logging.WARNING, logger="gateway.edge.roundtrip"):
+        assert count(limits, dead, "app:a", "sandbox", MINUTE_START) is None
+        assert count(limits, dead, "app:a", "sandbox", MINUTE_START + 1) is None
+    assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) <= 1
 
 
 def test_configured_tiers_extend_the_defaults() -> None:

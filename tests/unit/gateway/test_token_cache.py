@@ -1,72 +1,92 @@
-"""The worker's token cache and the commits that move the authorisation epoch
-(gateway.oauth.token_cache)."""
+"""The worker's token cache and the commits that replace the versions it is tagged with
+(gateway.oauth.token_cache): each commit replaces the versions of exactly what it changed."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
 
+import fakeredis
 import pytest
 from flask import Flask
-from sqlalchemy import (
-    Column,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Update,
-    delete,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.core import changes
 from gateway.core.administration import SandboxBank
+from gateway.core.money import Money
+from gateway.core.payments import PaymentOrder
+from gateway.core.values import Counterparty
 from gateway.oauth import token_cache
-from gateway.oauth.token_cache import Listing, TokenCache
+from gateway.oauth.token_cache import GENERATION_KEY, Listing, TokenCache, version_key
 from gateway.store.database import Database
 from partners.models import App, Organisation
-from sandbox.models import Account, Customer, Tenant
+from sandbox.models import Account
 
 
-def test_an_entry_serves_only_under_the_epoch_it_was_read_after() -> None:
-    cache = TokenCache(max_age=30)
-    key = cache.key("oba_token")
-    assert cache.put(key, "token", None) is None  # no epoch seen yet: nothing is kept
-    cache.observe(b"one")
-    cache.put(key, "token", b"one")
-    entry = cache.get(key)
-    assert entry is not None and entry.token == "token"
-    cache.observe(b"two")  # a commit elsewhere
-    assert cache.get(key) is None and len(cache) == 0
-    cache.put(key, "token", b"one")  # read before "two" was seen: not served under it
-    assert cache.get(key) is None
+def _token(client_id: str = "cli_a", consent: Any = None) -> Any:
+    return SimpleNamespace(client_id=client_id, consent=consent)
+
+
+def test_an_entry_depends_on_its_token_app_consent_tenant_and_the_generation() -> None:
+    consent = SimpleNamespace(id="aac-1", tenant_id="org-1")
+    assert token_cache.keys_of("d1", _token(consent=consent)) == (
+        GENERATION_KEY,
+        "authz:v:token:d1",
+        "authz:v:app:cli_a",
+        "authz:v:consent:aac-1",
+        "authz:v:tenant:org-1",
+    )
+    # A client-credentials token carries no consent.
+    assert token_cache.keys_of("d2", _token()) == (
+        GENERATION_KEY, "authz:v:token:d2", "authz:v:app:cli_a"
+    )  # fmt: skip
 
 
 def test_an_entry_lives_at_most_max_age(monkeypatch: pytest.MonkeyPatch) -> None:
     cache = TokenCache(max_age=30)
-    cache.observe(b"one")
     clock = [1000.0]
     monkeypatch.setattr(token_cache.time, "monotonic", lambda: clock[0])
-    key = cache.key("oba_token")
-    cache.put(key, "token", b"one")
+    cache.put("d", _token(), (b"g", None, None), confirmed=True)
     clock[0] += 29.9
-    assert cache.get(key) is not None
+    assert cache.get("d") is not None
     clock[0] += 0.1
-    assert cache.get(key) is None
+    assert cache.get("d") is None and len(cache) == 0
 
 
 def test_the_cache_is_bounded_and_keeps_no_token_value() -> None:
     cache = TokenCache(max_age=30, max_entries=3)
-    cache.observe(b"one")
     for n in range(4):
-        cache.put(cache.key(f"oba_{n}"), n, b"one")
+        cache.put(f"digest-{n}", _token(), (b"g",), confirmed=True)
     assert len(cache) == 1  # full: emptied, then the newest kept
-    assert all(b"oba_" not in key for key in cache._entries)
-    cache.clear()
-    assert cache.epoch is None and len(cache) == 0
+    cache.drop("digest-3")
+    assert len(cache) == 0
+
+
+def test_versions_are_asked_with_a_generation_set_when_missing() -> None:
+    store = fakeredis.FakeRedis()
+    store.set(version_key("app", "cli_a"), b"v1")
+    keys = token_cache.keys_of("d", _token())
+    pipe = store.pipeline(transaction=False)
+    assert token_cache.queue_versions(pipe, keys) == 2
+    versions = token_cache.versions_of(pipe.execute())
+    generation = store.get(GENERATION_KEY)
+    assert generation is not None and versions == (generation, None, b"v1")
+
+
+def test_publishing_replaces_each_version_with_a_new_value_that_outlives_entries() -> None:
+    store = fakeredis.FakeRedis()
+    store.set(GENERATION_KEY, b"g")
+    assert token_cache.publish(store, {("consent", "aac-1"), ("app", "cli_a")}, everything=False)
+    first = store.get(version_key("consent", "aac-1"))
+    assert first and store.get(GENERATION_KEY) == b"g"
+    assert store.ttl(version_key("consent", "aac-1")) > 3600  # longer than any entry lives
+    assert token_cache.publish(store, {("consent", "aac-1")}, everything=True)
+    assert store.get(version_key("consent", "aac-1")) != first
+    assert store.get(GENERATION_KEY) != b"g"
 
 
 def test_a_listing_keeps_the_bank_clock_moving() -> None:
@@ -75,66 +95,28 @@ def test_a_listing_keeps_the_bank_clock_moving() -> None:
     assert abs(listing.now() - expected) < dt.timedelta(seconds=1)
 
 
+class Watched:
+    """A session factory on the test database whose commits publish into a store of its own."""
+
+    def __init__(self, database: Database) -> None:
+        self.factory = sessionmaker(database.engine, expire_on_commit=False)
+        self.store = fakeredis.FakeRedis()
+        self.store.set(GENERATION_KEY, b"g0")
+        token_cache.watch(self.factory, self.store, None)
+
+    def replaced(self) -> set[str]:
+        """The keys replaced since the last call (the generation: when it changed)."""
+        found = {k.decode() for k in self.store.keys("authz:v:*")}
+        if self.store.get(GENERATION_KEY) != b"g0":
+            found.add(GENERATION_KEY)
+        self.store.flushdb()
+        self.store.set(GENERATION_KEY, b"g0")
+        return found
+
+
 @pytest.fixture
-def watched(app: Flask) -> Iterator[tuple[sessionmaker[Session], list[int]]]:
-    """A session factory on the test database whose commits changing an app's name or status
-    (ptn_app) are counted."""
-    database: Database = app.extensions["database"]
-    factory = sessionmaker(database.engine, expire_on_commit=False)
-    calls: list[int] = []
-    token_cache.watch(factory, {"ptn_app": ("name", "status")}, lambda: calls.append(1))
-    yield factory, calls
-
-
-def of_app(client_id: str) -> Update:
-    """An UPDATE of the app ``client_id``."""
-    return update(App).where(App.client_id == client_id)
-
-
-def committed(factory: sessionmaker[Session], statement: Update, *params: dict[str, str]) -> None:
-    """Run ``statement`` in a session of ``factory`` and commit."""
-    with factory() as session:
-        session.execute(statement, *params)
-        session.commit()
-
-
-def test_changes_through_the_unit_of_work_are_seen(
-    watched: tuple[sessionmaker[Session], list[int]], partner_app: str
-) -> None:
-    factory, calls = watched
-    with factory() as session:
-        app = session.get(App, partner_app)
-        assert app is not None
-        app.name = "Renamed"
-        session.flush()
-        assert calls == []  # not before the commit
-        session.commit()
-    assert calls == [1]
-
-
-def test_update_and_delete_statements_are_seen(
-    watched: tuple[sessionmaker[Session], list[int]], partner_app: str
-) -> None:
-    factory, calls = watched
-    committed(factory, of_app(partner_app).values(name="Again"))
-    assert calls == [1]
-
-
-def test_rollbacks_and_other_tables_are_not(
-    watched: tuple[sessionmaker[Session], list[int]], partner_app: str
-) -> None:
-    factory, calls = watched
-    with factory() as session:
-        session.execute(of_app(partner_app).values(name="Undone"))
-        session.rollback()
-        session.commit()  # nothing left to commit
-    with factory() as session:
-        organisation = session.scalars(select(Organisation).limit(1)).one()
-        organisation.legal_name = "Another table Ltd"
-        session.commit()
-    with factory() as session:
-        assert session.get(Organisation, organisation.id).legal_name == "Another table Ltd"  # type: ignore[union-attr]
-    assert calls == []
+def watched(app: Flask) -> Iterator[Watched]:
+    yield Watched(app.extensions["database"])
 
 
 @pytest.fixture
@@ -145,129 +127,115 @@ def partner_app(app: Flask) -> str:
     return register_partner(app, app.test_client()).client_id
 
 
-def test_a_released_savepoint_is_not_the_commit(
-    watched: tuple[sessionmaker[Session], list[int]], partner_app: str
+def _rename(session: Session, client_id: str, name: str) -> None:
+    app = session.get(App, client_id)
+    assert app is not None
+    app.name = name
+    session.flush()
+
+
+def test_a_change_through_the_unit_of_work_replaces_its_version_after_the_commit(
+    watched: Watched, partner_app: str
 ) -> None:
-    factory, calls = watched
-    with factory() as session:
-        session.execute(of_app(partner_app).values(name="Nested"))
+    with watched.factory() as session:
+        _rename(session, partner_app, "Renamed")
+        assert watched.replaced() == set()  # not before the commit
+        session.commit()
+    assert watched.replaced() == {version_key("app", partner_app)}
+
+
+def test_a_rolled_back_change_or_an_insert_replaces_nothing(
+    watched: Watched, partner_app: str
+) -> None:
+    with watched.factory() as session:
+        _rename(session, partner_app, "Never")
+        session.rollback()
+    with watched.factory() as session:
+        organisation = session.scalars(select(Organisation)).first()
+        assert organisation is not None
+        organisation.legal_name = "Another table Ltd"  # not behind any entry
+        session.commit()
+    assert watched.replaced() == set()
+
+
+def test_a_bulk_statement_replaces_the_generation_unless_its_caller_marked_it(
+    watched: Watched, partner_app: str
+) -> None:
+    with watched.factory() as session:
+        session.execute(update(App).where(App.client_id == partner_app).values(name="Bulk"))
+        session.commit()
+    assert watched.replaced() == {GENERATION_KEY}
+    with watched.factory() as session:
+        changes.mark(session.info, "app", partner_app)
+        session.execute(
+            update(App).where(App.client_id == partner_app).values(name="Marked"),
+            execution_options={token_cache.MARKED: True},
+        )
+        session.commit()
+    assert watched.replaced() == {version_key("app", partner_app)}
+
+
+def test_only_the_outermost_commit_publishes(watched: Watched, partner_app: str) -> None:
+    with watched.factory() as session:
+        _rename(session, partner_app, "Nested")
         with session.begin_nested():
             pass  # released: SQLAlchemy calls after_commit for it too
-        assert calls == []  # a worker reading now sees the old row: the epoch must move later
-        session.commit()
-    assert calls == [1]
-
-
-def test_a_savepoint_rolled_back_keeps_the_change_before_it(
-    watched: tuple[sessionmaker[Session], list[int]], partner_app: str
-) -> None:
-    factory, calls = watched
-    with factory() as session:
-        session.execute(of_app(partner_app).values(name="Kept"))
+        assert watched.replaced() == set()  # a worker reading now sees the old row
         savepoint = session.begin_nested()
-        savepoint.rollback()  # SQLAlchemy calls after_rollback for it too
+        _rename(session, partner_app, "Undone")
+        savepoint.rollback()  # the savepoint only: the change before it stays
         session.commit()
-    assert calls == [1]
+    assert watched.replaced() == {version_key("app", partner_app)}
 
 
-def test_only_the_watched_columns_count(
-    watched: tuple[sessionmaker[Session], list[int]], partner_app: str
+def test_the_bank_core_marks_the_tenants_whose_clock_or_data_it_changed(
+    app: Flask, watched: Watched, tenant: str
 ) -> None:
-    factory, calls = watched
-    with factory() as session:
-        app = session.get(App, partner_app)
-        assert app is not None
-        app.tier = "premium"  # not a watched column
+    with watched.factory() as session:
+        bank: SandboxBank = app.extensions["sandbox"](session)
+        bank.ensure_tenant(tenant)
         session.commit()
-    committed(factory, of_app(partner_app).values(tier="standard"))
-    assert calls == []
-    committed(factory, of_app(partner_app).values(status="active"))
-    assert calls == [1]
-    # Values sent with the call instead of .values(): the columns cannot be told, so it counts.
-    committed(factory, of_app(partner_app), {"tier": "sandbox"})
-    assert calls == [1, 1]
+    watched.replaced()
+    with watched.factory() as session:
+        bank = app.extensions["sandbox"](session)
+        bank.advance_clock(tenant, dt.timedelta(hours=1))
+        session.commit()
+    assert version_key("tenant", tenant) in watched.replaced()
+    with watched.factory() as session:
+        # A payment changes balances, which no entry keeps: no tenant version moves.
+        bank = app.extensions["sandbox"](session)
+        account = session.scalars(
+            select(Account).where(
+                Account.tenant_id == tenant,
+                Account.customer_pk.is_not(None),
+                Account.account_subtype == "CurrentAccount",
+                Account.currency == "GBP",
+            )
+        ).first()
+        assert account is not None
+        acme = Counterparty("Acme", "UK.OBIE.SortCodeAccountNumber", "12345612345678")
+        money = Money(Decimal("0.01"), "GBP")
+        bank.pay(tenant, PaymentOrder(account.public_id, money, acme, "PENNY"))
+        session.commit()
+    assert version_key("tenant", tenant) not in watched.replaced()
+    with watched.factory() as session:
+        app.extensions["sandbox"](session).reset_tenant(tenant)
+        session.commit()
+    assert version_key("tenant", tenant) in watched.replaced()
 
 
-def test_balances_and_the_due_work_bookmark_leave_the_epoch_alone(
-    app: Flask, session: Session, core: SandboxBank, tenant: str
+def test_a_store_that_cannot_take_the_versions_empties_the_workers_own_cache(
+    app: Flask, partner_app: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    core.ensure_tenant(tenant)
-    session.commit()
-    store = app.extensions["redis"]
+    import redis
 
-    def moved(change: Callable[[], object]) -> bool:
-        before = store.get(token_cache.EPOCH_KEY)
-        change()
-        session.commit()
-        return bool(store.get(token_cache.EPOCH_KEY) != before)
-
-    account = session.scalars(
-        select(Account).join(Customer).where(Customer.tenant_id == tenant).limit(1)
-    ).one()
-    row = session.get(Tenant, tenant)
-    assert row is not None
-    book = update(Account).where(Account.pk == account.pk)
-    assert not moved(
-        lambda: session.execute(book.values(booked_balance=Account.booked_balance + 1))
-    )
-    assert not moved(lambda: setattr(row, "due_checked_at", row.due_checked_at + dt.timedelta(1)))
-    assert moved(lambda: session.execute(book.values(nickname="Renamed")))
-    assert moved(lambda: setattr(row, "clock_offset_seconds", row.clock_offset_seconds + 60))
-
-
-@pytest.fixture
-def probe(app: Flask) -> Iterator[tuple[sessionmaker[Session], Table]]:
-    """A session factory and a table of this test's own."""
     database: Database = app.extensions["database"]
-    table = Table(
-        f"tc_probe_{uuid.uuid4().hex[:8]}",
-        MetaData(),
-        Column("id", Integer, primary_key=True),
-        Column("shown", String(20)),
-        Column("hidden", String(20)),
-    )
-    table.create(database.engine)
-    yield sessionmaker(database.engine), table
-    table.drop(database.engine)
-
-
-def test_inserts_count_only_where_asked_and_deletes_everywhere(
-    probe: tuple[sessionmaker[Session], Table],
-) -> None:
-    factory, table = probe
-    asked, other = sessionmaker(factory.kw["bind"]), sessionmaker(factory.kw["bind"])
-    counted: dict[str, list[int]] = {"asked": [], "other": []}
-    token_cache.watch(asked, {table.name: ("shown",)}, lambda: counted["asked"].append(1),
-                      inserts=(table.name,))  # fmt: skip
-    token_cache.watch(other, {table.name: ()}, lambda: counted["other"].append(1))
-    for name, sessions in (("asked", asked), ("other", other)):
-        with sessions() as session:
-            session.execute(insert(table).values(id=len(counted[name]) + (name == "other") * 10))
-            session.commit()
-    assert counted == {"asked": [1], "other": []}  # a deletes-only table ignores new rows
-    with other() as session:
-        session.execute(update(table).values(shown="changed"))
-        session.commit()
-    assert counted["other"] == []  # and updates
-    with other() as session:
-        session.execute(delete(table).where(table.c.id == 10))
-        session.commit()
-    assert counted["other"] == [1]
-
-
-def test_values_sent_with_the_call_count_beside_values(
-    probe: tuple[sessionmaker[Session], Table],
-) -> None:
-    factory, table = probe
-    calls: list[int] = []
-    token_cache.watch(factory, {table.name: ("shown",)}, lambda: calls.append(1))
+    factory = sessionmaker(database.engine, expire_on_commit=False)
+    cache = TokenCache(max_age=30)
+    cache.put("d", _token(), (b"g",), confirmed=True)
+    token_cache.watch(factory, redis.Redis(port=1, socket_connect_timeout=0.2), cache)
     with factory() as session:
-        session.execute(insert(table).values(id=1))
-        session.execute(update(table).values(hidden="x"))
+        _rename(session, partner_app, "Unpublished")
         session.commit()
-    assert calls == []
-    with factory() as session:
-        # The SET clause is hidden = ?, shown = ?: the columns cannot be told from .values().
-        session.execute(update(table).values(hidden="y"), {"shown": "z"})
-        session.commit()
-    assert calls == [1]
+    assert len(cache) == 0
+    assert "were not replaced" in caplog.text

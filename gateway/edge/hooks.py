@@ -1,0 +1,46 @@
+"""The edge: what every request goes through first and last, one hook each way.
+
+First: the interaction id; then, for the APIs, the steps the layers above register to identify
+the caller (the authorization server's token check, :func:`gateway.oauth.protector.identify`),
+which add their questions to the request's round trip to the shared store; the rate-limit charge
+of a caller nobody identified; the round trip itself; and a 429 when a limit is exceeded.
+Last: the rate-limit headers, the one commit of the unit of work, the interaction id and the
+access log line. The edge calls the steps it is given and knows nothing of what they check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from flask import Flask, Response, request
+
+from gateway.edge import interaction, ratelimit, roundtrip, transaction
+
+API_PREFIX = "/open-banking/"
+# An authentication step: identifies the caller, charges it, adds to the round trip.
+Step = Callable[[], None]
+
+
+def init_app(app: Flask, *, identify: Sequence[Step] = ()) -> None:
+    """Install the first and last hooks of every request, with the ``identify`` steps of the
+    layers above for the API calls."""
+    store = app.extensions["redis"]
+    steps = tuple(identify)
+
+    @app.before_request
+    def first() -> Response | None:
+        interaction.assign()
+        if not request.path.startswith(API_PREFIX):
+            return None
+        for step in steps:
+            step()
+        ratelimit.charge_unknown_caller()
+        roundtrip.current().run(store)
+        return ratelimit.refusal()
+
+    @app.after_request
+    def last(response: Response) -> Response:
+        ratelimit.add_headers(response)
+        transaction.commit(response)
+        interaction.echo(response)
+        return response
