@@ -23,6 +23,7 @@ from gateway.consents import services as consents
 from gateway.consents.models import Consent
 from gateway.oauth import secrets
 from gateway.oauth.models import Token
+from gateway.oauth.oidc import Authentication
 from gateway.reads import Reads
 from partners.models import App
 
@@ -40,6 +41,8 @@ class Issued:
     expires_in: int
     scope: str
     row: Token
+    # With the openid scope: what the ID token of this response says (OIDC Core §3.1.3.3).
+    authentication: Authentication | None = None
 
 
 @dataclass(frozen=True, slots=True)
