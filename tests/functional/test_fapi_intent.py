@@ -41,6 +41,7 @@ from tests.common.oauth import (
     ISSUER,
     REDIRECT_URI,
     Partner,
+    approve_in_browser,
     create_consent,
     register_partner,
 )
@@ -182,6 +183,26 @@ def _refresh(http: FlaskClient, partner: Partner, token: str, **extra: str) -> d
     assert response.status_code == 200, response.json
     body: dict[str, Any] = response.json or {}
     return body
+
+
+def test_the_example_client_sends_the_standard_forms(
+    oauth_app: Flask, http: FlaskClient, partner: Partner
+) -> None:
+    """The example client pushes openid + claims, or a request object, and checks the ID token."""
+    for signed in (False, True):
+        consent_id = create_consent(oauth_app, partner)
+        request_uri, verifier, _state = partner.client.push_authorization_request(
+            consent_id, nonce="n-0S6_WzA2Mj", signed=signed
+        )
+        answer = approve_in_browser(
+            oauth_app,
+            oauth_app.test_client(),
+            authorize_url(partner, request_uri),
+            partner.organisation_id,
+        )
+        tokens = partner.client.exchange_code(answer["code"], verifier)
+        identity = partner.client.verify_id_token(tokens["id_token"], consent_id, "n-0S6_WzA2Mj")
+        assert identity["sub"] == consent_id and identity["acr"] == ACR
 
 
 # -- unknown parameters are ignored; what is malformed or forbidden is refused -------------------
