@@ -6,10 +6,16 @@ library. Every request it makes is one function, so you can follow a FAPI 2.0 fl
 
     client = PartnerClient.from_files("client.json")
     consent = client.create_account_access_consent(["ReadAccountsBasic", "ReadBalances"])
-    request_uri, verifier, state = client.push_authorization_request(consent["Data"]["ConsentId"])
+    consent_id = consent["Data"]["ConsentId"]
+    # scope "openid accounts", the consent as the openbanking_intent_id claim of claims
+    request_uri, verifier, state = client.push_authorization_request(consent_id, nonce="n-1")
     print(client.authorization_url(request_uri))   # open it, sign in as a test customer, approve
     tokens = client.exchange_code(code, verifier)  # code from the redirect
+    client.verify_id_token(tokens["id_token"], consent_id, "n-1")  # the consent was authorised
     accounts = client.get("/open-banking/v4.0/aisp/accounts", tokens["access_token"])
+
+``push_authorization_request(..., signed=True)`` sends the same request as a signed request
+object (RFC 9101) instead.
 
 Run it as a script for the interactive version (it listens on the redirect URI for the code):
 
@@ -41,7 +47,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from joserfc import jwt
-from joserfc.jwk import ECKey, import_key
+from joserfc.jwk import ECKey, KeySet, import_key
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # (method, url, headers, body) -> (status, headers, body)
@@ -213,25 +219,74 @@ class PartnerClient:
         return result
 
     def push_authorization_request(
-        self, consent_id: str, scope: str = "accounts"
+        self,
+        consent_id: str,
+        scope: str = "accounts",
+        *,
+        nonce: str | None = None,
+        signed: bool = False,
     ) -> tuple[str, str, str]:
-        """PAR (RFC 9126): push the request; return (request_uri, PKCE verifier, state)."""
+        """PAR (RFC 9126): push the request; return (request_uri, PKCE verifier, state).
+
+        The request is an OpenID Connect one, as UK Open Banking has it: scope ``openid`` and the
+        API's (``openid accounts``), the consent named as the essential ``openbanking_intent_id``
+        claim of the ``claims`` parameter. ``signed=True`` sends the parameters inside a request
+        object signed with the app's key (RFC 9101) instead of as form fields. ``nonce``, when
+        given, comes back in the ID token.
+        """
         verifier, challenge = pkce_pair()
         state = secrets.token_urlsafe(16)
-        form = self._authenticated_form(
-            {
-                "response_type": "code",
-                "redirect_uri": self.redirect_uri,
-                "scope": scope,
-                "state": state,
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-                "openbanking_intent_id": consent_id,
-                "dpop_jkt": self.dpop_jkt(),
-            }
-        )
+        intent = {"value": consent_id, "essential": True}
+        claims = {"id_token": {"openbanking_intent_id": intent},
+                  "userinfo": {"openbanking_intent_id": intent}}  # fmt: skip
+        params: dict[str, Any] = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": scope if "openid" in scope.split() else f"openid {scope}",
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "claims": claims,
+            "dpop_jkt": self.dpop_jkt(),
+        }
+        if nonce is not None:
+            params["nonce"] = nonce
+        if signed:
+            pushed = {"request": self.request_object(params)}
+        else:
+            pushed = {**params, "claims": json.dumps(claims)}
+        form = self._authenticated_form(pushed)
         result = self._call("POST", self.issuer + "/par", form=form, headers=self._basic())
         return result["request_uri"], verifier, state
+
+    def request_object(self, params: dict[str, Any]) -> str:
+        """A signed request object (RFC 9101; FAPI 2.0 Message Signing): the parameters, plus
+        ``iss`` (the client), ``aud`` (the issuer), ``nbf`` and ``exp`` (at most 60 minutes
+        apart)."""
+        now = int(time.time())
+        claims = {**params, "iss": self.client_id, "aud": self.issuer, "nbf": now,
+                  "exp": now + 300, "jti": str(uuid.uuid4())}  # fmt: skip
+        key = import_key(self.private_jwk)
+        header = {"alg": self.alg, "kid": key.kid, "typ": "oauth-authz-req+jwt"}
+        return jwt.encode(header, claims, key, algorithms=[self.alg])
+
+    def verify_id_token(
+        self, id_token: str, consent_id: str, nonce: str | None = None
+    ) -> dict[str, Any]:
+        """Check the ID token of a token response (OIDC Core §3.1.3.7) and return its claims:
+        signed with a key of the bank's ``/jwks``, from this issuer, for this client, not
+        expired, for this consent, with the nonce that was sent."""
+        key_set = KeySet.import_key_set(self._call("GET", self.issuer + "/jwks"))
+        claims = jwt.decode(id_token, key_set, algorithms=["ES256", "PS256"]).claims
+        expected = {"iss": self.issuer, "aud": self.client_id,
+                    "openbanking_intent_id": consent_id, "nonce": nonce}  # fmt: skip
+        for name, value in expected.items():
+            if value is not None and claims.get(name) != value:
+                raise GatewayError(400, {"error": f"the ID token's {name} is not {value}"})
+        if not claims.get("exp", 0) > time.time():
+            raise GatewayError(400, {"error": "the ID token has expired"})
+        return dict(claims)
 
     def authorization_url(self, request_uri: str) -> str:
         """Where to send the customer's browser: only client_id and request_uri travel."""
@@ -343,13 +398,21 @@ def main() -> None:
     )  # fmt: skip
     consent_id = consent["Data"]["ConsentId"]
     print(f"1. consent {consent_id} created, awaiting authorisation")
-    request_uri, verifier, state = client.push_authorization_request(consent_id)
+    # A signed request object where the app has a key; the claims parameter otherwise.
+    nonce = secrets.token_urlsafe(16)
+    request_uri, verifier, state = client.push_authorization_request(
+        consent_id, nonce=nonce, signed=client.client_secret is None
+    )
     url = client.authorization_url(request_uri)
     print(f"2. pushed the authorization request; open this URL and approve:\n   {url}")
     webbrowser.open(url)
     code = parse_redirect(_wait_for_redirect(client.redirect_uri), state, client.issuer)
     tokens = client.exchange_code(code, verifier)
-    print(f"3. got a {tokens['token_type']} token for {tokens['expires_in']} s")
+    identity = client.verify_id_token(tokens["id_token"], consent_id, nonce)
+    print(
+        f"3. got a {tokens['token_type']} token for {tokens['expires_in']} s; the ID token "
+        f"says consent {identity['openbanking_intent_id']} was authorised ({identity['acr']})"
+    )
     accounts = client.get("/open-banking/v4.0/aisp/accounts", tokens["access_token"])
     print("4. accounts:", json.dumps(accounts, indent=2))
     first = accounts["Data"]["Account"][0]["AccountId"]

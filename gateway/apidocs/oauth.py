@@ -32,6 +32,20 @@ authenticate with `private_key_jwt` (RFC 7523; `client_secret_basic` is accepted
 sender-constrained with DPoP (RFC 9449), and authorization responses carry `iss` (RFC 9207).
 Clients register through the portal or OBIE dynamic client registration (`/register`).
 
+The consent being authorised is named the UK Open Banking way: scope `openid` with the API's
+(`openid accounts`), and the consent id as the essential `openbanking_intent_id` claim of the
+OpenID Connect `claims` parameter,
+`{"id_token": {"openbanking_intent_id": {"value": "aac-...", "essential": true}}}`, pushed as a
+form parameter or inside a signed request object (`request`, RFC 9101: PS256 or ES256 with a key
+of the client's JWKS; `aud` the issuer, `iss` and `client_id` the client, `nbf` at most 60
+minutes old and `exp` at most 60 minutes after it). Inside a request object only the object's
+parameters count; without one, `response_type`, `redirect_uri`, `scope`, `code_challenge`,
+`code_challenge_method` and the consent are required in the form. An `openbanking_intent_id`
+form parameter is accepted as a shortcut for the claims request. Unknown
+parameters are ignored (RFC 6749 §3.1). With `openid`, the token response carries an `id_token`
+signed with a key of `/jwks`, whose `sub` and `openbanking_intent_id` are the consent id and
+whose `acr` is `urn:openbanking:psd2:sca`.
+
 Errors are JSON `{"error": ..., "error_description": ...}` (RFC 6749 §5.2), never cached;
 a 401 from client authentication with HTTP Basic carries a `WWW-Authenticate` challenge.
 """
@@ -45,7 +59,9 @@ def _json(schema: str, description: str) -> dict[str, Any]:
 
 
 def _form(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    schema = {"type": "object", "properties": properties | CLIENT_AUTH, "required": required}
+    schema: dict[str, Any] = {"type": "object", "properties": properties | CLIENT_AUTH}
+    if required:
+        schema["required"] = required
     return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
 
 
@@ -69,9 +85,21 @@ PAR_FIELDS: dict[str, Any] = {
     "dpop_jkt": string(
         "JWK SHA-256 thumbprint of the DPoP key to bind the code to.", pattern="^[A-Za-z0-9_-]{43}$"
     ),
-    "openbanking_intent_id": string("The id of the consent being authorised."),
-    "nonce": string("Accepted and kept with the request."),
+    "claims": string(
+        "OpenID Connect claims request (JSON) naming the consent as the essential "
+        "openbanking_intent_id claim of id_token (and userinfo).",
+        example='{"id_token":{"openbanking_intent_id":{"value":"aac-...","essential":true}}}',
+    ),
+    "request": string(
+        "A signed request object (RFC 9101, PS256 or ES256) carrying the parameters; the "
+        "parameters outside it are not used."
+    ),
+    "openbanking_intent_id": string(
+        "Shortcut: the id of the consent being authorised, instead of the claims request."
+    ),
+    "nonce": string("Echoed in the ID token."),
     "prompt": string("Accepted and kept with the request."),
+    "response_mode": string("Only query.", enum=["query"]),
 }
 TOKEN_FIELDS: dict[str, Any] = {
     "grant_type": string("Grant type.", enum=sorted(grants.GRANTS)),
@@ -85,14 +113,8 @@ FORM_ENDPOINTS: dict[str, tuple[str, dict[str, Any], list[str]]] = {
     "/par": (
         "Push an authorization request (RFC 9126); required before /authorize.",
         PAR_FIELDS,
-        [
-            "response_type",
-            "redirect_uri",
-            "scope",
-            "code_challenge",
-            "code_challenge_method",
-            "openbanking_intent_id",
-        ],
+        # Every parameter may travel inside a request object instead (RFC 9101 §6.3).
+        [],
     ),
     "/token": ("Issue tokens (RFC 6749 §3.2).", TOKEN_FIELDS, ["grant_type"]),
     "/revoke": (
@@ -114,6 +136,7 @@ OPERATION_IDS = {
 }
 TAGS = {
     "/.well-known/oauth-authorization-server": "Discovery",
+    "/.well-known/openid-configuration": "Discovery",
     "/jwks": "Discovery",
     "/par": "Authorization",
     "/authorize": "Authorization",
@@ -157,6 +180,13 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "operationId": "GetMetadata",
                 "summary": "Authorization server metadata (RFC 8414)",
+                "responses": {"200": _json("Metadata", "The metadata")},
+            }
+        },
+        "/.well-known/openid-configuration": {
+            "get": {
+                "operationId": "GetOpenIdConfiguration",
+                "summary": "OpenID Connect Discovery: the same metadata",
                 "responses": {"200": _json("Metadata", "The metadata")},
             }
         },

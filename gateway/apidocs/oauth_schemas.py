@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.oauth import client_auth, dpop, scopes
+from gateway.oauth import client_auth, dpop, keys, oidc, request_object, scopes
 
 NO_STORE = {"Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}}}
 
@@ -32,7 +32,7 @@ def components() -> dict[str, Any]:
         "jwks_uri": {"type": "string"},
         "scopes_supported": {
             "type": "array",
-            "items": {"type": "string", "enum": sorted(scopes.SCOPES)},
+            "items": {"type": "string", "enum": scopes.supported()},
         },
         "response_types_supported": strings,
         "response_modes_supported": strings,
@@ -47,6 +47,22 @@ def components() -> dict[str, Any]:
             "items": {"type": "string", "enum": list(dpop.ALGORITHMS)},
         },
         "authorization_response_iss_parameter_supported": {"type": "boolean"},
+        "claims_parameter_supported": {"type": "boolean", "enum": [True]},
+        "claims_supported": strings,
+        "request_parameter_supported": {"type": "boolean", "enum": [True]},
+        "request_object_signing_alg_values_supported": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(request_object.ALGORITHMS)},
+        },
+        "id_token_signing_alg_values_supported": {
+            "type": "array",
+            "items": {"type": "string", "enum": [keys.SIGNING_ALG]},
+        },
+        "subject_types_supported": strings,
+        "acr_values_supported": {
+            "type": "array",
+            "items": {"type": "string", "enum": [oidc.ACR]},
+        },
     }
     integer = {"type": "integer"}
     text = {"type": "string"}
@@ -56,7 +72,7 @@ def components() -> dict[str, Any]:
             "required": ["error"],
             "properties": {
                 "error": string(
-                    "RFC 6749 §5.2, RFC 7591 §3.2.2 or RFC 9449 error code",
+                    "RFC 6749 §5.2, RFC 7591 §3.2.2, RFC 9101 §6.2 or RFC 9449 error code",
                     example="invalid_request",
                 ),
                 "error_description": text,
@@ -83,6 +99,10 @@ def components() -> dict[str, Any]:
                 "scope": text,
                 "refresh_token": text,
                 "consent_id": string("The consent an authorization code token is for"),
+                "id_token": string(
+                    "With the openid scope: the ID token (OIDC Core §2), signed with a key of "
+                    "/jwks, naming the consent in sub and openbanking_intent_id"
+                ),
             },
         },
         "Introspection": {

@@ -7,6 +7,7 @@ authorization request named one, the DPoP key.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hmac
 import re
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
 from gateway.core.bank import BankCore
-from gateway.oauth import scopes, secrets, tokens
+from gateway.oauth import oidc, scopes, secrets, tokens
 from gateway.oauth.dpop import Proof, require_binding
 from gateway.oauth.errors import OAuthError, invalid_grant, invalid_request
 from gateway.oauth.models import AuthorizationCode, PushedRequest
@@ -69,12 +70,26 @@ def create_code(
             consent_id=consent_id,
             customer_id=customer_id,
             dpop_jkt=pushed.dpop_jkt,
+            nonce=params.get("nonce"),
             auth_time=now,
             expires_at=now + CODE_TTL,
         )
     )
     session.flush()
     return code
+
+
+def _authenticated(
+    issued: tokens.Issued,
+    consent_id: str | None,
+    auth_time: dt.datetime | None,
+    nonce: str | None = None,
+) -> tokens.Issued:
+    """The tokens with what their ID token says, when their scope is an OpenID one."""
+    if not scopes.wants_id_token(issued.scope) or not consent_id or auth_time is None:
+        return issued
+    authentication = oidc.Authentication(issued.row.client_id, consent_id, auth_time, nonce)
+    return dataclasses.replace(issued, authentication=authentication)
 
 
 def _bind(app: App, proof: Proof | None) -> str | None:
@@ -117,7 +132,7 @@ def authorization_code(
     require_binding(proof, row.dpop_jkt)
     row.used_at = now
     consent = _authorised_consent(session, row.consent_id)
-    return tokens.issue(
+    issued = tokens.issue(
         session,
         app,
         grant_type="authorization_code",
@@ -129,6 +144,7 @@ def authorization_code(
         with_refresh=True,
         refresh_until=consent.expires_at,
     )
+    return _authenticated(issued, row.consent_id, row.auth_time, row.nonce)
 
 
 def client_credentials(
@@ -165,7 +181,7 @@ def refresh_token(
         raise OAuthError("invalid_scope", "a refresh cannot widen the scope")
     _authorised_consent(session, row.consent_id)
     tokens.revoke(session, row)
-    return tokens.issue(
+    issued = tokens.issue(
         session,
         app,
         grant_type="refresh_token",
@@ -177,6 +193,9 @@ def refresh_token(
         with_refresh=True,
         refresh_until=row.refresh_expires_at,
     )
+    # OIDC Core §12.2: the ID token of a refresh keeps iss, sub, aud and auth_time of the first
+    # one, with a new iat, and no nonce (that belonged to the authorization request).
+    return _authenticated(issued, row.consent_id, row.auth_time)
 
 
 GRANTS = {

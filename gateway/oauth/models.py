@@ -64,6 +64,8 @@ class AuthorizationCode(Base):
     consent_id: Mapped[str | None] = mapped_column(String(64))
     customer_id: Mapped[str] = mapped_column(String(40))
     dpop_jkt: Mapped[str | None] = mapped_column(String(64))
+    # OIDC Core §3.1.3.6: the nonce of the authorization request, echoed in the ID token.
+    nonce: Mapped[str | None] = mapped_column(Text)
     auth_time: Mapped[dt.datetime] = mapped_column(Timestamp)
     expires_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     used_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.oauth.errors import OAuthError
+from gateway.oauth.keys import SIGNING_ALG
 from partners import directory
 from partners import services as partner_services
 from partners.errors import PartnerError
@@ -152,6 +153,10 @@ def _metadata(claims: Mapping[str, Any], ssa: Mapping[str, Any]) -> dict[str, An
     ):
         if name in claims and claims[name] not in ALGORITHMS:
             raise metadata_error(f"{name} must be PS256 or ES256")
+    if claims.get("id_token_signed_response_alg", SIGNING_ALG) != SIGNING_ALG:
+        # OIDC Dynamic Client Registration §2: the alg "REQUIRED for signing the ID Token issued
+        # to this Client"; this server's signing key is an ES256 one.
+        raise metadata_error(f"id_token_signed_response_alg must be {SIGNING_ALG}")
     if claims.get("application_type", "web") not in ("web", "native"):
         raise metadata_error("application_type must be web or native")
     return {

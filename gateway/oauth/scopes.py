@@ -1,9 +1,21 @@
 """Every scope the authorization server knows, with what it lets a partner do, in plain words.
 
 The consent page shows these descriptions to the customer; the metadata publishes the keys.
+
+Two kinds of scope meet in an authorization request:
+
+* the API families (:data:`SCOPES`): a client may ask for those its registration holds. Each
+  is authorised through a consent of the same kind, which the request names as
+  ``openbanking_intent_id``; the request is checked against the consent it names whatever the
+  family, so the family that adds its consents (payments, fundsconfirmations) changes nothing
+  here;
+* ``openid`` (OpenID Connect Core §3.1.2.1): it grants no API access, so any client may ask for
+  it; with it the token endpoint returns an ID token naming the consent.
 """
 
 from __future__ import annotations
+
+OPENID = "openid"
 
 SCOPES: dict[str, str] = {
     "accounts": "See your accounts, balances, transactions, payees and statements",
@@ -13,6 +25,11 @@ SCOPES: dict[str, str] = {
 }
 
 
+def supported() -> list[str]:
+    """Every scope a client may ask for, as the metadata publishes them."""
+    return sorted([OPENID, *SCOPES])
+
+
 def split(scope: str | None) -> list[str]:
     """Return the scope tokens of a space-separated scope string, in order, without repeats."""
     seen: list[str] = []
@@ -20,6 +37,17 @@ def split(scope: str | None) -> list[str]:
         if token not in seen:
             seen.append(token)
     return seen
+
+
+def wants_id_token(scope: str | None) -> bool:
+    """Whether a request or token of this scope is an OpenID Connect one."""
+    return OPENID in split(scope)
+
+
+def grantable(registered: str | None) -> list[str]:
+    """The scopes a client with this registered scope may ask for in an authorization request:
+    its API families, and ``openid``."""
+    return [*split(registered), OPENID]
 
 
 def unknown(scope: str | None) -> list[str]:

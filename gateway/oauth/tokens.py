@@ -24,6 +24,7 @@ from gateway.consents.models import Consent
 from gateway.core import changes
 from gateway.oauth import secrets, token_cache
 from gateway.oauth.models import Token
+from gateway.oauth.oidc import Authentication
 from gateway.store.reads import Reads
 from partners.models import App
 
@@ -41,6 +42,8 @@ class Issued:
     expires_in: int
     scope: str
     row: Token
+    # With the openid scope: what the ID token of this response says (OIDC Core §3.1.3.3).
+    authentication: Authentication | None = None
 
 
 @dataclass(frozen=True, slots=True)

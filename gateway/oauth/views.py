@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from gateway.edge.transaction import get_reader, get_session
 from gateway.edge.urls import endpoint_url, issuer
-from gateway.oauth import client_auth, dpop, grants, keys, par, scopes, tokens
+from gateway.oauth import client_auth, dpop, grants, keys, oidc, par, request_object, scopes, tokens
 from gateway.oauth.errors import OAuthError, answer_in_oauth_format, invalid_request
 from gateway.store.kv import first_use
 from partners.models import App
@@ -86,8 +86,10 @@ def _no_store(response: Response) -> Response:
 
 
 @bp.get("/.well-known/oauth-authorization-server")
+@bp.get("/.well-known/openid-configuration")
 def metadata() -> ResponseReturnValue:
-    """Authorization server metadata (RFC 8414)."""
+    """Authorization server metadata (RFC 8414), the same document as OpenID Connect Discovery
+    (OpenID Connect Discovery 1.0 §3, §4) publishes."""
     base = issuer()
     algs = list(client_auth.ALGORITHMS)
     return jsonify(
@@ -101,7 +103,7 @@ def metadata() -> ResponseReturnValue:
         # RFC 8414 §2 with RFC 7591: where OBIE dynamic client registration is.
         registration_endpoint=f"{base}/register",
         jwks_uri=f"{base}/jwks",
-        scopes_supported=sorted(scopes.SCOPES),
+        scopes_supported=scopes.supported(),
         response_types_supported=["code"],
         response_modes_supported=["query"],
         grant_types_supported=sorted(grants.GRANTS),
@@ -112,6 +114,15 @@ def metadata() -> ResponseReturnValue:
         code_challenge_methods_supported=["S256"],
         dpop_signing_alg_values_supported=list(dpop.ALGORITHMS),
         authorization_response_iss_parameter_supported=True,
+        # OpenID Connect Discovery 1.0 §3: the consent is named in the claims parameter or a
+        # signed request object; the ID token says which consent the customer authorised.
+        claims_parameter_supported=True,
+        claims_supported=list(oidc.CLAIMS_SUPPORTED),
+        request_parameter_supported=True,
+        request_object_signing_alg_values_supported=list(request_object.ALGORITHMS),
+        id_token_signing_alg_values_supported=[keys.SIGNING_ALG],
+        subject_types_supported=["pairwise"],
+        acr_values_supported=[oidc.ACR],
     )
 
 
@@ -127,7 +138,13 @@ def pushed_authorization_request() -> ResponseReturnValue:
     form = _form()
     app = _authenticated_client(form)
     request_uri, expires_in = par.push(
-        get_session(), app, form, proof=_proof(), now=dt.datetime.now(dt.UTC)
+        get_session(),
+        app,
+        form,
+        proof=_proof(),
+        now=dt.datetime.now(dt.UTC),
+        issuer=issuer(),
+        keys=client_auth.registered_keys(fetch_jwks_cached),
     )
     response = jsonify(request_uri=request_uri, expires_in=expires_in)
     response.status_code = 201
@@ -156,6 +173,14 @@ def token() -> ResponseReturnValue:
     }
     if issued.refresh_token:
         body["refresh_token"] = issued.refresh_token
+    if issued.authentication is not None:
+        # OIDC Core §3.1.3.3 (and §12.2 for a refresh): the ID token, with the openid scope.
+        body["id_token"] = oidc.id_token(
+            get_session(),
+            issued.authentication,
+            issuer=issuer(),
+            access_token=issued.access_token,
+        )
     if issued.row.consent_id:
         body["consent_id"] = issued.row.consent_id
     return _no_store(jsonify(body))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import time
 import uuid
@@ -22,7 +23,7 @@ from gateway.oauth import keys
 from gateway.oauth.protector import require_token
 from gateway.store.database import Database
 from partners import directory
-from tests.common.jose import DROP, alg_of, assertion_form, sign
+from tests.common.jose import DROP, alg_of, assertion_form, request_object, sign
 from tests.common.oauth import (
     ISSUER,
     REDIRECT_URI,
@@ -111,6 +112,61 @@ def par_params(partner: Partner, consent_id: str, **overrides: Any) -> tuple[dic
         **overrides,
     }
     return params, verifier
+
+
+MEMBERS = ("id_token", "userinfo")
+
+
+def intent_claims(consent_id: str, *members: str) -> dict[str, Any]:
+    """A claims request naming ``consent_id`` as the essential openbanking_intent_id claim of
+    ``members`` (id_token and userinfo unless given), the OBIE way."""
+    intent = {"value": consent_id, "essential": True}
+    return {member: {"openbanking_intent_id": intent} for member in members or MEMBERS}
+
+
+def oidc_params(partner: Partner, consent_id: str, **overrides: Any) -> tuple[dict[str, Any], str]:
+    """A valid OpenID Connect pushed request's parameters (scope openid accounts, the consent in
+    the claims parameter), with overrides, and its PKCE verifier."""
+    base = {
+        "scope": "openid accounts",
+        "claims": json.dumps(intent_claims(consent_id)),
+        "nonce": secrets.token_urlsafe(12),
+        "openbanking_intent_id": DROP,
+    }
+    params, verifier = par_params(partner, consent_id, **{**base, **overrides})
+    return {k: v for k, v in params.items() if v is not DROP}, verifier
+
+
+def push_form(http: FlaskClient, partner: Partner, params: dict[str, Any]) -> TestResponse:
+    """POST /par with exactly these parameters and client authentication."""
+    return post(http, PAR_URL, authenticated(partner, **params))
+
+
+def signed_form(partner: Partner, params: dict[str, Any], **claims: Any) -> dict[str, Any]:
+    """The pushed form of a request sent as a request object signed with the partner's key,
+    with claim overrides (``DROP`` removes one)."""
+    return {"request": request_object(partner.client_id, partner.private_jwk, params, **claims)}
+
+
+def pushed_count(app: Flask, client_id: str) -> int:
+    """How many pushed requests a client has stored."""
+    sql = "SELECT request_uri FROM gw_pushed_request WHERE client_id = :c"
+    return len(rows(app, sql, c=client_id))
+
+
+def approve_and_exchange(
+    app: Flask, http: FlaskClient, partner: Partner, pushed: TestResponse, code: Code
+) -> dict[str, Any]:
+    """Take a pushed request through the consent page and the token endpoint; the token
+    response. ``code`` carries the verifier and consent (its code is filled in here)."""
+    assert pushed.status_code == 201, pushed.json
+    url = authorize_url(partner, (pushed.json or {})["request_uri"])
+    answer = approve_in_browser(app, app.test_client(), url, partner.organisation_id)
+    assert "code" in answer, answer
+    response = exchange(http, partner, Code(answer["code"], code.verifier, code.consent_id))
+    assert response.status_code == 200, response.json
+    body: dict[str, Any] = response.json or {}
+    return body
 
 
 def push(

@@ -114,18 +114,6 @@ def test_request_uri_inside_a_pushed_request_is_refused(
     assert pushed_count(oauth_app, partner.client_id) == 1
 
 
-@pytest.mark.parametrize("name", ["request", "claims", "response_mode", "x_custom"])
-def test_unknown_parameter_in_a_pushed_request_is_refused(
-    oauth_app: Flask, http: FlaskClient, partner: Partner, name: str
-) -> None:
-    """RFC 9126 §2.1 with FAPI 2.0 §5.3.2.2: what the server does not process is refused,
-    not silently dropped."""
-    response = push(http, partner, create_consent(oauth_app, partner), **{name: "x"})
-    assert response.status_code == 400 and error_of(response) == "invalid_request"
-    assert name in (response.json or {})["error_description"]
-    assert pushed_count(oauth_app, partner.client_id) == 0
-
-
 #: name -> (parameter overrides, expected error)
 PAR_RULES: dict[str, tuple[dict[str, object], str]] = {
     "pkce-no-challenge": ({"code_challenge": DROP}, "invalid_request"),

@@ -329,7 +329,7 @@ def test_introspection_describes_own_token_then_reports_it_inactive_after_revoca
     response = post(http, "/introspect", api_form(partner, token=tokens["access_token"]))
     assert response.status_code == 200
     body = response.json or {}
-    assert body["active"] is True and body["scope"] == "accounts"
+    assert body["active"] is True and body["scope"] == "openid accounts"
     assert body["client_id"] == partner.client_id and body["token_type"] == "DPoP"
     assert body["cnf"] == {"jkt": jkt(partner.client.dpop_jwk)}
     assert body["exp"] - body["iat"] <= 600

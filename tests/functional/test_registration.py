@@ -179,6 +179,7 @@ def ssa_claims(software: Software, **overrides: Any) -> dict[str, Any]:
         ("response-type-token", "invalid_client_metadata"),
         ("grant-type-implicit", "invalid_client_metadata"),
         ("scope-beyond-roles", "invalid_client_metadata"),
+        ("id-token-alg-the-server-cannot-sign", "invalid_client_metadata"),
     ],
 )
 def test_registration_rules(
@@ -186,7 +187,8 @@ def test_registration_rules(
 ) -> None:
     """RFC 7591 §3.2.2 / OBIE DCR RegistrationError: the statement must be the directory's,
     of a known organisation; the request signed (PS256/ES256, FAPI 2.0 §5.4.1) by a key of the
-    statement, for this bank, fresh, and asking no more than the statement allows."""
+    statement, for this bank, fresh, and asking no more than the statement allows (nor an ID
+    token algorithm the server cannot sign with, OIDC Dynamic Client Registration §2)."""
     kid, directory_jwk = directory_key(oauth_app)
     ssa_header = {"alg": "ES256", "kid": kid, "typ": "JWT"}
     now = int(time.time())
@@ -225,6 +227,9 @@ def test_registration_rules(
         "response-type-token": lambda: registration_request(software, response_types=["token"]),
         "grant-type-implicit": lambda: registration_request(software, grant_types=["implicit"]),
         "scope-beyond-roles": lambda: registration_request(software, scope="accounts financing"),
+        "id-token-alg-the-server-cannot-sign": lambda: registration_request(
+            software, id_token_signed_response_alg="PS256"
+        ),
     }
     assert_dcr_error(send_registration(http, bodies[case]()), error)
     assert registered_apps(oauth_app, software.software_id) == []

@@ -27,8 +27,8 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 # The published OAuth document's paths and components, each written as one data table.
 DATA_TABLES = {"gateway/apidocs/oauth.py:_paths", "gateway/apidocs/oauth_schemas.py:components"}
-# Still to go: PAR's push (split with the OIDC intent work, which rewrites it).
-KNOWN_LONG = {"gateway/oauth/par.py:push"}
+# The example partner client is the one file partners download and run as it is.
+ONE_FILE = {"partners/example_client.py"}
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:
@@ -248,7 +248,7 @@ def _long_functions(path: Path) -> Iterator[str]:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             length = (node.end_lineno or node.lineno) - node.lineno + 1
             where = f"{path.relative_to(ROOT)}:{node.name}"
-            if length > MAX_FUNCTION_LINES and where not in DATA_TABLES | KNOWN_LONG:
+            if length > MAX_FUNCTION_LINES and where not in DATA_TABLES:
                 yield f"{where} (line {node.lineno}, {length} lines)"
 
 
@@ -257,6 +257,7 @@ def test_no_module_over_400_lines_and_no_function_over_60() -> None:
         f"{path.relative_to(ROOT)} ({n} lines)"
         for path, _ in MODULES.values()
         if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+        and str(path.relative_to(ROOT)) not in ONE_FILE
     ]
     long = [found for path, _ in MODULES.values() for found in _long_functions(path)]
     assert not big + long, "\n".join(big + long)
