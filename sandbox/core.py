@@ -55,11 +55,12 @@ LISTING_TABLES: dict[str, tuple[str, ...] | None] = {
 LISTING_INSERTS = (m.Account.__tablename__,)
 
 
-class SandboxCore:
+class SandboxCore(tenants.Directory):
     """The sandbox bank, bound to one unit of work: it flushes, the caller commits.
 
     The first call for a tenant creates its data set if needed and runs whatever fell due since
-    the last look (standing orders, scheduled payments, card holds).
+    the last look (standing orders, scheduled payments, card holds); only the lookups of
+    :class:`sandbox.tenants.Directory` create nothing.
     """
 
     def __init__(
@@ -150,9 +151,7 @@ class SandboxCore:
         return self.real_time().replace(microsecond=0)
 
     def _info(self, tenant: m.Tenant) -> core.TenantInfo:
-        customers, accounts = tenants.counts(self.session, tenant.id)
-        now = clock.now(tenant, self.real_time())
-        return core.TenantInfo(tenant.id, tenant.seed, now, customers, accounts)
+        return self.tenant_info(tenant.id)
 
     def now(self, tenant: str) -> dt.datetime:
         """Return the tenant's current time."""
