@@ -2,18 +2,21 @@
 
     gateway db upgrade                      bring the schema to the newest revision
     gateway sandbox seed --tenant acme      create a tenant's data set (if new) and print it
+    gateway sandbox list                    every tenant: seed, clock, customers, accounts
     gateway sandbox reset --tenant acme     regenerate a tenant from its seed
     gateway sandbox advance --tenant acme --days 7
     gateway sandbox show --tenant acme [--customer USERNAME]
     gateway serve                           run the gateway under gunicorn
     gateway specs write|check               write the OpenAPI documents, or check them for drift
 
-A command is one unit of work: it commits once at the end, or not at all if it fails.
+A command is one unit of work: it commits once at the end, or not at all if it fails. Only
+``sandbox seed`` creates a tenant; the other sandbox commands refuse one that does not exist.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from gateway import migrate
 from gateway.config import ConfigError
-from gateway.core import BankCore, BankCoreError
+from gateway.core import BankCore, BankCoreError, TenantInfo, UnknownResource
 from gateway.db import Database
 
 
@@ -83,6 +86,17 @@ sandbox_cli = AppGroup("sandbox", help="The sandbox bank: tenants, clock, test c
 tenant_option = click.option("--tenant", required=True, help="Tenant (organisation) id.")
 
 
+def _existing(core: BankCore, tenant: str) -> TenantInfo:
+    """The tenant, or the error that says how to create it: only ``seed`` does."""
+    try:
+        return core.tenant_info(tenant)
+    except UnknownResource:
+        raise click.ClickException(
+            f"no sandbox tenant {tenant!r}; create it with "
+            f"`gateway sandbox seed --tenant {shlex.quote(tenant)}`"
+        ) from None
+
+
 @sandbox_cli.command("seed")
 @tenant_option
 @click.option("--seed", type=int, default=None, help="Seed of a new tenant's data set.")
@@ -120,6 +134,7 @@ def sandbox_seed(
 def sandbox_reset(tenant: str, seed: int | None) -> None:
     """Throw away TENANT's data and regenerate it from its seed."""
     with unit_of_work() as (_session, core):
+        _existing(core, tenant)
         info = core.reset_tenant(tenant, seed)
         click.echo(f"tenant {info.id} reset to seed {info.seed}: {info.accounts} accounts")
 
@@ -133,6 +148,7 @@ def sandbox_advance(tenant: str, days: int, hours: int) -> None:
     if not days and not hours:
         raise click.UsageError("give --days and/or --hours")
     with unit_of_work() as (_session, core):
+        _existing(core, tenant)
         run = core.advance_clock(tenant, dt.timedelta(days=days, hours=hours))
         click.echo(f"clock now {run.now:%Y-%m-%d %H:%M} UTC")
         for kind in sorted(set(run.executed) | set(run.rejected)):
@@ -148,8 +164,25 @@ def sandbox_advance(tenant: str, days: int, hours: int) -> None:
 def sandbox_show(tenant: str, username: str | None) -> None:
     """Print TENANT's test customers, their accounts and balances."""
     with unit_of_work() as (_session, core):
-        core.ensure_tenant(tenant)
+        _existing(core, tenant)
         _print_customers(core, tenant, username)
+
+
+@sandbox_cli.command("list")
+def sandbox_list() -> None:
+    """List every tenant: its seed, clock, customers and accounts."""
+    with unit_of_work() as (_session, core):
+        tenants = core.list_tenants()
+    if not tenants:
+        click.echo("no sandbox tenants; create one with `gateway sandbox seed --tenant ID`")
+        return
+    width = max(len("TENANT"), *(len(info.id) for info in tenants))
+    click.echo(f"{'TENANT':<{width}}  {'SEED':>15}  CLOCK (UTC)       CUSTOMERS  ACCOUNTS")
+    for info in tenants:
+        click.echo(
+            f"{info.id:<{width}}  {info.seed:>15}  {info.now:%Y-%m-%d %H:%M}  "
+            f"{info.customers:>9}  {info.accounts:>8}"
+        )
 
 
 def _print_customers(core: BankCore, tenant: str, username: str | None = None) -> None:

@@ -244,18 +244,111 @@ def test_reset_regenerates_from_the_kept_seed(
     assert offset(app, tenant) == dt.timedelta(0)
 
 
+def due_checked_at(app: Flask, tenant: str) -> dt.datetime:
+    """The day up to which the tenant's due work has run."""
+    database: Database = app.extensions["database"]
+    with database.sessions() as session:
+        return session.get_one(Tenant, tenant).due_checked_at
+
+
 def test_a_failed_command_commits_nothing(app: Flask, runner: FlaskCliRunner, tenant: str) -> None:
-    # `show` creates a tenant on first use, then fails on the unknown customer: one unit of work,
-    # so the new tenant is rolled back with it.
+    ok(runner, "sandbox", "seed", "--tenant", tenant, "--quiet")
+    # Nobody looked at the tenant for three days: the next command runs their due work first.
+    database: Database = app.extensions["database"]
+    with database.sessions.begin() as session:
+        row = session.get_one(Tenant, tenant)
+        row.due_checked_at -= dt.timedelta(days=3)
+        behind = row.due_checked_at
+
+    # `show` runs the due work, then fails on the unknown customer: one unit of work, so the due
+    # work is rolled back with it.
     result = invoke(runner, "sandbox", "show", "--tenant", tenant, "--customer", "no.body")
     assert result.exit_code == 1
+    assert due_checked_at(app, tenant) == behind
+
+    ok(runner, "sandbox", "show", "--tenant", tenant)
+    assert due_checked_at(app, tenant) > behind
+
+
+# Unknown tenants and the list ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["show"],
+        ["show", "--customer", "no.body"],
+        ["advance", "--days", "1"],
+        ["reset"],
+        ["reset", "--seed", "7"],
+    ],
+)
+def test_only_seed_creates_a_tenant(
+    app: Flask, runner: FlaskCliRunner, tenant: str, command: list[str]
+) -> None:
+    result = invoke(runner, "sandbox", command[0], "--tenant", tenant, *command[1:])
+
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: no sandbox tenant '{tenant}'; create it with "
+        f"`gateway sandbox seed --tenant {tenant}`"
+    )
     database: Database = app.extensions["database"]
     with database.sessions() as session:
         assert session.get(Tenant, tenant) is None
 
-    ok(runner, "sandbox", "show", "--tenant", tenant)
-    with database.sessions() as session:
-        assert session.get(Tenant, tenant) is not None
+
+def test_the_error_quotes_a_tenant_id_for_the_shell(runner: FlaskCliRunner) -> None:
+    result = invoke(runner, "sandbox", "show", "--tenant", "no such")
+    assert result.exit_code == 1
+    assert "`gateway sandbox seed --tenant 'no such'`" in result.output
+
+
+LISTED = re.compile(
+    r"^(?P<id>\S+) +(?P<seed>\d+)  (?P<clock>\d{4}-\d\d-\d\d \d\d:\d\d)"
+    r" +(?P<customers>\d+) +(?P<accounts>\d+)$",
+    re.M,
+)
+
+
+def test_list_shows_every_tenant_with_seed_clock_and_size(
+    app: Flask, runner: FlaskCliRunner, tenant: str
+) -> None:
+    later = f"{tenant}-later"
+    ok(runner, "sandbox", "seed", "--tenant", tenant, "--seed", "42", "--quiet")
+    ok(runner, "sandbox", "seed", "--tenant", later, "--quiet")
+    ok(runner, "sandbox", "advance", "--tenant", later, "--days", "2")
+
+    output = ok(runner, "sandbox", "list")
+
+    assert re.match(r"TENANT +SEED  CLOCK \(UTC\) +CUSTOMERS  ACCOUNTS\n", output)
+    rows = {m["id"]: m for m in LISTED.finditer(output)}
+    assert list(rows) == sorted(rows)
+    infos = read(app, lambda core: {t: core.tenant_info(t) for t in (tenant, later)})
+    for listed, info in infos.items():
+        row = rows[listed]
+        assert (int(row["seed"]), int(row["customers"]), int(row["accounts"])) == (
+            info.seed,
+            info.customers,
+            info.accounts,
+        )
+        clock = dt.datetime.strptime(row["clock"], "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
+        assert dt.timedelta(0) <= info.now - clock < dt.timedelta(minutes=2)
+    assert infos[tenant].seed == 42
+    assert infos[later].now - infos[tenant].now > dt.timedelta(days=2) - dt.timedelta(minutes=1)
+
+
+def test_list_without_tenants_says_how_to_make_one(tmp_path: Path) -> None:
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "SECRET_KEY": "x"})
+    try:
+        runner = app.test_cli_runner()
+        ok(runner, "db", "upgrade")
+        output = ok(runner, "sandbox", "list")
+    finally:
+        app.extensions["database"].dispose()
+    assert output.strip() == (
+        "no sandbox tenants; create one with `gateway sandbox seed --tenant ID`"
+    )
 
 
 # The console script --------------------------------------------------------------------------
