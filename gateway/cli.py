@@ -117,7 +117,7 @@ def _existing(core: BankCore, tenant: str) -> TenantInfo:
 def sandbox_seed(
     tenant: str, seed: int | None, profile: str, transactions: int | None, quiet: bool
 ) -> None:
-    """Create TENANT's data set if it does not exist yet, and print its test customers."""
+    """Create TENANT's data set if it does not exist yet; print its test customers' logins."""
     with unit_of_work() as (_session, core):
         info = core.ensure_tenant(tenant, seed, profile=profile, transactions=transactions)
         click.echo(
@@ -162,7 +162,7 @@ def sandbox_advance(tenant: str, days: int, hours: int) -> None:
 @tenant_option
 @click.option("--customer", "username", default=None, help="Username of one test customer.")
 def sandbox_show(tenant: str, username: str | None) -> None:
-    """Print TENANT's test customers, their accounts and balances."""
+    """Print TENANT's test customers, their logins, accounts and balances."""
     with unit_of_work() as (_session, core):
         _existing(core, tenant)
         _print_customers(core, tenant, username)
@@ -189,8 +189,14 @@ def _print_customers(core: BankCore, tenant: str, username: str | None = None) -
     customers = [c for c in core.customers(tenant) if username in (None, c.username)]
     if username and not customers:
         raise click.ClickException(f"no customer {username!r} in tenant {tenant}")
+    # A sandbox shows its test customers' passwords, as the portal does; a real bank has none.
+    passwords = {login.customer.id: login.password for login in core.sandbox_logins(tenant)}
     for customer in customers:
-        click.echo(f"\n{customer.name} ({customer.kind}) login: {customer.username}")
+        password = passwords.get(customer.id)
+        click.echo(
+            f"\n{customer.name} ({customer.kind}) login: {customer.username}"
+            + (f"  password: {password}" if password is not None else "")
+        )
         for account in core.accounts(tenant, customer.id):
             bal = core.balances(tenant, account.id)
             ident = next(

@@ -27,8 +27,9 @@ from flask.testing import FlaskCliRunner
 
 from gateway import migrate
 from gateway.app import create_app
-from gateway.core import BankCore
+from gateway.core import BankCore, Customer
 from gateway.db import Database
+from sandbox.core import SandboxCore
 from sandbox.models import Tenant
 
 T = TypeVar("T")
@@ -111,10 +112,10 @@ def test_seed_prints_the_customers_with_their_logins(
     customers = read(app, lambda core: core.customers(tenant))
     assert customers
     assert int(summary.group(3)) == len(customers)
-    logins = re.findall(r"\) login: (\S+)$", output, re.M)
+    logins = re.findall(r"\) login: (\S+)  password: \S+$", output, re.M)
     assert logins == [c.username for c in customers]
     for customer in customers:
-        assert f"{customer.name} ({customer.kind}) login: {customer.username}" in output
+        assert f"{customer.name} ({customer.kind}) login: {customer.username}  " in output
 
 
 def test_seed_is_idempotent_and_keeps_the_seed(runner: FlaskCliRunner, tenant: str) -> None:
@@ -160,7 +161,39 @@ def test_show_one_customer_lists_accounts_with_balances(
 def test_show_all_customers(app: Flask, runner: FlaskCliRunner, seeded: str) -> None:
     output = ok(runner, "sandbox", "show", "--tenant", seeded)
     usernames = read(app, lambda core: [c.username for c in core.customers(seeded)])
-    assert re.findall(r"login: (\S+)$", output, re.M) == usernames
+    assert re.findall(r"login: (\S+)  password: \S+$", output, re.M) == usernames
+
+
+@pytest.mark.parametrize(
+    ("command", "one"), [("seed", False), ("show", False), ("show", True)],
+    ids=["seed", "show", "show --customer"],
+)  # fmt: skip
+def test_a_test_customer_signs_in_with_the_password_printed(
+    app: Flask, runner: FlaskCliRunner, seeded: str, command: str, one: bool
+) -> None:
+    customers = read(app, lambda core: list(core.customers(seeded)))[: 1 if one else None]
+    extra = ["--customer", customers[0].username] if one else []
+
+    output = ok(runner, "sandbox", command, "--tenant", seeded, *extra)
+
+    printed = re.findall(r"login: (\S+)  password: (\S+)$", output, re.M)
+    assert [username for username, _ in printed] == [c.username for c in customers]
+
+    def sign_in(core: BankCore) -> list[Customer | None]:
+        return [core.authenticate(seeded, username, password) for username, password in printed]
+
+    assert read(app, sign_in) == customers
+
+
+def test_a_bank_without_sandbox_logins_prints_no_password(
+    app: Flask, runner: FlaskCliRunner, seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real bank's core returns no test customers' credentials: there is no password to show.
+    monkeypatch.setattr(SandboxCore, "sandbox_logins", lambda self, tenant: [])
+    output = ok(runner, "sandbox", "show", "--tenant", seeded)
+    assert "password" not in output
+    usernames = read(app, lambda core: [c.username for c in core.customers(seeded)])
+    assert re.findall(r"\) login: (\S+)$", output, re.M) == usernames
 
 
 def test_show_an_unknown_customer_fails(runner: FlaskCliRunner, seeded: str) -> None:
