@@ -285,7 +285,29 @@ def _create_app(*_args: Any) -> Flask:
     return create_app()
 
 
-cli = FlaskGroup(create_app=_create_app, help="Open banking gateway and sandbox operations.")
+class GatewayGroup(FlaskGroup):
+    """Flask's command group (it builds the application for the commands, and keeps ``run``,
+    ``shell`` and ``routes``) without the options of the ``flask`` command itself: ``-A/--app``
+    would load another application, ``-e/--env-file`` (with the ``.env`` files it reads, and
+    only when python-dotenv happens to be installed) and ``--debug`` configure one around ours,
+    and its ``--version`` is Flask's. ``FLASK_DEBUG=1`` still puts ``gateway run`` in debug
+    mode."""
+
+    FLASK_OPTIONS = frozenset({"app", "env_file", "debug"})
+
+    def __init__(self, **extra: Any) -> None:
+        super().__init__(
+            create_app=_create_app, add_version_option=False, load_dotenv=False, **extra
+        )
+        self.params = [p for p in self.params if p.name not in self.FLASK_OPTIONS]
+        click.version_option(package_name="openbank-gateway", prog_name="gateway")(self)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Not FlaskGroup's: it reads FLASK_APP and FLASK_ENV_FILE for a bare --help.
+        return AppGroup.parse_args(self, ctx, args)
+
+
+cli = GatewayGroup(help="Open banking gateway and sandbox operations.")
 
 
 def main() -> None:

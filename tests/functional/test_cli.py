@@ -17,16 +17,19 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 from flask import Flask
+from flask.cli import ScriptInfo
 from flask.testing import FlaskCliRunner
 
 from gateway import migrate
 from gateway.app import create_app
+from gateway.cli import cli
 from gateway.core import BankCore, Customer
 from gateway.db import Database
 from sandbox.core import SandboxCore
@@ -448,6 +451,51 @@ def test_db_upgrade_then_current_through_the_console_script(workdir: Path, tmp_p
     assert current.returncode == 0, current.stderr
     assert f"database: {head}" in current.stdout
     assert "Traceback" not in current.stderr
+
+
+COMMANDS = ["db", "keys", "ops", "routes", "run", "sandbox", "serve", "shell", "specs"]
+
+
+def test_help_shows_the_gateway_s_options_and_every_command(workdir: Path, tmp_path: Path) -> None:
+    env = {"GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    done = run_gateway(["--help"], workdir, **env)
+    assert done.returncode == 0, done.stderr
+    options = done.stdout.split("Options:")[1].split("Commands:")[0]
+    assert re.findall(r"^  (-\S+)", options, re.M) == ["--version", "--help"]
+    for flask_only in ("--app", "--env-file", "--debug", "Flask"):
+        assert flask_only not in done.stdout
+    listed = re.findall(r"^  (\S+) ", done.stdout.split("Commands:")[1], re.M)
+    assert listed == COMMANDS
+
+
+def test_version_is_the_gateway_s(workdir: Path) -> None:
+    done = run_gateway(["--version"], workdir)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"gateway, version {metadata.version('openbank-gateway')}\n"
+
+
+def run_group(app: Flask, *args: str) -> Result:
+    """Run the ``gateway`` group itself (not ``app.cli``) in-process on the test app."""
+    info = ScriptInfo(create_app=lambda: app)
+    return CliRunner().invoke(cli, list(args), obj=info, prog_name="gateway")
+
+
+@pytest.mark.parametrize(
+    "option", [["-A", "wsgi:app"], ["--app", "wsgi:app"], ["-e", "x.env"], ["--env-file", "x.env"],
+               ["--debug"], ["--no-debug"]],
+    ids=lambda option: option[0],
+)  # fmt: skip
+def test_flask_s_own_options_are_gone(app: Flask, option: list[str]) -> None:
+    result = run_group(app, *option, "db", "current")
+    assert result.exit_code == 2
+    assert f"No such option '{option[0]}'" in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_is_still_there(app: Flask, command: str) -> None:
+    result = run_group(app, command, "--help")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: gateway {command} [OPTIONS]")
 
 
 def test_serve_refuses_several_workers_with_a_token_cache_but_no_redis(database_url: str) -> None:
