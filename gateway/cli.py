@@ -210,6 +210,14 @@ def _print_customers(core: BankCore, tenant: str, username: str | None = None) -
             )
 
 
+# Requests over these limits gunicorn refuses itself, as OBIE errors (gateway.edge.server_errors):
+# 414 for a longer request line, 431 for a longer header field or more fields. Gunicorn's
+# defaults, pinned: the README states them.
+LIMIT_REQUEST_LINE = 4094
+LIMIT_REQUEST_FIELD_SIZE = 8190
+LIMIT_REQUEST_FIELDS = 100
+
+
 @click.command("serve")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -222,7 +230,8 @@ def _print_customers(core: BankCore, tenant: str, username: str | None = None) -
 )
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
 def serve(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Run the gateway under gunicorn (the application is built once per worker)."""
+    """Run the gateway under gunicorn (the application is built once per worker); gunicorn's
+    own errors (a request too large or malformed to reach the application) are OBIE errors."""
     shared = bool(current_app.config.get("REDIS_URL"))
     if workers is None:
         workers = 2 if shared else 1
@@ -254,7 +263,12 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            # Gunicorn's gthread and sync workers, answering their own errors in the envelope.
+            worker = "ThreadWorker" if threads > 1 else "SyncWorker"
+            self.cfg.set("worker_class", f"gateway.edge.server_errors.{worker}")
+            self.cfg.set("limit_request_line", LIMIT_REQUEST_LINE)
+            self.cfg.set("limit_request_field_size", LIMIT_REQUEST_FIELD_SIZE)
+            self.cfg.set("limit_request_fields", LIMIT_REQUEST_FIELDS)
             self.cfg.set("accesslog", None)
 
         def load(self) -> Flask:
