@@ -6,7 +6,8 @@
     gateway sandbox reset --tenant acme     regenerate a tenant from its seed
     gateway sandbox advance --tenant acme --days 7
     gateway sandbox show --tenant acme [--customer USERNAME]
-    gateway serve                           run the gateway under gunicorn
+    gateway serve                           run the gateway under gunicorn (control socket:
+                                            instance/gunicorn-HOST-PORT.ctl)
     gateway specs write|check               write the OpenAPI documents, or check them for drift
 
 A command is one unit of work: it commits once at the end, or not at all if it fails. Only
@@ -16,10 +17,13 @@ A command is one unit of work: it commits once at the end, or not at all if it f
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -216,6 +220,15 @@ def _print_customers(core: BankCore, tenant: str, username: str | None = None) -
 LIMIT_REQUEST_LINE = 4094
 LIMIT_REQUEST_FIELD_SIZE = 8190
 LIMIT_REQUEST_FIELDS = 100
+# The longest path a Unix socket may have on Linux and macOS (sun_path less its final NUL).
+MAX_SOCKET_PATH = 103
+
+
+def control_socket_path(instance_path: str, host: str, port: int) -> Path:
+    """The default gunicorn control socket of ``gateway serve`` on ``host:port``: one per
+    instance, in the instance folder (gunicorn's own default is one per user, shared)."""
+    name = re.sub(r"[^A-Za-z0-9.-]", "_", f"gunicorn-{host}-{port}.ctl")
+    return Path(instance_path).absolute() / name
 
 
 @click.command("serve")
@@ -229,7 +242,16 @@ LIMIT_REQUEST_FIELDS = 100
     help="Worker processes [default: 2 with Redis, 1 without: in-process stores are per worker].",
 )
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
-def serve(host: str, port: int, workers: int | None, threads: int) -> None:
+@click.option(
+    "--control-socket",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Gunicorn's control socket, for gunicornc -s PATH "
+    "[default: gunicorn-HOST-PORT.ctl in the instance folder].",
+)
+def serve(
+    host: str, port: int, workers: int | None, threads: int, control_socket: str | None
+) -> None:
     """Run the gateway under gunicorn (the application is built once per worker); gunicorn's
     own errors (a request too large or malformed to reach the application) are OBIE errors."""
     shared = bool(current_app.config.get("REDIS_URL"))
@@ -246,6 +268,16 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
             "limits and portal state; set it, or run one worker",
             err=True,
             fg="yellow",
+        )
+    control = (
+        Path(control_socket).absolute()
+        if control_socket
+        else control_socket_path(current_app.instance_path, host, port)
+    )
+    if len(os.fsencode(control)) > MAX_SOCKET_PATH:
+        raise click.UsageError(
+            f"the control socket path {control} is longer than a Unix socket's may be "
+            f"({MAX_SOCKET_PATH} bytes); give a shorter one with --control-socket"
         )
     from gunicorn.app.base import BaseApplication
 
@@ -270,6 +302,8 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
             self.cfg.set("limit_request_field_size", LIMIT_REQUEST_FIELD_SIZE)
             self.cfg.set("limit_request_fields", LIMIT_REQUEST_FIELDS)
             self.cfg.set("accesslog", None)
+            if "control_socket" in self.cfg.settings:  # gunicorn 25.1 and later
+                self.cfg.set("control_socket", str(control))
 
         def load(self) -> Flask:
             from gateway.app import create_app

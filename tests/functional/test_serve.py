@@ -1,4 +1,5 @@
-"""``gateway serve`` as an operator runs it: gunicorn's own errors in the envelope.
+"""``gateway serve`` as an operator runs it: gunicorn's own errors in the envelope, and a control
+socket per instance.
 
 Gunicorn answers some requests itself, before the application sees them (a request line or
 header over its limits, a malformed request): they are sent here over a raw socket to a real
@@ -11,14 +12,19 @@ import base64
 import http.client
 import json
 import socket
+import time
 import urllib.parse
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
+from gunicorn.ctl.client import ControlClient
 
-from gateway.cli import LIMIT_REQUEST_FIELD_SIZE, LIMIT_REQUEST_LINE
+from gateway.cli import LIMIT_REQUEST_FIELD_SIZE, LIMIT_REQUEST_LINE, control_socket_path
 from gateway.edge.interaction import HEADER
 from tests.common.obie import conforms_to
 from tests.common.server import running_gateway
@@ -98,3 +104,58 @@ def test_requests_within_the_limits_reach_the_application(
     assert response.status == 200, body
     # The application read the headers: it echoes the partner's interaction id.
     assert response.getheader(HEADER) == SENT_ID
+
+
+# The control socket ---------------------------------------------------------------------------
+
+
+def listeners(path: Path) -> dict[str, Any]:
+    """What the gunicorn at the control socket ``path`` listens on."""
+    # Gunicorn opens its control socket once its workers are up, so maybe after they answer.
+    deadline = time.monotonic() + 15
+    while True:
+        with socket.socket(socket.AF_UNIX) as probe:
+            try:
+                probe.connect(str(path))
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no control socket at {path}")
+        time.sleep(0.1)
+    with ControlClient(str(path), timeout=10) as client:
+        listeners: dict[str, Any] = client.send_command("show listeners")
+    return listeners
+
+
+def test_each_instance_has_a_control_socket_of_its_own(app: Flask, tmp_path: Path) -> None:
+    # Gunicorn's default, shared by every instance one user runs, would be in this HOME.
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "XDG_RUNTIME_DIR": ""}
+    for folder in ("1", "2"):
+        (tmp_path / folder).mkdir()
+    with ExitStack() as first_running, ExitStack() as second_running:
+        first, _ = first_running.enter_context(running_gateway(tmp_path / "1", "s1", env=env))
+        second, _ = second_running.enter_context(running_gateway(tmp_path / "2", "s2", env=env))
+        sockets = {}
+        for base in (first, second):
+            port = urllib.parse.urlsplit(base).port
+            assert port
+            sockets[base] = control_socket_path(app.instance_path, "127.0.0.1", port)
+            # Each socket is its own instance's: it lists that instance's listener.
+            assert listeners(sockets[base])["listeners"][0]["address"].endswith(f":{port}")
+
+        first_running.close()
+        assert not sockets[first].exists(), "an instance removes its own socket when it stops"
+        assert listeners(sockets[second])["count"] == 1, "and leaves the other's alone"
+    assert not sockets[second].exists()
+    assert not (home / ".gunicorn").exists()
+
+
+def test_serve_refuses_a_control_socket_path_too_long_for_a_unix_socket(
+    app: Flask, tmp_path: Path
+) -> None:
+    path = tmp_path / ("x" * 120) / "gunicorn.ctl"
+    result = app.test_cli_runner().invoke(args=["serve", "--control-socket", str(path)])
+    assert result.exit_code == 2
+    assert "longer than a Unix socket's may be" in result.output
