@@ -17,6 +17,7 @@ from gateway import config as settings
 from gateway import health, portal
 from gateway.api import aisp
 from gateway.apidocs import views as apidocs
+from gateway.cli import register_commands
 from gateway.core.administration import SandboxBank
 from gateway.edge import errors, hooks, interaction, ratelimit, sessions, transaction
 from gateway.edge.json_provider import FastJSONProvider
@@ -72,8 +73,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     oauth_errors.init_app(app)
     _blueprints(app)
-    from gateway.cli import register_commands
-
+    # The commands: `gateway serve` builds each worker's application with this same factory.
+    app.extensions["factory"] = create_app
     register_commands(app)
     return app
 

@@ -2,32 +2,37 @@
 
     gateway db upgrade                      bring the schema to the newest revision
     gateway sandbox seed --tenant acme      create a tenant's data set (if new) and print it
+    gateway sandbox list                    every tenant: seed, clock, customers, accounts
     gateway sandbox reset --tenant acme     regenerate a tenant from its seed
     gateway sandbox advance --tenant acme --days 7
     gateway sandbox show --tenant acme [--customer USERNAME]
-    gateway serve                           run the gateway under gunicorn
+    gateway serve                           run the gateway under gunicorn (control socket:
+                                            instance/gunicorn-HOST-PORT.ctl)
     gateway specs write|check               write the OpenAPI documents, or check them for drift
 
-A command is one unit of work: it commits once at the end, or not at all if it fails.
+A command is one unit of work: it commits once at the end, or not at all if it fails. Only
+``sandbox seed`` creates a tenant; the other sandbox commands refuse one that does not exist.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from gateway import migrate
-from gateway.config import ConfigError
-from gateway.core.administration import SandboxBank
-from gateway.core.errors import BankCoreError
+from gateway.apidocs.cli import specs_cli
+from gateway.core.administration import SandboxBank, TenantInfo
+from gateway.core.errors import UnknownResource
+from gateway.ops_cli import keys_cli, ops_cli
+from gateway.serve import serve
 from gateway.store.database import Database
 
 
@@ -84,6 +89,17 @@ sandbox_cli = AppGroup("sandbox", help="The sandbox bank: tenants, clock, test c
 tenant_option = click.option("--tenant", required=True, help="Tenant (organisation) id.")
 
 
+def _existing(core: SandboxBank, tenant: str) -> TenantInfo:
+    """The tenant, or the error that says how to create it: only ``seed`` does."""
+    try:
+        return core.tenant_info(tenant)
+    except UnknownResource:
+        raise click.ClickException(
+            f"no sandbox tenant {tenant!r}; create it with "
+            f"`gateway sandbox seed --tenant {shlex.quote(tenant)}`"
+        ) from None
+
+
 @sandbox_cli.command("seed")
 @tenant_option
 @click.option("--seed", type=int, default=None, help="Seed of a new tenant's data set.")
@@ -104,7 +120,7 @@ tenant_option = click.option("--tenant", required=True, help="Tenant (organisati
 def sandbox_seed(
     tenant: str, seed: int | None, profile: str, transactions: int | None, quiet: bool
 ) -> None:
-    """Create TENANT's data set if it does not exist yet, and print its test customers."""
+    """Create TENANT's data set if it does not exist yet; print its test customers' logins."""
     with unit_of_work() as (_session, core):
         info = core.ensure_tenant(tenant, seed, profile=profile, transactions=transactions)
         click.echo(
@@ -121,6 +137,7 @@ def sandbox_seed(
 def sandbox_reset(tenant: str, seed: int | None) -> None:
     """Throw away TENANT's data and regenerate it from its seed."""
     with unit_of_work() as (_session, core):
+        _existing(core, tenant)
         info = core.reset_tenant(tenant, seed)
         click.echo(f"tenant {info.id} reset to seed {info.seed}: {info.accounts} accounts")
 
@@ -134,6 +151,7 @@ def sandbox_advance(tenant: str, days: int, hours: int) -> None:
     if not days and not hours:
         raise click.UsageError("give --days and/or --hours")
     with unit_of_work() as (_session, core):
+        _existing(core, tenant)
         run = core.advance_clock(tenant, dt.timedelta(days=days, hours=hours))
         click.echo(f"clock now {run.now:%Y-%m-%d %H:%M} UTC")
         for kind in sorted(set(run.executed) | set(run.rejected)):
@@ -147,18 +165,41 @@ def sandbox_advance(tenant: str, days: int, hours: int) -> None:
 @tenant_option
 @click.option("--customer", "username", default=None, help="Username of one test customer.")
 def sandbox_show(tenant: str, username: str | None) -> None:
-    """Print TENANT's test customers, their accounts and balances."""
+    """Print TENANT's test customers, their logins, accounts and balances."""
     with unit_of_work() as (_session, core):
-        core.ensure_tenant(tenant)
+        _existing(core, tenant)
         _print_customers(core, tenant, username)
+
+
+@sandbox_cli.command("list")
+def sandbox_list() -> None:
+    """List every tenant: its seed, clock, customers and accounts."""
+    with unit_of_work() as (_session, core):
+        tenants = core.list_tenants()
+    if not tenants:
+        click.echo("no sandbox tenants; create one with `gateway sandbox seed --tenant ID`")
+        return
+    width = max(len("TENANT"), *(len(info.id) for info in tenants))
+    click.echo(f"{'TENANT':<{width}}  {'SEED':>15}  CLOCK (UTC)       CUSTOMERS  ACCOUNTS")
+    for info in tenants:
+        click.echo(
+            f"{info.id:<{width}}  {info.seed:>15}  {info.now:%Y-%m-%d %H:%M}  "
+            f"{info.customers:>9}  {info.accounts:>8}"
+        )
 
 
 def _print_customers(core: SandboxBank, tenant: str, username: str | None = None) -> None:
     customers = [c for c in core.customers(tenant) if username in (None, c.username)]
     if username and not customers:
         raise click.ClickException(f"no customer {username!r} in tenant {tenant}")
+    # A sandbox shows its test customers' passwords, as the portal does; a real bank has none.
+    passwords = {login.customer.id: login.password for login in core.sandbox_logins(tenant)}
     for customer in customers:
-        click.echo(f"\n{customer.name} ({customer.kind}) login: {customer.username}")
+        password = passwords.get(customer.id)
+        click.echo(
+            f"\n{customer.name} ({customer.kind}) login: {customer.username}"
+            + (f"  password: {password}" if password is not None else "")
+        )
         for account in core.accounts(tenant, customer.id):
             bal = core.balances(tenant, account.id)
             ident = next(
@@ -172,91 +213,7 @@ def _print_customers(core: SandboxBank, tenant: str, username: str | None = None
             )
 
 
-@click.command("serve")
-@with_appcontext
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes [default: 2 with Redis, 1 without: in-process stores are per worker].",
-)
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
-def serve(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Run the gateway under gunicorn (the application is built once per worker)."""
-    shared = bool(current_app.config.get("REDIS_URL"))
-    if workers is None:
-        workers = 2 if shared else 1
-    elif workers > 1 and not shared and "token_cache" in current_app.extensions:
-        # A worker's change would not reach the others' caches: revoked tokens would be served.
-        raise click.UsageError(
-            "GATEWAY_TOKEN_CACHE_SECONDS needs GATEWAY_REDIS_URL to run more than one worker"
-        )
-    elif workers > 1 and not shared:
-        click.secho(
-            "warning: without GATEWAY_REDIS_URL each worker keeps its own replay caches, rate "
-            "limits and portal state; set it, or run one worker",
-            err=True,
-            fg="yellow",
-        )
-    from gunicorn.app.base import BaseApplication
-
-    database: Database = current_app.extensions["database"]
-    current, head = migrate.schema_status(database.engine)
-    if current != head:
-        raise click.ClickException(
-            f"database schema is at {current}, the code expects {head}: run `gateway db upgrade`"
-        )
-    # Workers fork from this process: they must not share its connections.
-    database.dispose()
-
-    class Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
-            self.cfg.set("accesslog", None)
-
-        def load(self) -> Flask:
-            from gateway.app import create_app
-
-            return create_app()
-
-    Server().run()
-
-
 def register_commands(app: Flask) -> None:
     """Attach the operator commands to ``app.cli``."""
-    app.cli.add_command(db_cli)
-    app.cli.add_command(sandbox_cli)
-    app.cli.add_command(serve)
-    from gateway.ops_cli import keys_cli, ops_cli
-
-    app.cli.add_command(ops_cli)
-    app.cli.add_command(keys_cli)
-    from gateway.apidocs.cli import specs_cli
-
-    app.cli.add_command(specs_cli)
-
-
-def _create_app(*_args: Any) -> Flask:
-    from gateway.app import create_app
-
-    return create_app()
-
-
-cli = FlaskGroup(create_app=_create_app, help="Open banking gateway and sandbox operations.")
-
-
-def main() -> None:
-    """Console-script entry: one line on stderr, exit status 2, for configuration errors."""
-    try:
-        cli.main(prog_name="gateway")
-    except ConfigError as exc:
-        click.secho(f"error: {exc}", err=True, fg="red")
-        sys.exit(2)
-    except BankCoreError as exc:
-        click.secho(f"error: {exc}", err=True, fg="red")
-        sys.exit(1)
+    for command in (db_cli, sandbox_cli, serve, ops_cli, keys_cli, specs_cli):
+        app.cli.add_command(command)

@@ -10,6 +10,7 @@ gateway keys list
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,6 +26,16 @@ from gateway.store.database import Database
 from partners import services
 from partners.errors import PartnerError
 from partners.models import App
+
+
+def write_private(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` with mode 0600, whether the file is new or was there with a
+    wider mode (``os.open`` sets the mode of a file it creates only)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        if hasattr(os, "fchmod"):  # POSIX; Windows keeps no such mode
+            os.fchmod(fd, 0o600)
+        fh.write(text)
 
 
 @contextmanager
@@ -117,7 +128,12 @@ def tier(client_id: str, tier: str) -> None:
 
 @ops_cli.command("load-partner")
 @click.option("--issuer", required=True, help="The gateway's public base URL.")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="File to write, mode 0600: it holds the app's private key.",
+)
 @click.option("--redirect-uri", default="https://load.example/callback", show_default=True)
 @click.option(
     "--transactions",
@@ -127,7 +143,8 @@ def tier(client_id: str, tier: str) -> None:
 )
 def load_partner(issuer: str, output: str, redirect_uri: str, transactions: int | None) -> None:
     """Create a sandbox partner for load tests and write its client configuration (the JSON
-    the example client and the locust scenario read, with its test customers' logins)."""
+    the example client and the locust scenario read, with its private key and its test
+    customers' logins), readable by its owner only."""
     import json
     import secrets as random
 
@@ -168,6 +185,5 @@ def load_partner(issuer: str, output: str, redirect_uri: str, transactions: int 
             "private_jwk": key.as_dict(private=True),
             "customers": [{"username": x.username, "password": x.password} for x in logins],
         }
-    with open(output, "w") as fh:
-        json.dump(config, fh, indent=2)
+    write_private(output, json.dumps(config, indent=2))
     click.echo(f"partner {organisation.id}, app {config['client_id']}: written to {output}")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from gateway.core.accounts import Customer
 from gateway.core.administration import DueRun, SandboxLogin, TenantInfo
-from gateway.core.errors import InvalidInstruction
+from gateway.core.errors import InvalidInstruction, UnknownTenant
 from sandbox import clock, records, tenants
 from sandbox import models as m
 from sandbox.binding import Binding
@@ -47,9 +47,18 @@ class SandboxAdministration(Binding):
         return self._info(self._tenant(tenant))
 
     def _info(self, tenant: m.Tenant) -> TenantInfo:
-        customers, accounts = tenants.counts(self.session, tenant.id)
-        now = clock.now(tenant, self.real_time())
-        return TenantInfo(tenant.id, tenant.seed, now, customers, accounts)
+        return self.tenant_info(tenant.id)
+
+    def tenant_info(self, tenant: str) -> TenantInfo:
+        """Return an existing tenant as it stands (nothing created, no due work run)."""
+        found = tenants.summaries(self.session, self.real_time(), tenant)
+        if not found:
+            raise UnknownTenant(f"no sandbox tenant {tenant!r}")
+        return found[0]
+
+    def list_tenants(self) -> Sequence[TenantInfo]:
+        """Return every tenant, ordered by id."""
+        return tenants.summaries(self.session, self.real_time())
 
     def advance_clock(self, tenant: str, delta: dt.timedelta) -> DueRun:
         """Move the tenant's clock forward and execute whatever falls due on the way."""

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.core import changes
+from gateway.core.administration import TenantInfo
 from sandbox.models import Account, Customer, Tenant
 
 
@@ -115,14 +116,34 @@ def reset(
     return ensure(session, tenant_id, seed, dataset=dataset, profile=profile, anchor=anchor)
 
 
-def counts(session: Session, tenant_id: str) -> tuple[int, int]:
-    """Return the number of customers and customer accounts of a tenant."""
-    customers = session.scalar(
-        select(func.count()).select_from(Customer).where(Customer.tenant_id == tenant_id)
+def summaries(
+    session: Session, real: dt.datetime, tenant_id: str | None = None
+) -> list[TenantInfo]:
+    """Every tenant (or the one of ``tenant_id``) by id, with its clock at ``real`` time, its
+    customers and its customer accounts: three reads whatever the number of tenants."""
+    rows = select(Tenant).order_by(Tenant.id)
+    customers = select(Customer.tenant_id, func.count()).group_by(Customer.tenant_id)
+    accounts = (
+        select(Account.tenant_id, func.count())
+        .where(Account.customer_pk.is_not(None))
+        .group_by(Account.tenant_id)
     )
-    accounts = session.scalar(
-        select(func.count())
-        .select_from(Account)
-        .where(Account.tenant_id == tenant_id, Account.customer_pk.is_not(None))
-    )
-    return int(customers or 0), int(accounts or 0)
+    if tenant_id is not None:
+        rows = rows.where(Tenant.id == tenant_id)
+        customers = customers.where(Customer.tenant_id == tenant_id)
+        accounts = accounts.where(Account.tenant_id == tenant_id)
+    found = session.scalars(rows).all()
+    if not found:
+        return []
+    customer_counts = {tid: n for tid, n in session.execute(customers)}
+    account_counts = {tid: n for tid, n in session.execute(accounts)}
+    return [
+        TenantInfo(
+            tenant.id,
+            tenant.seed,
+            real + dt.timedelta(seconds=tenant.clock_offset_seconds),
+            int(customer_counts.get(tenant.id, 0)),
+            int(account_counts.get(tenant.id, 0)),
+        )
+        for tenant in found
+    ]

@@ -66,6 +66,14 @@ class SandboxAdministration(Protocol):
         ``transactions`` rows in one business account, for load tests and benchmarks).
         """
 
+    def tenant_info(self, tenant: str) -> TenantInfo:
+        """Return an existing tenant as it stands, creating nothing and running no due work;
+        :class:`gateway.core.errors.UnknownTenant` if there is none (only
+        :meth:`ensure_tenant` makes one)."""
+
+    def list_tenants(self) -> Sequence[TenantInfo]:
+        """Return every tenant, ordered by id, as :meth:`tenant_info` would (maybe none)."""
+
     def reset_tenant(self, tenant: str, seed: int | None = None) -> TenantInfo:
         """Throw away the tenant's data and regenerate it from its seed (or a new one), with its
         clock back at real time."""

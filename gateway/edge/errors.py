@@ -1,7 +1,9 @@
 """One error hierarchy, one JSON shape: OBIE ``OBErrorResponse1``.
 
 Every error the gateway answers, including the ones Flask raises itself (404, 405, 413, 415) and
-unexpected exceptions (500), is rendered here. Error codes are the ``OBExternalStatusReason1Code``
+unexpected exceptions (500), is rendered here; the ones gunicorn answers before the application
+sees the request (414, 431, a malformed request) take the same shape in
+:mod:`gateway.edge.server_errors`. Error codes are the ``OBExternalStatusReason1Code``
 values of the OB internal code set (``U002`` is ``UK.OBIE.Field.Invalid`` and so on). No stack trace
 ever reaches a client: a 500 is logged with its interaction id and answered with ``U000``.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -119,20 +122,30 @@ class ApiError(Exception):
         return cls(ErrorDetail(code, message, path), status=status, headers=headers)
 
 
-def error_response(
-    status: int, details: tuple[ErrorDetail, ...], headers: dict[str, str] | None = None
-) -> Response:
-    """Render ``OBErrorResponse1`` with the deprecated ``Code``/``Message`` kept for old clients."""
+def error_document(
+    status: int, details: Sequence[ErrorDetail], interaction_id: str
+) -> dict[str, Any]:
+    """Return ``OBErrorResponse1`` with the deprecated ``Code``/``Message`` kept for old clients;
+    ``Id`` is the interaction id."""
     try:
-        phrase = HTTPStatus(status).phrase.replace(" ", "")
+        # The phrase as one word, letters and digits only: "Request-URI Too Long" is
+        # "RequestURITooLong".
+        phrase = "".join(ch for ch in HTTPStatus(status).phrase if ch.isalnum())
     except ValueError:
         phrase = "Error"
-    body: dict[str, Any] = {
+    return {
         "Code": f"{status} {phrase}",
-        "Id": g.get("interaction_id") or str(uuid.uuid4()),
+        "Id": interaction_id,
         "Message": details[0].message[:500],
         "Errors": [detail.to_json() for detail in details],
     }
+
+
+def error_response(
+    status: int, details: tuple[ErrorDetail, ...], headers: dict[str, str] | None = None
+) -> Response:
+    """Render :func:`error_document` for the request's interaction id."""
+    body = error_document(status, details, g.get("interaction_id") or str(uuid.uuid4()))
     response = jsonify(body)
     response.status_code = status
     for name, value in (headers or {}).items():

@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,26 +27,29 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_gateway(folder: Path, secret: str) -> Iterator[tuple[str, dict[str, str]]]:
+def running_gateway(
+    folder: Path, secret: str, *, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, dict[str, str]]]:
     """``gateway db upgrade`` then ``gateway serve`` (one worker, four threads) on a free port
-    with its own SQLite database in ``folder``; yield its base URL and its environment (for CLI
-    commands against the same database)."""
+    with its own SQLite database in ``folder`` (and ``env`` over the environment); yield its base
+    URL and its environment (for CLI commands against the same database)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
+    environ = {
         **os.environ,
         "GATEWAY_DATABASE_URL": f"sqlite:///{folder / 'gateway.sqlite3'}",
         "GATEWAY_REDIS_URL": "",
         "GATEWAY_SECRET_KEY": secret,
         "GATEWAY_ISSUER": base,
+        **(env or {}),
     }
-    env.pop("GATEWAY_SESSION_COOKIE_SECURE", None)
-    subprocess.run([str(GATEWAY), "db", "upgrade"], env=env, check=True, cwd=ROOT)
+    environ.pop("GATEWAY_SESSION_COOKIE_SECURE", None)
+    subprocess.run([str(GATEWAY), "db", "upgrade"], env=environ, check=True, cwd=ROOT)
     # One worker: without Redis the in-process stores belong to one process. Four threads: the
     # portal's try-the-flow page calls back into the server while its own request is served.
     process = subprocess.Popen(
         [str(GATEWAY), "serve", "--port", str(port), "--workers", "1", "--threads", "4"],
-        env=env,
+        env=environ,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -62,7 +65,7 @@ def running_gateway(folder: Path, secret: str) -> Iterator[tuple[str, dict[str, 
                 time.sleep(0.2)
         else:
             pytest.fail("the gateway did not become ready within 30 s")
-        yield base, env
+        yield base, environ
     finally:
         process.terminate()
         process.wait(timeout=15)

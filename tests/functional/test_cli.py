@@ -17,18 +17,23 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 from flask import Flask
+from flask.cli import ScriptInfo
 from flask.testing import FlaskCliRunner
 
 from gateway import migrate
 from gateway.app import create_app
+from gateway.console import cli
+from gateway.core.accounts import Customer
 from gateway.core.administration import SandboxBank
 from gateway.store.database import Database
+from sandbox.core import SandboxCore
 from sandbox.models import Tenant
 
 T = TypeVar("T")
@@ -111,10 +116,10 @@ def test_seed_prints_the_customers_with_their_logins(
     customers = read(app, lambda core: core.customers(tenant))
     assert customers
     assert int(summary.group(3)) == len(customers)
-    logins = re.findall(r"\) login: (\S+)$", output, re.M)
+    logins = re.findall(r"\) login: (\S+)  password: \S+$", output, re.M)
     assert logins == [c.username for c in customers]
     for customer in customers:
-        assert f"{customer.name} ({customer.kind}) login: {customer.username}" in output
+        assert f"{customer.name} ({customer.kind}) login: {customer.username}  " in output
 
 
 def test_seed_is_idempotent_and_keeps_the_seed(runner: FlaskCliRunner, tenant: str) -> None:
@@ -160,7 +165,39 @@ def test_show_one_customer_lists_accounts_with_balances(
 def test_show_all_customers(app: Flask, runner: FlaskCliRunner, seeded: str) -> None:
     output = ok(runner, "sandbox", "show", "--tenant", seeded)
     usernames = read(app, lambda core: [c.username for c in core.customers(seeded)])
-    assert re.findall(r"login: (\S+)$", output, re.M) == usernames
+    assert re.findall(r"login: (\S+)  password: \S+$", output, re.M) == usernames
+
+
+@pytest.mark.parametrize(
+    ("command", "one"), [("seed", False), ("show", False), ("show", True)],
+    ids=["seed", "show", "show --customer"],
+)  # fmt: skip
+def test_a_test_customer_signs_in_with_the_password_printed(
+    app: Flask, runner: FlaskCliRunner, seeded: str, command: str, one: bool
+) -> None:
+    customers = read(app, lambda core: list(core.customers(seeded)))[: 1 if one else None]
+    extra = ["--customer", customers[0].username] if one else []
+
+    output = ok(runner, "sandbox", command, "--tenant", seeded, *extra)
+
+    printed = re.findall(r"login: (\S+)  password: (\S+)$", output, re.M)
+    assert [username for username, _ in printed] == [c.username for c in customers]
+
+    def sign_in(core: SandboxBank) -> list[Customer | None]:
+        return [core.authenticate(seeded, username, password) for username, password in printed]
+
+    assert read(app, sign_in) == customers
+
+
+def test_a_bank_without_sandbox_logins_prints_no_password(
+    app: Flask, runner: FlaskCliRunner, seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real bank's core returns no test customers' credentials: there is no password to show.
+    monkeypatch.setattr(SandboxCore, "sandbox_logins", lambda self, tenant: [])
+    output = ok(runner, "sandbox", "show", "--tenant", seeded)
+    assert "password" not in output
+    usernames = read(app, lambda core: [c.username for c in core.customers(seeded)])
+    assert re.findall(r"\) login: (\S+)$", output, re.M) == usernames
 
 
 def test_show_an_unknown_customer_fails(runner: FlaskCliRunner, seeded: str) -> None:
@@ -244,18 +281,111 @@ def test_reset_regenerates_from_the_kept_seed(
     assert offset(app, tenant) == dt.timedelta(0)
 
 
+def due_checked_at(app: Flask, tenant: str) -> dt.datetime:
+    """The day up to which the tenant's due work has run."""
+    database: Database = app.extensions["database"]
+    with database.sessions() as session:
+        return session.get_one(Tenant, tenant).due_checked_at
+
+
 def test_a_failed_command_commits_nothing(app: Flask, runner: FlaskCliRunner, tenant: str) -> None:
-    # `show` creates a tenant on first use, then fails on the unknown customer: one unit of work,
-    # so the new tenant is rolled back with it.
+    ok(runner, "sandbox", "seed", "--tenant", tenant, "--quiet")
+    # Nobody looked at the tenant for three days: the next command runs their due work first.
+    database: Database = app.extensions["database"]
+    with database.sessions.begin() as session:
+        row = session.get_one(Tenant, tenant)
+        row.due_checked_at -= dt.timedelta(days=3)
+        behind = row.due_checked_at
+
+    # `show` runs the due work, then fails on the unknown customer: one unit of work, so the due
+    # work is rolled back with it.
     result = invoke(runner, "sandbox", "show", "--tenant", tenant, "--customer", "no.body")
     assert result.exit_code == 1
+    assert due_checked_at(app, tenant) == behind
+
+    ok(runner, "sandbox", "show", "--tenant", tenant)
+    assert due_checked_at(app, tenant) > behind
+
+
+# Unknown tenants and the list ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["show"],
+        ["show", "--customer", "no.body"],
+        ["advance", "--days", "1"],
+        ["reset"],
+        ["reset", "--seed", "7"],
+    ],
+)
+def test_only_seed_creates_a_tenant(
+    app: Flask, runner: FlaskCliRunner, tenant: str, command: list[str]
+) -> None:
+    result = invoke(runner, "sandbox", command[0], "--tenant", tenant, *command[1:])
+
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: no sandbox tenant '{tenant}'; create it with "
+        f"`gateway sandbox seed --tenant {tenant}`"
+    )
     database: Database = app.extensions["database"]
     with database.sessions() as session:
         assert session.get(Tenant, tenant) is None
 
-    ok(runner, "sandbox", "show", "--tenant", tenant)
-    with database.sessions() as session:
-        assert session.get(Tenant, tenant) is not None
+
+def test_the_error_quotes_a_tenant_id_for_the_shell(runner: FlaskCliRunner) -> None:
+    result = invoke(runner, "sandbox", "show", "--tenant", "no such")
+    assert result.exit_code == 1
+    assert "`gateway sandbox seed --tenant 'no such'`" in result.output
+
+
+LISTED = re.compile(
+    r"^(?P<id>\S+) +(?P<seed>\d+)  (?P<clock>\d{4}-\d\d-\d\d \d\d:\d\d)"
+    r" +(?P<customers>\d+) +(?P<accounts>\d+)$",
+    re.M,
+)
+
+
+def test_list_shows_every_tenant_with_seed_clock_and_size(
+    app: Flask, runner: FlaskCliRunner, tenant: str
+) -> None:
+    later = f"{tenant}-later"
+    ok(runner, "sandbox", "seed", "--tenant", tenant, "--seed", "42", "--quiet")
+    ok(runner, "sandbox", "seed", "--tenant", later, "--quiet")
+    ok(runner, "sandbox", "advance", "--tenant", later, "--days", "2")
+
+    output = ok(runner, "sandbox", "list")
+
+    assert re.match(r"TENANT +SEED  CLOCK \(UTC\) +CUSTOMERS  ACCOUNTS\n", output)
+    rows = {m["id"]: m for m in LISTED.finditer(output)}
+    assert list(rows) == sorted(rows)
+    infos = read(app, lambda core: {t: core.tenant_info(t) for t in (tenant, later)})
+    for listed, info in infos.items():
+        row = rows[listed]
+        assert (int(row["seed"]), int(row["customers"]), int(row["accounts"])) == (
+            info.seed,
+            info.customers,
+            info.accounts,
+        )
+        clock = dt.datetime.strptime(row["clock"], "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
+        assert dt.timedelta(0) <= info.now - clock < dt.timedelta(minutes=2)
+    assert infos[tenant].seed == 42
+    assert infos[later].now - infos[tenant].now > dt.timedelta(days=2) - dt.timedelta(minutes=1)
+
+
+def test_list_without_tenants_says_how_to_make_one(tmp_path: Path) -> None:
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}", "SECRET_KEY": "x"})
+    try:
+        runner = app.test_cli_runner()
+        ok(runner, "db", "upgrade")
+        output = ok(runner, "sandbox", "list")
+    finally:
+        app.extensions["database"].dispose()
+    assert output.strip() == (
+        "no sandbox tenants; create one with `gateway sandbox seed --tenant ID`"
+    )
 
 
 # The console script --------------------------------------------------------------------------
@@ -270,7 +400,7 @@ def run_gateway(args: Sequence[str], cwd: Path, **env: str) -> subprocess.Comple
     environ["GATEWAY_SECRET_KEY"] = "test-secret"
     environ.update(env)
     return subprocess.run(
-        [sys.executable, "-c", "from gateway.cli import main; main()", *args],
+        [sys.executable, "-c", "from gateway.console import main; main()", *args],
         cwd=cwd,
         env=environ,
         capture_output=True,
@@ -322,6 +452,51 @@ def test_db_upgrade_then_current_through_the_console_script(workdir: Path, tmp_p
     assert current.returncode == 0, current.stderr
     assert f"database: {head}" in current.stdout
     assert "Traceback" not in current.stderr
+
+
+COMMANDS = ["db", "keys", "ops", "routes", "run", "sandbox", "serve", "shell", "specs"]
+
+
+def test_help_shows_the_gateway_s_options_and_every_command(workdir: Path, tmp_path: Path) -> None:
+    env = {"GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    done = run_gateway(["--help"], workdir, **env)
+    assert done.returncode == 0, done.stderr
+    options = done.stdout.split("Options:")[1].split("Commands:")[0]
+    assert re.findall(r"^  (-\S+)", options, re.M) == ["--version", "--help"]
+    for flask_only in ("--app", "--env-file", "--debug", "Flask"):
+        assert flask_only not in done.stdout
+    listed = re.findall(r"^  (\S+) ", done.stdout.split("Commands:")[1], re.M)
+    assert listed == COMMANDS
+
+
+def test_version_is_the_gateway_s(workdir: Path) -> None:
+    done = run_gateway(["--version"], workdir)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"gateway, version {metadata.version('openbank-gateway')}\n"
+
+
+def run_group(app: Flask, *args: str) -> Result:
+    """Run the ``gateway`` group itself (not ``app.cli``) in-process on the test app."""
+    info = ScriptInfo(create_app=lambda: app)
+    return CliRunner().invoke(cli, list(args), obj=info, prog_name="gateway")
+
+
+@pytest.mark.parametrize(
+    "option", [["-A", "wsgi:app"], ["--app", "wsgi:app"], ["-e", "x.env"], ["--env-file", "x.env"],
+               ["--debug"], ["--no-debug"]],
+    ids=lambda option: option[0],
+)  # fmt: skip
+def test_flask_s_own_options_are_gone(app: Flask, option: list[str]) -> None:
+    result = run_group(app, *option, "db", "current")
+    assert result.exit_code == 2
+    assert f"No such option '{option[0]}'" in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_is_still_there(app: Flask, command: str) -> None:
+    result = run_group(app, command, "--help")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: gateway {command} [OPTIONS]")
 
 
 def test_serve_refuses_several_workers_with_a_token_cache_but_no_redis(database_url: str) -> None:

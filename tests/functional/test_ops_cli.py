@@ -1,7 +1,18 @@
-"""Operator commands: ops accounts, organisation and app status, signing keys."""
+"""Operator commands: ops accounts, organisation and app status, signing keys, load partners."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
@@ -91,3 +102,75 @@ def test_move_an_app_to_another_tier(app: Flask, runner: FlaskCliRunner) -> None
     with _db(app).sessions() as session:
         assert session.get_one(App, partner.client_id).tier == "premium"
     assert runner.invoke(args=["ops", "tier", partner.client_id, "gold"]).exit_code != 0
+
+
+# Files holding a private key ---------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def guide_key_snippet() -> str:
+    """The getting-started guide's key snippet, as printed."""
+    guide = (ROOT / "docs" / "getting-started.md").read_text()
+    found = re.search(r"^\.venv/bin/python - <<'EOF'\n(.*?)^EOF$", guide, re.DOTALL | re.M)
+    assert found, "the guide lost its key snippet"
+    return found.group(1)
+
+
+def load_partner(runner: FlaskCliRunner, folder: Path) -> tuple[Path, dict[str, Any]]:
+    path = folder / "partner.json"
+    result = runner.invoke(
+        args=["ops", "load-partner", "--issuer", "http://127.0.0.1:5000", "--output", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    config = json.loads(path.read_text())
+    assert config["customers"] and all(c["password"] for c in config["customers"])
+    return path, config["private_jwk"]
+
+
+def guide(_runner: FlaskCliRunner, folder: Path) -> tuple[Path, dict[str, Any]]:
+    ran = subprocess.run(
+        [sys.executable, "-"], input=guide_key_snippet(), cwd=folder, capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    path = folder / "private_jwk.json"
+    key: dict[str, Any] = json.loads(path.read_text())
+    [public] = json.loads(ran.stdout)["keys"]
+    assert public["kid"] == key["kid"] and "d" not in public
+    return path, key
+
+
+@pytest.fixture
+def common_umask() -> Iterator[None]:
+    """Umask 022, under which a file made by a plain ``open`` is readable by every local user."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
+@pytest.mark.parametrize("existing", [False, True], ids=["new file", "existing 0644 file"])
+@pytest.mark.parametrize("write", [load_partner, guide], ids=["load-partner", "guide's snippet"])
+@pytest.mark.usefixtures("common_umask")
+def test_a_private_key_is_written_readable_by_its_owner_only(
+    runner: FlaskCliRunner,
+    tmp_path: Path,
+    write: Callable[[FlaskCliRunner, Path], tuple[Path, dict[str, Any]]],
+    existing: bool,
+) -> None:
+    if existing:
+        for name in ("partner.json", "private_jwk.json"):
+            (tmp_path / name).write_text("an older, longer file " * 100)
+            (tmp_path / name).chmod(0o644)
+
+    path, key = write(runner, tmp_path)
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert key["kty"] == "EC" and key["d"], "the private key, whole"
+
+
+@pytest.mark.parametrize("name", ["client.json", "private_jwk.json", "partner.json"])
+def test_git_ignores_the_files_that_hold_a_partner_s_key(name: str) -> None:
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert name in ignored

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.core.administration import SandboxBank
+from gateway.core.errors import UnknownResource
 from gateway.store.database import make_engine
 from sandbox import tenants
 from sandbox.models import Account, Customer, Journal, Posting, Tenant
@@ -95,6 +97,61 @@ def _counts(session: Session, tenant: str) -> tuple[int, ...]:
 def test_reset_of_an_unknown_tenant_is_refused(session: Session, tenant: str) -> None:
     with pytest.raises(LookupError):
         tenants.reset(session, tenant, dataset=populate)
+
+
+# Lookups that create nothing -------------------------------------------------------------------
+
+
+def _pinned(session: Session) -> SandboxBank:
+    """A sandbox core whose real time stands still, so that two reports of a clock compare."""
+    real = dt.datetime(2026, 3, 4, 10, tzinfo=dt.UTC)
+    return sandbox_core(session, default_seed=3, real_time=lambda: real)
+
+
+def test_tenant_info_is_what_ensure_tenant_reports(session: Session, tenant: str) -> None:
+    core = _pinned(session)
+    created = core.ensure_tenant(tenant, seed=9)
+    core.advance_clock(tenant, dt.timedelta(hours=5))
+
+    info = core.tenant_info(tenant)
+
+    assert info == dataclasses.replace(created, now=created.now + dt.timedelta(hours=5))
+    assert core.ensure_tenant(tenant) == info
+
+
+def test_tenant_info_of_an_unknown_tenant_raises_and_creates_nothing(
+    core: SandboxBank, session: Session, tenant: str
+) -> None:
+    with pytest.raises(UnknownResource, match=f"no sandbox tenant '{tenant}'"):
+        core.tenant_info(tenant)
+    assert session.get(Tenant, tenant) is None
+
+
+def test_list_tenants_gives_each_tenant_once_by_id(session: Session, tenant: str) -> None:
+    core = _pinned(session)
+    made = [core.ensure_tenant(f"{tenant}-{suffix}", seed=n) for n, suffix in enumerate("ba")]
+
+    listed = core.list_tenants()
+
+    ids = [info.id for info in listed]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    ours = [info for info in listed if info.id.startswith(f"{tenant}-")]
+    assert ours == sorted(made, key=lambda info: info.id)
+    assert tenant not in ids, "listing created no tenant"
+
+
+def test_lookups_run_no_due_work(session: Session, tenant: str) -> None:
+    # Made on a Monday, looked up on the Friday: the clock says Friday, the due work of the days
+    # between waits for the first call that uses the tenant.
+    monday = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    sandbox_core(session, default_seed=3, real_time=lambda: monday).ensure_tenant(tenant)
+    checked = session.get_one(Tenant, tenant).due_checked_at
+    friday = sandbox_core(session, default_seed=3, real_time=lambda: monday + dt.timedelta(days=4))
+
+    assert friday.tenant_info(tenant).now == monday + dt.timedelta(days=4)
+    assert friday.tenant_info(tenant) in friday.list_tenants()
+    session.expire_all()
+    assert session.get_one(Tenant, tenant).due_checked_at == checked
 
 
 @pytest.mark.postgres
