@@ -1,39 +1,38 @@
 #!/usr/bin/env python3
-"""Authenticated API calls against a bare endpoint, on one gunicorn configuration, in one run.
+"""The gateway's API beside a bare Flask application, on one gunicorn configuration, in one run.
 
-Prints requests/s (the median of several rounds that alternate the endpoints, with the range) and
-p50/p99 latency of
+Starts three servers on the same configuration (``--workers`` x ``--threads``, gthread): a bare
+Flask app answering ``GET /healthz`` with a small JSON body (:mod:`bare_app`), the gateway, and a
+second gateway with its token cache off. Then, in rounds that alternate the cases, wrk on this
+machine sends prepared requests (each DPoP-bound call its own proof, signed before the round) and
+the script reads the servers' CPU time from ``/proc``. For each case it prints requests/s (median
+of the rounds, with the range), p50 and p99 latency, server CPU per request, and the ratio of its
+requests/s to the bare app's in the same round:
 
-* ``GET /healthz`` (a Flask endpoint that touches no store: the bare baseline, through the same
-  middleware),
-* ``GET /open-banking/v4.0/aisp/accounts`` with a DPoP-bound token and a fresh proof per request,
-* ``GET .../accounts/{id}/transactions`` (first page),
+* ``bare Flask``: the baseline;
+* ``gateway /healthz``: the edge alone (bar >= 0.6);
+* ``GET /accounts, one token``: one token, cache on (bar >= 0.40);
+* ``200 tokens``: round-robin over 200 consents and their tokens;
+* ``200 tokens + churn``: the same while a second partner authorises a new consent and refreshes
+  a token every second (bar >= 0.9 of the one-token figure);
+* ``cache off``: one token, every call reading the token and the accounts (bar >= 0.20);
+* with ``--history``, the first page of the busiest account's transactions and a page deep in it.
 
-the gateway's CPU time per request (its gunicorn processes, read from ``/proc`` on Linux), and
-their ratios (bar: accounts at least 0.4 of the bare endpoint's requests/s); then the p50 of
-the first page of a million-row history beside a page deep in it (a booking window two and a half
-years back), and their ratio (bar: at most 1.3).
-
-With ``--floor`` (PostgreSQL and Redis) it also serves ``floor_app.py``, the least work any
-gateway does for ``GET /accounts`` written without layers, on the same configuration and in the
-same rounds, and prints the floor's own ratio and the gateway's rate over the floor's.
-
-It talks HTTP only, like a partner; the partner and its sandbox are made with
-``gateway ops load-partner`` (an ops task). Example, on PostgreSQL::
+It talks HTTP only, like a partner; the partners and their sandboxes are made with
+``gateway ops load-partner``. Example, on PostgreSQL and Redis::
 
     GATEWAY_DATABASE_URL=postgresql+psycopg://postgres@localhost/test \\
-        .venv/bin/python loadtests/bench_api.py --transactions 1000000
+        GATEWAY_REDIS_URL=redis://localhost:6379/3 .venv/bin/python benchmarks/bench_api.py
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import http.cookiejar
 import json
 import os
 import re
-import socket
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,40 +42,33 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-import floor_app  # noqa: E402 - next to this script
+from partners.example_client import GatewayError, PartnerClient, parse_redirect
 
-from partners.example_client import PartnerClient, parse_redirect  # noqa: E402
-
+ROOT = Path(__file__).resolve().parent
 AIS = "/open-banking/v4.0/aisp"
-GATEWAY = str(Path(sys.executable).parent / "gateway")
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+BIN = Path(sys.executable).parent
+PERMISSIONS = ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
+               "ReadTransactionsDebits", "ReadTransactionsDetail"]  # fmt: skip
 
 
 def free_port() -> int:
     """A free loopback port."""
+    import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-class _Stop(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-        return (
-            None
-            if "load.example" in newurl
-            else super().redirect_request(req, fp, code, msg, headers, newurl)
-        )
-
-
 def wait_for(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
     """Wait until ``server`` answers ``url``; stop the run if it does not."""
-    for _ in range(100):
+    for _ in range(150):
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own server
                 return
         except OSError:
             if server.poll() is not None:
@@ -85,35 +77,17 @@ def wait_for(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
     raise SystemExit(f"{url} did not answer:\n{log.read_text()[-2000:]}")
 
 
-def start_floor(args: argparse.Namespace, env: dict[str, str], folder: str) -> tuple[subprocess.Popen[bytes], PartnerClient]:  # fmt: skip  # noqa: E501
-    """Serve :mod:`floor_app` on the gateway's gunicorn configuration; return it and a client
-    whose DPoP key its token is bound to."""
-    url = env["GATEWAY_DATABASE_URL"]
-    if not url.startswith("postgresql") or not env.get("GATEWAY_REDIS_URL"):
-        raise SystemExit("--floor needs GATEWAY_DATABASE_URL (PostgreSQL) and GATEWAY_REDIS_URL")
-    port = free_port()
-    client = PartnerClient(f"http://127.0.0.1:{port}", "floor-app", "", {})
-    floor_env = {**env, "FLOOR_DATABASE_URL": url, "FLOOR_REDIS_URL": env["GATEWAY_REDIS_URL"],
-                 "FLOOR_ISSUER": client.issuer}  # fmt: skip
-    command = [GUNICORN, "--chdir", str(ROOT / "benchmarks"), "--bind", f"127.0.0.1:{port}",
-               "--workers", str(args.workers), "--threads", str(args.threads),
-               "--worker-class", "gthread" if args.threads > 1 else "sync",
-               "floor_app:create_app()"]  # fmt: skip
-    log = Path(folder) / "floor.log"
-    server = subprocess.Popen(  # noqa: S603 - our own command line
-        command, env=floor_env, stdout=subprocess.DEVNULL, stderr=log.open("w")
-    )
-    wait_for(server, f"{client.issuer}/healthz", log)
-    return server, client
+class _Stop(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        if "load.example" in newurl:
+            return None
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def authorise(client: PartnerClient, customer: dict[str, str]) -> str:
-    """Consent, PAR, the customer's approval of every account, code exchange: an access token."""
-    consent = client.create_account_access_consent(
-        ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
-         "ReadTransactionsDebits", "ReadTransactionsDetail"]
-    )  # fmt: skip
-    request_uri, verifier, state = client.push_authorization_request(consent["Data"]["ConsentId"])
+def authorise(client: PartnerClient, customer: dict[str, str]) -> dict[str, Any]:
+    """Consent, PAR, the customer's approval of every account, code exchange: the tokens."""
+    consent = client.create_account_access_consent(PERMISSIONS)["Data"]["ConsentId"]
+    request_uri, verifier, state = client.push_authorization_request(consent)
     browser = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _Stop()
     )
@@ -135,204 +109,279 @@ def authorise(client: PartnerClient, customer: dict[str, str]) -> str:
         with answer:
             location = answer.headers["Location"]
     code = parse_redirect(location, state, client.issuer)
-    return str(client.exchange_code(code, verifier)["access_token"])
+    return client.exchange_code(code, verifier)
 
 
-def measure(port: int, requests: list[tuple[str, dict[str, str]]], concurrency: int) -> tuple[float, list[float]]:  # fmt: skip  # noqa: E501
-    """Send the prepared GETs from keep-alive connections; return (requests/s, latencies)."""
-    latencies: list[float] = []
-    failures: list[int] = []
-    lock = threading.Lock()
-    cursor = iter(requests)
+@dataclass
+class Server:
+    """A gunicorn server of this run: its port and master process."""
 
-    def worker() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while True:
-            with lock:
-                item = next(cursor, None)
-            if item is None:
-                break
-            path, headers = item
-            started = time.perf_counter()
-            connection.request("GET", path, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            elapsed = time.perf_counter() - started
-            with lock:
-                (latencies if response.status == 200 else failures).append(elapsed)  # type: ignore[arg-type]
-        connection.close()
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"{len(failures)} requests failed")
-    return len(latencies) / wall, latencies
-
-
-def port_of(client: PartnerClient) -> int:
-    """The port of the server a client talks to."""
-    return int(client.issuer.rsplit(":", 1)[1])
-
-
-def prepared(client: PartnerClient, path: str, token: str | None, count: int) -> list[tuple[str, dict[str, str]]]:  # fmt: skip  # noqa: E501
-    """``count`` requests of ``path``, each with its own DPoP proof (signed before the run)."""
-    if token is None:
-        return [(path, {})] * count
-    url = client.issuer + path.split("?")[0]
-    return [(path, client.resource_headers("GET", url, token)) for _ in range(count)]
-
-
-def server_cpu_seconds(root: int) -> float | None:
-    """CPU time (user + system) used so far by the gunicorn arbiter ``root`` and its workers,
-    from ``/proc`` (``None`` where there is no ``/proc``)."""
-    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total = 0
-    try:
-        stats = [Path(f"/proc/{root}/stat").read_text()]
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) of the master and its workers so far, from ``/proc``."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                # Fields after the command name: state, ppid, ...; utime and stime are 14, 15.
-                if int(stat.rsplit(")", 1)[1].split()[1]) == root:
-                    stats.append(stat)
-    except OSError:
-        return None
-    for stat in stats:
-        fields = stat.rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(entry.name) == self.process.pid or int(fields[1]) == self.process.pid:
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
 
 
-def p(values: list[float], q: float) -> float:
-    """A percentile in milliseconds."""
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * q) - 1)] * 1000
+@dataclass
+class Case:
+    """What one case sends: ``requests(count)`` prepares that many (path, headers)."""
+
+    name: str
+    server: Server
+    requests: Any
+    churn: bool = False
+    rates: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+    p50: list[float] = field(default_factory=list)
+    p99: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    errors: int = 0
+
+
+def signed(client: PartnerClient, port: int, path: str, tokens: list[str], count: int) -> list[tuple[str, dict[str, str]]]:  # fmt: skip  # noqa: E501
+    """``count`` calls of ``path`` round-robin over ``tokens``, each with a proof of its own."""
+    url = f"http://127.0.0.1:{port}{path.split('?')[0]}"
+    return [(path, client.resource_headers("GET", url, tokens[i % len(tokens)]))
+            for i in range(count)]  # fmt: skip
+
+
+def run_wrk(case: Case, args: argparse.Namespace, folder: Path, count: int) -> dict[str, Any]:
+    """Send ``count`` prepared requests' worth for ``args.seconds`` seconds; wrk's summary."""
+    lines = []
+    for path, headers in case.requests(count):
+        lines.append("\t".join([path, *(f"{k}: {v}" for k, v in headers.items())]))
+    requests = folder / "requests.txt"
+    requests.write_text("\n".join(lines) + "\n")
+    command = ["wrk", "-t", str(args.wrk_threads), "-c", str(args.connections),
+               "-d", f"{args.seconds}s", "--latency", "-s", str(ROOT / "wrk_requests.lua"),
+               f"http://127.0.0.1:{case.server.port}", "--", str(requests),
+               str(args.wrk_threads)]  # fmt: skip
+    out = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+class Churn:
+    """A second partner that authorises a new consent and refreshes a token every second."""
+
+    def __init__(self, client: PartnerClient, customers: list[dict[str, str]]) -> None:
+        self.client, self.customers = client, customers
+        self.refresh_token = str(authorise(client, customers[0])["refresh_token"])
+        self.done = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            authorise(self.client, self.customers[self.done % len(self.customers)])
+            self.refresh_token = str(self.client.refresh(self.refresh_token)["refresh_token"])
+            self.done += 1
+
+    def __enter__(self) -> Churn:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+
+def start(name: str, command: list[str], env: dict[str, str], folder: Path, port: int) -> Server:
+    """Start a server and wait for its ``/healthz``."""
+    log = folder / f"{name}.log"
+    process = subprocess.Popen(  # noqa: S603 - our own command lines
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("w")
+    )
+    server = Server(name, port, process)
+    wait_for(process, f"http://127.0.0.1:{port}/healthz", log)
+    return server
+
+
+def load_partner(env: dict[str, str], issuer: str, output: Path, transactions: int) -> dict[str, Any]:  # fmt: skip  # noqa: E501
+    """A sandbox partner for the run (``gateway ops load-partner``), and its configuration."""
+    command = [str(BIN / "gateway"), "ops", "load-partner", "--issuer", issuer,
+               "--output", str(output)]  # fmt: skip
+    if transactions:
+        command += ["--transactions", str(transactions)]
+    subprocess.run(command, env=env, check=True, capture_output=True)  # noqa: S603
+    return dict(json.loads(output.read_text()))
+
+
+def servers(args: argparse.Namespace, env: dict[str, str], folder: Path) -> dict[str, Server]:
+    """The bare app, the gateway, and the gateway with its token cache off."""
+    ports = {name: free_port() for name in ("bare", "gateway", "cold")}
+    shape = ["--workers", str(args.workers), "--threads", str(args.threads)]
+    bare = start(
+        "bare", [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{ports['bare']}", *shape,
+                 "--worker-class", "gthread", "bare_app:app"], env, folder, ports["bare"],
+    )  # fmt: skip
+    found = {"bare": bare}
+    for name, cache in (("gateway", None), ("cold", "0")):
+        port = ports[name]
+        server_env = {**env, "GATEWAY_ISSUER": f"http://127.0.0.1:{port}"}
+        if cache is not None:
+            server_env["GATEWAY_TOKEN_CACHE_SECONDS"] = cache
+        command = [str(BIN / "gateway"), "serve", "--port", str(port), *shape,
+                   "--control-socket", str(folder / f"{name}.ctl")]  # fmt: skip
+        found[name] = start(name, command, server_env, folder, port)
+    return found
+
+
+def cases(args: argparse.Namespace, up: dict[str, Server], client: PartnerClient,
+          config: dict[str, Any]) -> list[Case]:  # fmt: skip
+    """The cases of the table, with the tokens they use."""
+    gateway, cold = up["gateway"], up["cold"]
+    customers = config["customers"]
+    # The café (fourth test customer) holds the longest history.
+    one = str(authorise(client, customers[3])["access_token"])
+    many = [str(authorise(client, customers[i % len(customers)])["access_token"])
+            for i in range(args.tokens)]  # fmt: skip
+    accounts = f"{AIS}/accounts"
+    found = [
+        Case("bare Flask", up["bare"], lambda n: [("/healthz", {})] * n),
+        Case("gateway /healthz", gateway, lambda n: [("/healthz", {})] * n),
+        Case("GET /accounts, one token", gateway,
+             lambda n: signed(client, gateway.port, accounts, [one], n)),
+        Case(f"{args.tokens} tokens", gateway,
+             lambda n: signed(client, gateway.port, accounts, many, n)),
+        Case(f"{args.tokens} tokens + churn", gateway,
+             lambda n: signed(client, gateway.port, accounts, many, n), churn=True),
+        Case("cache off", cold, lambda n: signed(client, cold.port, accounts, [one], n)),
+    ]  # fmt: skip
+    if args.history:
+        listed = client.get(accounts, one)["Data"]["Account"]
+        trading = next(a["AccountId"] for a in listed if a["Nickname"] == "Trading")
+        history = f"{AIS}/accounts/{trading}/transactions"
+        deep_end = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 912 * 86400))
+        deep = f"{history}?toBookingDateTime={deep_end}"
+        found += [
+            Case("transactions, first page", gateway,
+                 lambda n: signed(client, gateway.port, history, [one], n)),
+            Case("transactions, deep page", gateway,
+                 lambda n: signed(client, gateway.port, deep, [one], n)),
+        ]  # fmt: skip
+    return found
+
+
+def measure(all_cases: list[Case], args: argparse.Namespace, folder: Path, churn: Churn) -> None:
+    """Rounds that alternate the cases, so that the machine's moods weigh on all alike."""
+    expected = {case.name: 500.0 for case in all_cases}
+    for round_number in range(args.rounds + 1):  # the first round warms up and sizes the next
+        bare_rate = None
+        for case in all_cases:
+            count = int(expected[case.name] * args.seconds * 2) + 500
+            before = case.server.cpu_seconds()
+            if case.churn:
+                with churn:
+                    summary = run_wrk(case, args, folder, count)
+            else:
+                summary = run_wrk(case, args, folder, count)
+            used = case.server.cpu_seconds() - before
+            rate = summary["requests"] / (summary["duration_us"] / 1e6)
+            expected[case.name] = rate
+            bare_rate = rate if case.name == "bare Flask" else bare_rate
+            if round_number == 0:
+                continue
+            case.rates.append(rate)
+            case.ratios.append(rate / bare_rate if bare_rate else 0.0)
+            case.p50.append(summary["p50_us"] / 1000)
+            case.p99.append(summary["p99_us"] / 1000)
+            case.cpu.append(used / max(1, summary["requests"]) * 1000)
+            case.errors += summary["errors"]
+
+
+def report(all_cases: list[Case], args: argparse.Namespace, database: str) -> None:
+    """The table and the bars."""
+    print(f"== API benchmark: {args.workers} workers x {args.threads} threads, wrk "
+          f"-t{args.wrk_threads} -c{args.connections} {args.seconds}s x {args.rounds} rounds, "
+          f"{database} ==")  # fmt: skip
+    print(f"{'case':<28} {'req/s':>7} {'(range)':<15} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'cpu ms/req':>10} {'/ bare':>7}")  # fmt: skip
+    median = statistics.median
+    for case in all_cases:
+        spread = f"({min(case.rates):,.0f}-{max(case.rates):,.0f})"
+        errors = f"   {case.errors} errors" if case.errors else ""
+        print(f"{case.name:<28} {median(case.rates):7,.0f} {spread:<15} {median(case.p50):7.2f} "
+              f"{median(case.p99):7.2f} {median(case.cpu):10.2f} {median(case.ratios):7.2f}"
+              f"{errors}")  # fmt: skip
+    by = {case.name: median(case.ratios) for case in all_cases}
+    one = by["GET /accounts, one token"]
+    churned = by[f"{args.tokens} tokens + churn"]
+    bars = [
+        ("gateway /healthz / bare", by["gateway /healthz"], ">= 0.6"),
+        ("GET /accounts, one token / bare", one, ">= 0.40"),
+        ("churn / one token", churned / one, ">= 0.9"),
+        ("cache off / bare", by["cache off"], ">= 0.20"),
+    ]
+    for name, value, bar in bars:
+        print(f"{name:<34} {value:5.2f}   (bar {bar})")
+    if "transactions, first page" in by:
+        first = median(next(c for c in all_cases if c.name.endswith("first page")).p50)
+        deep = median(next(c for c in all_cases if c.name.endswith("deep page")).p50)
+        print(f"{'deep / first page (p50)':<34} {deep / first:5.2f}   (bar <= 1.3)")
 
 
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=2000, help="per endpoint and round")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds over the endpoints")
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3, help="measured rounds (after one more)")
+    parser.add_argument("--seconds", type=int, default=8, help="per case and round")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--tokens", type=int, default=200)
+    parser.add_argument("--history", action="store_true", help="also the transaction pages")
     parser.add_argument("--transactions", type=int, default=0, help="large history (0: none)")
-    parser.add_argument("--floor", action="store_true",
-                        help="also measure floor_app.py, the least work of an authorised read")  # fmt: skip  # noqa: E501
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
-
-    folder = tempfile.mkdtemp(prefix="bench_api_")
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "GATEWAY_ISSUER": issuer, "GATEWAY_SECRET_KEY": "bench",
-           "GATEWAY_LOG_LEVEL": "WARNING",
-           "GATEWAY_RATE_LIMIT_TIERS": json.dumps({"sandbox": "100000/second"})}  # fmt: skip
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+    folder = Path(tempfile.mkdtemp(prefix="bench_api_"))
+    env = {**os.environ, "GATEWAY_SECRET_KEY": "bench", "GATEWAY_LOG_LEVEL": "WARNING",
+           # A sandbox tier of the usual shape (three windows) with limits no run reaches.
+           "GATEWAY_RATE_LIMIT_TIERS": json.dumps(
+               {"sandbox": "1000000/second;100000000/minute;1000000000/day"})}  # fmt: skip
     env.setdefault("GATEWAY_DATABASE_URL", f"sqlite:///{folder}/gateway.sqlite3")
-    partner_file = f"{folder}/partner.json"
-    subprocess.run([GATEWAY, "db", "upgrade"], env=env, check=True, capture_output=True)  # noqa: S603
-    setup = [GATEWAY, "ops", "load-partner", "--issuer", issuer, "--output", partner_file]
-    if args.transactions:
-        setup += ["--transactions", str(args.transactions)]
-    subprocess.run(setup, env=env, check=True)  # noqa: S603
-    config: dict[str, Any] = json.loads(Path(partner_file).read_text())
-    command = [GATEWAY, "serve", "--port", str(port), "--workers", str(args.workers),
-               "--threads", str(args.threads)]  # fmt: skip
-    log = Path(folder) / "server.log"
-    server = subprocess.Popen(  # noqa: S603 - our own console script
-        command, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w")
-    )
-    floor: subprocess.Popen[bytes] | None = None
+    subprocess.run([str(BIN / "gateway"), "db", "upgrade"], env=env, check=True,  # noqa: S603
+                   capture_output=True)  # fmt: skip
+    up = servers(args, env, folder)
     try:
-        wait_for(server, f"{issuer}/healthz", log)
+        issuer = f"http://127.0.0.1:{up['gateway'].port}"
+        config = load_partner(env, issuer, folder / "partner.json", args.transactions)
+        other = load_partner(env, issuer, folder / "other.json", 0)
         client = PartnerClient(issuer, config["client_id"], config["redirect_uri"],
                                config["private_jwk"])  # fmt: skip
-        # The café (fourth test customer) holds the longest history.
-        token = authorise(client, config["customers"][3])
-        listed = client.get(f"{AIS}/accounts", token)["Data"]["Account"]
-        trading = next(a["AccountId"] for a in listed if a["Nickname"] == "Trading")
-        history = f"{AIS}/accounts/{trading}/transactions"
-        deep_end = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 912 * 86400))
-        deep = f"{history}?toBookingDateTime={deep_end}"
-        # The ratio compares two full pages: a history that does not reach that far back gives
-        # a short (or empty) deep page, whose speed says nothing.
-        full_page = len(client.get(history, token)["Data"]["Transaction"])
-        deep_is_full = 0 < full_page == len(client.get(deep, token)["Data"]["Transaction"])
-        # (name, server, client, path, token)
-        endpoints: list[tuple[str, subprocess.Popen[bytes], PartnerClient, str, str | None]] = [
-            ("bare /healthz", server, client, "/healthz", None),
-            ("GET /accounts", server, client, f"{AIS}/accounts", token),
-            ("transactions, first page", server, client, history, token),
-        ]
-        if deep_is_full:
-            endpoints.append(("transactions, deep page", server, client, deep, token))
-        if args.floor:
-            floor, floor_client = start_floor(args, env, folder)
-            floor_token = floor_app.prepare(env["GATEWAY_DATABASE_URL"], listed,
-                                            floor_client.dpop_jwk)  # fmt: skip
-            endpoints += [("floor: bare /healthz", floor, floor_client, "/healthz", None),
-                          ("floor: GET /accounts", floor, floor_client, f"{AIS}/accounts",
-                           floor_token)]  # fmt: skip
-        for _name, _server, caller, path, bearer in endpoints:  # warm-up
-            measure(port_of(caller), prepared(caller, path, bearer, 200), args.concurrency)
-        # Rounds alternate the endpoints, so that whatever else the machine does at one moment
-        # (a checkpoint after the bulk load, another process) weighs on all of them alike.
-        rates: dict[str, list[float]] = {entry[0]: [] for entry in endpoints}
-        latencies: dict[str, list[float]] = {entry[0]: [] for entry in endpoints}
-        # Milliseconds of server CPU (arbiter and workers) per request, per round.
-        cpu: dict[str, list[float]] = {entry[0]: [] for entry in endpoints}
-        for _round in range(args.rounds):
-            for name, serving, caller, path, bearer in endpoints:
-                batch = prepared(caller, path, bearer, args.requests)
-                before = server_cpu_seconds(serving.pid)
-                rate, times = measure(port_of(caller), batch, args.concurrency)
-                after = server_cpu_seconds(serving.pid)
-                rates[name].append(rate)
-                latencies[name].extend(times)
-                if before is not None and after is not None:
-                    cpu[name].append((after - before) / len(batch) * 1000)
+        churner = PartnerClient(issuer, other["client_id"], other["redirect_uri"],
+                                other["private_jwk"])  # fmt: skip
+        all_cases = cases(args, up, client, config)
+        measure(all_cases, args, folder, Churn(churner, other["customers"]))
+    except GatewayError as exc:
+        raise SystemExit(f"the gateway refused a setup call: {exc.status} {exc.body}") from None
     finally:
-        for process in (server, floor):
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=20)
-        if floor is not None:
-            floor_app.drop(env["GATEWAY_DATABASE_URL"])
-    database = env["GATEWAY_DATABASE_URL"].split("?")[0]
-    print(f"== API benchmark: {args.workers} workers x {args.threads} threads, "
-          f"{args.concurrency} connections, {database} ==")  # fmt: skip
-    for name, values in rates.items():
-        spread = f"({min(values):,.0f}-{max(values):,.0f})"
-        p50, p99 = p(latencies[name], 0.5), p(latencies[name], 0.99)
-        used = f"   cpu {statistics.median(cpu[name]):5.2f} ms/req" if cpu[name] else ""
-        print(f"{name:<26} {statistics.median(values):6,.0f} req/s {spread:<13} "
-              f"p50 {p50:6.1f} ms   p99 {p99:6.1f} ms{used}")  # fmt: skip
-    bare = statistics.median(rates["bare /healthz"])
-    accounts = statistics.median(rates["GET /accounts"])
-    transactions = statistics.median(rates["transactions, first page"])
-    print(f"accounts / bare (req/s)      {accounts / bare:.2f}   (bar >= 0.4)")
-    print(f"transactions / bare (req/s)  {transactions / bare:.2f}")
-    if "transactions, deep page" in latencies:
-        first = statistics.median(latencies["transactions, first page"])
-        deep_p50 = statistics.median(latencies["transactions, deep page"])
-        print(f"deep / first page (p50)      {deep_p50 / first:.2f}   (bar <= 1.3)")
-    else:
-        print("deep / first page (p50)      not measured: the history does not reach two and a "
-              "half years back (--transactions 1000000 makes one that does)")  # fmt: skip
-    if args.floor:
-        floor_bare = statistics.median(rates["floor: bare /healthz"])
-        floor_accounts = statistics.median(rates["floor: GET /accounts"])
-        floor_ratio = floor_accounts / floor_bare
-        print(f"floor: accounts / bare       {floor_ratio:.2f}   (one statement a call)")
-        print(f"accounts / floor accounts    {accounts / floor_accounts:.2f}")
+        for server in up.values():
+            server.process.terminate()
+            server.process.wait(timeout=30)
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    report(all_cases, args, env["GATEWAY_DATABASE_URL"].split("?")[0])
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # One sandbox bank, seen as the bank core by the APIs and as the sandbox by ops and the portal.
     app.extensions["bank_core"] = app.extensions["sandbox"] = _bank_core_factory(app.config)
     # The edge first and last; the token check is its authentication step for the APIs.
-    ratelimit.init_app(app)
+    ratelimit.init_app(app, store)
     hooks.init_app(app, identify=[protector.identify])
     cache = protector.init_cache(app.config.get("TOKEN_CACHE_SECONDS"), not is_fake(store))
     if cache is not None:

@@ -7,7 +7,7 @@ parsed by the ``limits`` library (the notation of Flask-Limiter).
 Windows are fixed and aligned on the clock: a per-minute limit resets on the minute, a daily
 quota at midnight UTC. Counters live in the shared store (Redis when ``GATEWAY_REDIS_URL`` is set,
 shared by every worker; the in-process stand-in otherwise), one key per caller, limit and window,
-counted with ``INCR`` and ``EXPIRE`` in the request's one round trip to the store
+counted with ``INCR`` in the request's one round trip to the store
 (:mod:`gateway.edge.roundtrip`). Whoever identifies the caller says whom to charge
 (:func:`charge`: the authentication layer charges the app of a live token); a call nobody
 charged is charged to its address. A refused call still counts. The limiter fails open when the
@@ -22,15 +22,16 @@ the OBIE error body.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse_many
-from redis.client import Pipeline
 
 from gateway.edge import roundtrip
 from gateway.edge.errors import ErrorDetail, error_response
@@ -76,37 +77,51 @@ class Window:
 class Limiter:
     """Counts the calls of each caller against its tier's limits in the shared store."""
 
-    def __init__(self, tiers: Mapping[str, tuple[RateLimitItem, ...]]) -> None:
+    def __init__(self, tiers: Mapping[str, tuple[RateLimitItem, ...]], store: redis.Redis) -> None:
         self.tiers = dict(tiers)
+        self.store = store
 
     def count(self, trip: RoundTrip, key: str, tier: str, now: float) -> None:
         """Count one call of ``key`` against every limit of ``tier`` in ``trip``; the windows
-        after it are this request's ``g.rate_windows`` (none when the store did not answer)."""
+        after it are this request's ``g.rate_windows`` (none when the store did not answer).
+
+        A counter is an ``INCR`` of a key named by its window; the one call that makes it (its
+        count is 1) also gives it an expiry, once the window's round trip is back: one command a
+        limit per call, and a short second round trip once a window per caller. (Should that
+        second one fail, the key is never read again all the same: its name is its window.)"""
         items = self.tiers.get(tier) or self.tiers["sandbox"]
         counters = []
         for item in items:
             period = item.get_expiry()
             window = int(now // period)
-            # The key names its window, so it only has to outlive it.
             counters.append((f"ratelimit:{key}:{item.amount}/{period}:{window}", period + 1,
                              (window + 1) * period, item.amount))  # fmt: skip
 
-        def queue(pipe: Pipeline) -> int:
-            for name, expiry, _end, _amount in counters:
-                pipe.incr(name)
-                pipe.expire(name, expiry)
-            return 2 * len(counters)
-
         def settle(answers: Sequence[Any] | None) -> None:
-            if answers is not None:
-                g.rate_windows = [
-                    Window(amount, amount - int(count), end)
-                    for (_name, _expiry, end, amount), count in zip(
-                        counters, answers[::2], strict=True
-                    )
-                ]
+            if answers is None:
+                return
+            g.rate_windows = [
+                Window(amount, amount - int(count), end)
+                for (_name, _expiry, end, amount), count in zip(counters, answers, strict=True)
+            ]
+            new = [
+                (name, expiry)
+                for (name, expiry, _end, _amount), count in zip(counters, answers, strict=True)
+                if count == 1
+            ]
+            if new:
+                self._expire(new)
 
-        trip.add(queue, settle)
+        trip.add([("INCR", name) for name, _expiry, _end, _amount in counters], settle)
+
+    def _expire(self, counters: Sequence[tuple[str, int]]) -> None:
+        """Give new window counters their expiry (they only have to outlive their window)."""
+        pipe = self.store.pipeline(transaction=False)
+        for name, expiry in counters:
+            pipe.expire(name, expiry)
+        # The store just answered the window's count; a failure here costs a key, no more.
+        with contextlib.suppress(redis.RedisError):
+            pipe.execute()
 
 
 def charge(key: str, tier: str) -> None:
@@ -149,8 +164,9 @@ def add_headers(response: Response) -> None:
         response.headers["RateLimit-Reset"] = str(max(0, math.ceil(window.reset_at - time.time())))
 
 
-def init_app(app: Flask) -> Limiter:
-    """Keep the limits of every tier (checked with the rest of the configuration)."""
-    limiter = Limiter(parse_tiers(app.config.get("RATE_LIMIT_TIERS") or {}))
+def init_app(app: Flask, store: redis.Redis) -> Limiter:
+    """Keep the limits of every tier (checked with the rest of the configuration), counted in
+    ``store``."""
+    limiter = Limiter(parse_tiers(app.config.get("RATE_LIMIT_TIERS") or {}), store)
     app.extensions["rate_limiter"] = limiter
     return limiter

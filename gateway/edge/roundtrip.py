@@ -6,6 +6,12 @@ adds its commands with :meth:`RoundTrip.add` and a function that takes their ans
 sends everything at once (:meth:`RoundTrip.run`) after the layers have spoken and before the view
 runs, then hands each its answers, or ``None`` when the store could not be reached (each layer
 decides what that means: the rate limits fail open, a replay check fails closed).
+
+Commands are Redis commands as tuples (``("INCR", key)``) and answers the server's replies as
+they are (``SET ... NX`` answers ``b"OK"`` or ``None``). Every API call makes this round trip, so
+it is written to a pooled connection in one packed write and read back reply by reply, without
+the client's pipeline machinery (which costs about as much again in this process); the
+in-process stand-in gets a plain pipeline.
 """
 
 from __future__ import annotations
@@ -15,14 +21,16 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import hiredis
 import redis
 from flask import g
-from redis.client import Pipeline
+
+from gateway.store.kv import is_fake
 
 log = logging.getLogger(__name__)
-# Queues commands on the pipeline and says how many.
-Queue = Callable[[Pipeline], int]
-# Takes the answers to those commands (``None``: the store did not answer).
+# A Redis command: its name and arguments.
+Command = tuple[str | bytes | int, ...]
+# Takes the answers to a layer's commands (``None``: the store did not answer).
 Settle = Callable[[Sequence[Any] | None], None]
 # While the store is unreachable, say so at most this often (seconds), not on every request.
 WARN_EVERY = 60.0
@@ -33,31 +41,53 @@ class RoundTrip:
     """The commands the layers of one request send to the shared store."""
 
     def __init__(self) -> None:
-        self._parts: list[tuple[Queue, Settle]] = []
+        self._parts: list[tuple[Sequence[Command], Settle]] = []
 
-    def add(self, queue: Queue, settle: Settle) -> None:
-        """Send what ``queue`` puts on the pipeline with the others; give ``settle`` the
-        answers."""
-        self._parts.append((queue, settle))
+    def add(self, commands: Sequence[Command], settle: Settle) -> None:
+        """Send ``commands`` with the others; give ``settle`` their answers."""
+        self._parts.append((commands, settle))
 
     def run(self, store: redis.Redis) -> bool:
-        """Send every command in one pipeline and settle each part; tell whether the store
-        answered. Nothing is sent when no layer asked."""
+        """Send every command at once and settle each part; tell whether the store answered.
+        Nothing is sent when no layer asked."""
         parts, self._parts = self._parts, []
         if not parts:
             return True
-        pipe = store.pipeline(transaction=False)
-        counts = [queue(pipe) for queue, _settle in parts]
+        commands = [command for part, _settle in parts for command in part]
         try:
-            answers: list[Any] | None = pipe.execute()
+            answers: list[Any] | None = _send(store, commands)
         except redis.RedisError as exc:
             _warn(exc)
             answers = None
         start = 0
-        for (_queue, settle), count in zip(parts, counts, strict=True):
-            settle(None if answers is None else answers[start : start + count])
-            start += count
+        for part, settle in parts:
+            settle(None if answers is None else answers[start : start + len(part)])
+            start += len(part)
         return answers is not None
+
+
+def _send(store: redis.Redis, commands: list[Command]) -> list[Any]:
+    """Write ``commands`` in one packed write on a pooled connection; read every reply."""
+    if is_fake(store):
+        pipe: Any = store.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        answered: list[Any] = pipe.execute(raise_on_error=True)
+        return answered
+    pool = store.connection_pool
+    # redis-py's connections are untyped: Any, as the client's own code treats them.
+    connection: Any = pool.get_connection()
+    try:
+        # (hiredis's stub types a command as a one-element tuple; it takes any number.)
+        packed = b"".join([hiredis.pack_command(command) for command in commands])  # type: ignore[arg-type]
+        connection.send_packed_command([packed], check_health=False)
+        return [connection.read_response() for _ in commands]
+    except BaseException:
+        # Replies may be left unread on the socket: it must not serve another request.
+        connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)
 
 
 def current() -> RoundTrip:

@@ -11,15 +11,19 @@ import base64
 import functools
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, import_key
-from joserfc.jws import CompactSignature, JWSRegistry, extract_compact, validate_compact
 
 from gateway.oauth.errors import OAuthError, invalid_dpop_proof
 
@@ -33,11 +37,10 @@ MAX_PROOF_BYTES = 8192
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 # FAPI 2.0 §5.4.1: RSA keys shall have a minimum length of 2048 bits.
 MIN_RSA_BITS = 2048
-# The proof's header carries its public key: the jwk of an RSA key alone exceeds joserfc's
-# default 512-byte header limit, which would refuse every PS256 proof. Our own bound is
-# MAX_PROOF_BYTES on the whole proof.
-_REGISTRY = JWSRegistry(algorithms=ALGORITHMS)
-_REGISTRY.max_header_length = 4096
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+_ES256 = ec.ECDSA(hashes.SHA256())
+# RFC 7518 §3.5: RSASSA-PSS with SHA-256, MGF1 with SHA-256, a salt as long as the hash.
+_PS256_PADDING = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 
 # Records a jti and tells whether it was new: (jti key, seconds to remember) -> first time?
 ReplayGuard = Callable[[str, int], bool]
@@ -129,7 +132,19 @@ def verify_proof(
     return Proof(jkt=jkt, jti=claims["jti"])
 
 
-def _parse(headers: list[str]) -> tuple[CompactSignature, dict[str, Any], dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class _Compact:
+    """A proof's JWS Compact Serialization: what was signed, and the signature."""
+
+    signing_input: bytes
+    signature: bytes
+
+
+def _b64(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _parse(headers: list[str]) -> tuple[_Compact, dict[str, Any], dict[str, Any]]:
     """The proof of the DPoP header values: its JWS, protected header and claims."""
     # §4.3 (1): there is not more than one DPoP HTTP request header field. Servers may combine
     # repeated fields into one value separated by commas (RFC 9110 §5.3); a JWT has no comma.
@@ -139,19 +154,25 @@ def _parse(headers: list[str]) -> tuple[CompactSignature, dict[str, Any], dict[s
     value = values[0].strip()
     if len(value) > MAX_PROOF_BYTES:
         raise invalid_dpop_proof("the DPoP proof is too large")
-    # §4.3 (2): the DPoP header value is a single well-formed JWT.
+    # §4.3 (2): the DPoP header value is a single well-formed JWT (a JWS Compact Serialization,
+    # RFC 7515 §7.1: three base64url parts).
     try:
-        compact = extract_compact(value.encode("ascii"), registry=_REGISTRY)
-        header = compact.headers()
-        claims = json.loads(compact.payload)
-    except (JoseError, ValueError, UnicodeError):
+        protected, payload, signature = value.split(".")
+        if not _BASE64URL.fullmatch(f"{protected}{payload}{signature}"):
+            raise ValueError(value)
+        header = json.loads(_b64(protected))
+        claims = json.loads(_b64(payload))
+        compact = _Compact(f"{protected}.{payload}".encode("ascii"), _b64(signature))
+    except (ValueError, UnicodeError):
         raise invalid_dpop_proof("the DPoP proof is not a well-formed JWT") from None
+    if not isinstance(header, dict):
+        raise invalid_dpop_proof("the DPoP proof is not a well-formed JWT")
     if not isinstance(claims, dict):
         raise invalid_dpop_proof("the DPoP proof claims are not a JSON object")
     return compact, header, claims
 
 
-def _verify_signature(compact: CompactSignature, header: dict[str, Any]) -> str:
+def _verify_signature(compact: _Compact, header: dict[str, Any]) -> str:
     """Check the proof's header and signature; return the thumbprint of its key."""
     # §4.3 (4): the typ JOSE header parameter has the value dpop+jwt.
     if header.get("typ") != "dpop+jwt":
@@ -173,15 +194,34 @@ def _verify_signature(compact: CompactSignature, header: dict[str, Any]) -> str:
     except (JoseError, ValueError, TypeError, KeyError):
         # joserfc raises ValueError for a point off the curve or an impossible RSA exponent.
         raise invalid_dpop_proof("jwk is not a valid public key") from None
-    if key.key_type not in ("EC", "RSA"):
-        raise invalid_dpop_proof("jwk must be an EC or RSA public key")
-    try:
-        verified = validate_compact(compact, key, registry=_REGISTRY)
-    except JoseError:
-        verified = False
-    if not verified:
+    if (header["alg"], key.key_type) not in (("ES256", "EC"), ("PS256", "RSA")):
+        raise invalid_dpop_proof(f"a {header['alg']} proof needs a key of its kind")
+    if not _verifies(key, header["alg"], compact):
         raise invalid_dpop_proof("the DPoP proof signature does not verify")
     return jkt
+
+
+def _verifies(key: Key, alg: str, compact: _Compact) -> bool:
+    """Whether ``compact``'s signature verifies with ``key`` under ``alg`` (RFC 7518 §3.4 and
+    §3.5), by the key's own cryptography: every API call checks one proof."""
+    public = key.raw_value
+    signature = compact.signature
+    try:
+        if alg == "ES256":
+            # RFC 7518 §3.4: R and S, 32 bytes each, concatenated.
+            if len(signature) != 64 or not isinstance(public, ec.EllipticCurvePublicKey):
+                return False
+            if public.curve.name != "secp256r1":
+                return False
+            r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            public.verify(encode_dss_signature(r, s), compact.signing_input, _ES256)
+        elif isinstance(public, rsa.RSAPublicKey):
+            public.verify(signature, compact.signing_input, _PS256_PADDING, hashes.SHA256())
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
 
 
 def _check_claims(

@@ -19,10 +19,10 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from flask import current_app, g, request
-from redis.client import Pipeline
 
 from gateway.edge import ratelimit, roundtrip
 from gateway.edge.errors import ApiError
+from gateway.edge.roundtrip import Command
 from gateway.edge.transaction import get_reader
 from gateway.edge.urls import issuer
 from gateway.oauth import dpop, scopes, secrets, token_cache, tokens
@@ -103,20 +103,20 @@ def identify() -> None:
         g.presented = exc
     trip = roundtrip.current()
     if claims:
-        trip.add(lambda pipe: _queue_claims(pipe, claims), _settle_claims)
+        trip.add([_claim(key, ttl) for key, ttl in claims], _settle_claims)
     if cache is not None and value.startswith(secrets.ACCESS_PREFIX):
         keys = entry.keys if entry is not None else token_cache.keys_of(digest, token)
         trip.add(
-            lambda pipe: token_cache.queue_versions(pipe, keys),
+            token_cache.version_commands(keys, set_generation=not cache.generation_seen),
             lambda answers: _settle_versions(cache, found, answers),
         )
 
 
-def _queue_claims(pipe: Pipeline, claims: Sequence[tuple[str, int]]) -> int:
-    for claim, ttl in claims:
-        name, value, expiry = replay_entry(claim, ttl)
-        pipe.set(name, value, nx=True, ex=expiry)
-    return len(claims)
+def _claim(key: str, ttl: int) -> Command:
+    """The replay claim of :func:`gateway.store.kv.first_use` as a command: answered ``None``
+    when the key was claimed before."""
+    name, value, expiry = replay_entry(key, ttl)
+    return ("SET", name, value, "NX", "EX", expiry)
 
 
 def _settle_claims(answers: Sequence[Any] | None) -> None:
@@ -138,6 +138,7 @@ def _settle_versions(cache: TokenCache, found: _Presented, answers: Sequence[Any
             _replace(found, tokens.find_access(get_reader(), found.value))
         return
     versions = token_cache.versions_of(answers)
+    cache.generation_seen = versions[0] is not None
     if entry is not None and entry.tags == versions and entry.confirmed:
         g.token_entry = entry
         return

@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from redis.client import Pipeline
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
@@ -118,6 +117,9 @@ class TokenCache:
         self.max_entries = max_entries
         self._entries: dict[str, Entry] = {}
         self._lock = threading.Lock()
+        # Whether the last versions read had a generation: until then, each round trip sets
+        # one if there is none (a store that restarted empty gets a new one at once).
+        self.generation_seen = False
 
     def get(self, digest: str) -> Entry | None:
         """The entry of ``digest`` if it is young enough (its versions are checked later)."""
@@ -152,17 +154,17 @@ class TokenCache:
         return len(self._entries)
 
 
-def queue_versions(pipe: Pipeline, keys: Sequence[str]) -> int:
-    """Ask for the versions of ``keys`` (setting a generation when there is none): two
-    commands, whose answers :func:`versions_of` reads."""
-    pipe.set(GENERATION_KEY, new_value(), nx=True)
-    pipe.mget(list(keys))
-    return 2
+def version_commands(keys: Sequence[str], *, set_generation: bool) -> list[tuple[str, ...]]:
+    """The commands that read the versions of ``keys`` (the generation first), setting a
+    generation first when ``set_generation`` (the worker saw none last time, or has not looked
+    yet); their answers are for :func:`versions_of`."""
+    read = ("MGET", *keys)
+    return [("SET", GENERATION_KEY, new_value().decode(), "NX"), read] if set_generation else [read]
 
 
 def versions_of(answers: Sequence[Any]) -> tuple[bytes | None, ...]:
     """The versions in the answers to :func:`queue_versions`."""
-    return tuple(answers[1])
+    return tuple(answers[-1])
 
 
 def publish(store: redis.Redis, changed: Iterable[tuple[str, str]], *, everything: bool) -> bool:

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from gateway.app import create_app
+from gateway.edge import roundtrip
 from gateway.oauth import token_cache, tokens
 from gateway.oauth.models import Token
 from gateway.store.database import Database
@@ -120,10 +121,10 @@ def store_down(app: Flask, consented: Consented, monkeypatch: pytest.MonkeyPatch
     """The edge's round trip fails: no version confirms the entry, so the database answers."""
     revoke_behind_the_gateways_back(app, consented[1])
 
-    def unreachable(self: Any, *_args: Any) -> NoReturn:
+    def unreachable(*_args: Any) -> NoReturn:
         raise redis.ConnectionError("the store is down")
 
-    monkeypatch.setattr(redis.client.Pipeline, "execute", unreachable)
+    monkeypatch.setattr(roundtrip, "_send", unreachable)
 
 
 def token_expired(app: Flask, consented: Consented, monkeypatch: pytest.MonkeyPatch) -> None:

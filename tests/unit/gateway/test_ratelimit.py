@@ -20,7 +20,8 @@ MINUTE_START = 1_800_000_000.0  # a whole hour (epoch seconds): minute and hour 
 
 
 def limiter(tiers: dict[str, str]) -> tuple[Limiter, Any]:
-    return Limiter(parse_tiers(tiers)), fakeredis.FakeRedis()
+    store = fakeredis.FakeRedis()
+    return Limiter(parse_tiers(tiers), store), store
 
 
 def count(limits: Limiter, store: Any, key: str, tier: str, now: float) -> list[Window] | None:
@@ -71,13 +72,17 @@ def test_counters_expire_after_their_window() -> None:
     count(limits, store, "app:a", "sandbox", MINUTE_START)
     ttls = sorted(store.ttl(k) for k in store.keys("ratelimit:*"))
     assert ttls == [2, 61]
+    # Only the call that made a counter sets its expiry: a second keeps it.
+    store.expire(store.keys("ratelimit:*")[0], 30)
+    count(limits, store, "app:a", "sandbox", MINUTE_START + 0.5)
+    assert sorted(store.ttl(k) for k in store.keys("ratelimit:*")) in ([2, 30], [30, 61])
 
 
 def test_an_unreachable_store_counts_nothing_and_the_call_is_served(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    limits = Limiter(parse_tiers({}))
     dead = redis.Redis(port=1, socket_connect_timeout=0.2)
+    limits = Limiter(parse_tiers({}), dead)
     with caplog.at_level(logging.WARNING, logger="gateway.edge.roundtrip"):
         assert count(limits, dead, "app:a", "sandbox", MINUTE_START) is None
         assert count(limits, dead, "app:a", "sandbox", MINUTE_START + 1) is None

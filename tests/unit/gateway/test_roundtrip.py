@@ -5,51 +5,56 @@ every layer ``None``."""
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
 import fakeredis
 import pytest
 import redis
-from redis.client import Pipeline
 
 from gateway.edge import roundtrip
 from gateway.edge.roundtrip import RoundTrip
+from tests.common import services
 
 
-class Counting(fakeredis.FakeRedis):  # type: ignore[misc]
-    """A store that counts the pipelines it sends."""
-
-    sent = 0
-
-    def pipeline(self, *args: Any, **kwargs: Any) -> Pipeline:
-        type(self).sent += 1
-        return super().pipeline(*args, **kwargs)  # type: ignore[no-any-return]
-
-
-def test_every_layer_rides_in_one_pipeline_and_gets_its_own_answers() -> None:
-    store = Counting()
+def test_every_layer_rides_in_one_pipeline_and_gets_its_own_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = fakeredis.FakeRedis()
     store.set("known", b"v")
+    sent: list[int] = []
+    pipeline = store.pipeline
+    monkeypatch.setattr(store, "pipeline", lambda **kw: sent.append(1) or pipeline(**kw))
     got: dict[str, Sequence[Any] | None] = {}
 
-    def queue_counts(pipe: Pipeline) -> int:
-        pipe.incr("c")
-        pipe.incr("c")
-        return 2
-
-    def queue_read(pipe: Pipeline) -> int:
-        pipe.get("known")
-        return 1
-
     trip = RoundTrip()
-    trip.add(queue_counts, lambda answers: got.__setitem__("counts", answers))
-    trip.add(queue_read, lambda answers: got.__setitem__("read", answers))
-    Counting.sent = 0
+    trip.add([("INCR", "c"), ("INCR", "c")], lambda answers: got.__setitem__("counts", answers))
+    trip.add([("GET", "known")], lambda answers: got.__setitem__("read", answers))
     assert trip.run(store)
-    assert Counting.sent == 1
+    assert sent == [1]
     assert got == {"counts": [1, 2], "read": [b"v"]}
     # A second run sends nothing: the parts were settled.
-    assert trip.run(store) and Counting.sent == 1
+    assert trip.run(store) and sent == [1]
+
+
+@pytest.mark.redis
+def test_a_real_store_answers_in_one_packed_write_and_keeps_its_connection_usable() -> None:
+    store = services.redis_client()
+    key = f"roundtrip:{secrets.token_hex(4)}"
+    got: list[Sequence[Any] | None] = []
+    trip = RoundTrip()
+    trip.add([("SET", key, "v", "NX", "EX", 60), ("SET", key, "w", "NX", "EX", 60)], got.append)
+    trip.add(
+        [("INCR", f"{key}:n"), ("EXPIRE", f"{key}:n", 60), ("MGET", key, "nosuch")], got.append
+    )
+    assert trip.run(store)
+    assert got == [[b"OK", None], [1, 1, [b"v", None]]]
+    # A reply that is an error drops the connection instead of leaving replies unread on it.
+    trip.add([("INCR", key), ("GET", key)], got.append)
+    assert not trip.run(store) and got[-1] is None
+    assert store.get(key) == b"v"
+    store.delete(key, f"{key}:n")
 
 
 def test_an_unreachable_store_settles_every_layer_with_none(
@@ -61,8 +66,8 @@ def test_an_unreachable_store_settles_every_layer_with_none(
     with caplog.at_level(logging.WARNING, logger="gateway.edge.roundtrip"):
         for _ in range(2):
             trip = RoundTrip()
-            trip.add(lambda pipe: pipe.incr("c") and 1, got.append)
-            trip.add(lambda pipe: pipe.get("k") and 1, got.append)
+            trip.add([("INCR", "c")], got.append)
+            trip.add([("GET", "k")], got.append)
             assert not trip.run(dead)
     assert got == [None] * 4
     # Said once a minute, not on every request.

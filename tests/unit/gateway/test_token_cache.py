@@ -70,11 +70,18 @@ def test_versions_are_asked_with_a_generation_set_when_missing() -> None:
     store = fakeredis.FakeRedis()
     store.set(version_key("app", "cli_a"), b"v1")
     keys = token_cache.keys_of("d", _token())
-    pipe = store.pipeline(transaction=False)
-    assert token_cache.queue_versions(pipe, keys) == 2
-    versions = token_cache.versions_of(pipe.execute())
+    commands = token_cache.version_commands(keys, set_generation=True)
+    assert [c[0] for c in commands] == ["SET", "MGET"]
+    answers = [store.execute_command(*command) for command in commands]
+    versions = token_cache.versions_of(answers)
     generation = store.get(GENERATION_KEY)
     assert generation is not None and versions == (generation, None, b"v1")
+    # Once a generation was seen, the versions alone; a second SET NX keeps the first value.
+    again = token_cache.version_commands(keys, set_generation=False)
+    assert [c[0] for c in again] == ["MGET"]
+    assert token_cache.versions_of([store.execute_command(*again[0])]) == versions
+    store.execute_command(*commands[0])
+    assert store.get(GENERATION_KEY) == generation
 
 
 def test_publishing_replaces_each_version_with_a_new_value_that_outlives_entries() -> None:
