@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent
 PACKAGING_FILES = ("pyproject.toml", "setup.py")
 STAMP_NAME = ".openbank-gateway-install.json"
 DEMO_TENANT = "demo"
+# One test worker a core; a test file stays on one worker (its module fixtures are made once).
+PARALLEL = ["-n", "auto", "--dist", "loadfile"]
 WINDOWS = os.name == "nt"
 
 
@@ -194,11 +196,15 @@ def cmd_run(port: int) -> int:
 
 
 def cmd_test(pytest_args: Sequence[str]) -> int:
-    """Install with the ``dev`` extra and run pytest; return pytest's exit status."""
+    """Install with the ``dev`` extra and run pytest; return pytest's exit status.
+
+    Tests run on every core (pytest-xdist, one worker a core, a test file per worker at a time)
+    unless the arguments say otherwise (``-n 0`` runs them in this process)."""
     venv = bootstrap(["dev"])
     python = venv_exe(venv, "python")
-    cmd = [str(python), "-m", "pytest", *pytest_args]
-    say("running " + " ".join(["pytest", *pytest_args]))
+    parallel = [] if any(a == "-n" or a.startswith("-n") for a in pytest_args) else PARALLEL
+    cmd = [str(python), "-m", "pytest", *parallel, *pytest_args]
+    say("running " + " ".join(["pytest", *parallel, *pytest_args]))
     try:
         return subprocess.run(cmd, cwd=ROOT, check=False).returncode  # noqa: S603
     except OSError as exc:

@@ -29,8 +29,17 @@ from tests.common.fapi import UNLIMITED_TIERS
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Pin the sandbox's real time for every app the tests make, in this process or another."""
+    """Pin the sandbox's real time for every app the tests make, in this process or another;
+    under pytest-xdist, give each worker Redis databases of its own (a worker's test that
+    empties or restarts what it keeps there must not reach another's)."""
     os.environ["GATEWAY_SANDBOX_START"] = SANDBOX_START
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit():
+        offset = 2 * int(worker[2:])
+        for name in ("GATEWAY_REDIS_URL", "GATEWAY_TEST_REDIS_URL"):
+            url = os.environ.get(name) or (services.DEFAULT_REDIS if "TEST" in name else "")
+            if url:
+                os.environ[name] = services.redis_database(url, offset)
 
 
 @pytest.fixture(scope="session")
@@ -135,3 +144,18 @@ def fresh_engine(tmp_path: Path) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'keys.sqlite3'}")
     yield engine
     engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give each operation's fuzz test its own node id: schemathesis names the items apart
+    (``test_published_document[GET /accounts]``) but leaves them the function's node id, and
+    pytest-xdist, which schedules by node id, would run one of them and drop the others."""
+    for item in items:
+        if type(item).__name__ != "SchemathesisFunction" or "[" in item.nodeid:
+            continue
+        module = item.getparent(pytest.Module)
+        assert module is not None
+        if hasattr(item, "_id"):  # pytest 9: structured node ids
+            item._id = module.id.child(item.name)
+        else:  # pytest 8
+            item._nodeid = f"{module.nodeid}::{item.name}"  # type: ignore[attr-defined]

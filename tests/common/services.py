@@ -14,6 +14,7 @@ import secrets
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -39,6 +40,16 @@ def unavailable(reason: str) -> None:
 def postgres_url() -> str:
     """The PostgreSQL server the tests use (``GATEWAY_TEST_POSTGRES_URL``)."""
     return os.environ.get("GATEWAY_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+
+
+def redis_database(url: str, offset: int) -> str:
+    """``url`` with its database number moved by ``offset`` (``redis://h:6379/2`` + 2 is
+    ``redis://h:6379/4``); Redis has databases 0 to 15."""
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0) + offset
+    if number > 15:
+        raise ValueError(f"{url} moved by {offset} is past Redis's last database (15)")
+    return urlunsplit(parts._replace(path=f"/{number}"))
 
 
 def redis_url() -> str:
