@@ -10,8 +10,9 @@ from typing import Any
 
 from flask.typing import ResponseReturnValue
 
-from gateway.api.aisp import access, bp, listing
+from gateway.api.aisp import bp, listing
 from gateway.api.aisp.schemas import cash_account
+from gateway.consents.account_access import Grant
 from gateway.core.accounts import Account, Beneficiary
 
 BENEFICIARY_PERMISSIONS = ("ReadBeneficiariesBasic", "ReadBeneficiariesDetail")
@@ -33,7 +34,7 @@ def beneficiary_body(beneficiary: Beneficiary, permissions: list[str]) -> dict[s
     return body
 
 
-def _read(grant: access.Grant, account: Account) -> list[dict[str, Any]]:
+def _read(grant: Grant, account: Account) -> list[dict[str, Any]]:
     payees = grant.bank.beneficiaries(grant.tenant, account.id)
     return [beneficiary_body(b, grant.permissions) for b in payees]
 

@@ -9,6 +9,7 @@ from gateway.api.aisp import access, bp
 from gateway.api.aisp.schemas import ConsentRequest, consent_body
 from gateway.api.common import check_fapi_headers, envelope, iso, parse_json, public_url
 from gateway.consents import services as consents
+from gateway.consents.account_access import check_request
 from gateway.edge.transaction import get_session
 from gateway.oauth import tokens
 from gateway.oauth.protector import current_token
@@ -26,7 +27,7 @@ def create_consent() -> ResponseReturnValue:
     session = get_session()
     tenant = session.get_one(App, token.client_id).organisation_id
     now = access.core().now(tenant)
-    access.check_request(data, now)
+    check_request(data, now)
     window = {
         name: iso(data[name])
         for name in ("TransactionFromDateTime", "TransactionToDateTime")

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask.typing import ResponseReturnValue
 
-from gateway.api.aisp import access, bp, listing
+from gateway.api.aisp import bp, listing
 from gateway.api.aisp.schemas import day
 from gateway.api.common import amount
+from gateway.consents.account_access import Grant
 from gateway.core.accounts import Account, DirectDebit
 
 DIRECT_DEBIT_PERMISSIONS = ("ReadDirectDebits",)
@@ -41,7 +42,7 @@ def direct_debit_body(mandate: DirectDebit) -> dict[str, Any]:
     return body
 
 
-def _read(grant: access.Grant, account: Account) -> list[dict[str, Any]]:
+def _read(grant: Grant, account: Account) -> list[dict[str, Any]]:
     return [direct_debit_body(d) for d in grant.bank.direct_debits(grant.tenant, account.id)]
 
 

@@ -2,7 +2,7 @@
 consented account or of every consented account in the OBIE envelope.
 
 A per-account operation answers 400 U011 for an account the consent does not cover, as every
-AIS operation does (:meth:`gateway.api.aisp.access.Grant.covers`).
+AIS operation does (:meth:`gateway.api.aisp.Grant.covers`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from flask.typing import ResponseReturnValue
 
 from gateway.api.aisp import access
 from gateway.api.common import check_fapi_headers, envelope
+from gateway.consents.account_access import Grant
 from gateway.core.accounts import Account
 
 # The response entries of one account, given what the token may read.
-Reader = Callable[[access.Grant, Account], list[dict[str, Any]]]
+Reader = Callable[[Grant, Account], list[dict[str, Any]]]
 
 
 def one_account(

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from gateway.api.aisp import access, bp, listing
 from gateway.api.common import check_fapi_headers, envelope, public_url
+from gateway.consents.account_access import Grant
 from gateway.core.accounts import Account, Party
 from gateway.core.values import Address
 from gateway.edge.errors import ApiError
@@ -72,7 +73,7 @@ def party_body(party: Party, account: Account | None = None) -> dict[str, Any]:
     return body
 
 
-def _owner(grant: access.Grant, account: Account) -> Party:
+def _owner(grant: Grant, account: Account) -> Party:
     return grant.bank.customer_party(grant.tenant, account.customer_id)
 
 
@@ -98,7 +99,7 @@ def account_party(account_id: str) -> ResponseReturnValue:
     return jsonify(envelope({"Party": party_body(_owner(grant, account), account)}))
 
 
-def _parties(grant: access.Grant, account: Account) -> list[dict[str, Any]]:
+def _parties(grant: Grant, account: Account) -> list[dict[str, Any]]:
     return [party_body(p, account) for p in grant.bank.parties(grant.tenant, account.id)]
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from flask.typing import ResponseReturnValue
 
-from gateway.api.aisp import access, bp, listing
+from gateway.api.aisp import bp, listing
+from gateway.consents.account_access import Grant
 from gateway.core.accounts import Account, Product
 
 PRODUCT_PERMISSIONS = ("ReadProducts",)
@@ -42,11 +43,11 @@ def product_body(product: Product, account: Account) -> dict[str, Any]:
     return body
 
 
-def _products(grant: access.Grant, account: Account) -> list[dict[str, Any]]:
+def _products(grant: Grant, account: Account) -> list[dict[str, Any]]:
     return [product_body(grant.bank.product(grant.tenant, account.id), account)]
 
 
-def _offers(_grant: access.Grant, _account: Account) -> list[dict[str, Any]]:
+def _offers(_grant: Grant, _account: Account) -> list[dict[str, Any]]:
     return []
 
 

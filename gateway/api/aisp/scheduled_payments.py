@@ -8,9 +8,10 @@ from typing import Any
 
 from flask.typing import ResponseReturnValue
 
-from gateway.api.aisp import access, bp, listing
+from gateway.api.aisp import bp, listing
 from gateway.api.aisp.schemas import cash_account, day
 from gateway.api.common import amount
+from gateway.consents.account_access import Grant
 from gateway.core.accounts import Account, ScheduledPayment
 
 SCHEDULED_PAYMENT_PERMISSIONS = ("ReadScheduledPaymentsBasic", "ReadScheduledPaymentsDetail")
@@ -35,7 +36,7 @@ def scheduled_payment_body(payment: ScheduledPayment, permissions: list[str]) ->
     return body
 
 
-def _read(grant: access.Grant, account: Account) -> list[dict[str, Any]]:
+def _read(grant: Grant, account: Account) -> list[dict[str, Any]]:
     payments = grant.bank.scheduled_payments(grant.tenant, account.id)
     return [
         scheduled_payment_body(p, grant.permissions) for p in payments if p.status == "Scheduled"

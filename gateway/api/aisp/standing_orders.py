@@ -11,9 +11,10 @@ from typing import Any
 
 from flask.typing import ResponseReturnValue
 
-from gateway.api.aisp import access, bp, listing
+from gateway.api.aisp import bp, listing
 from gateway.api.aisp.schemas import cash_account, day
 from gateway.api.common import amount
+from gateway.consents.account_access import Grant
 from gateway.core.accounts import Account, StandingOrder
 
 STANDING_ORDER_PERMISSIONS = ("ReadStandingOrdersBasic", "ReadStandingOrdersDetail")
@@ -68,7 +69,7 @@ def standing_order_body(order: StandingOrder, permissions: list[str]) -> dict[st
     return body
 
 
-def _read(grant: access.Grant, account: Account) -> list[dict[str, Any]]:
+def _read(grant: Grant, account: Account) -> list[dict[str, Any]]:
     orders = grant.bank.standing_orders(grant.tenant, account.id)
     return [standing_order_body(o, grant.permissions) for o in orders]
 

@@ -15,7 +15,7 @@ completely within this period"; any other statement is, for this consent, not th
 A statement id the consent does not reach (outside its window, of another account, or never
 issued) is answered as an account it does not cover is: 400 U011, as the OBIE Read/Write Data
 API Profile v4.0 requires for a resource id that does not exist ("400 (Bad Request) v/s 404 (Not
-Found)"; see :meth:`gateway.api.aisp.access.Grant.covers`).
+Found)"; see :meth:`gateway.api.aisp.Grant.covers`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from gateway.api.aisp.transactions import (
     transactions_response,
 )
 from gateway.api.common import amount, check_fapi_headers, credit_debit, envelope, iso
+from gateway.consents.account_access import Grant
 from gateway.core.accounts import Account, Statement, Transaction, TransactionCursor
 from gateway.core.money import Money
 from gateway.edge.errors import ApiError
@@ -82,14 +83,14 @@ def _within(statement: Statement, window: tuple[dt.datetime | None, dt.datetime 
     return (start is None or statement.start >= start) and (end is None or statement.end <= end)
 
 
-def _consented(grant: access.Grant, account_id: str) -> list[Statement]:
+def _consented(grant: Grant, account_id: str) -> list[Statement]:
     """The account's statements that lie completely in the consent's transaction window,
     newest first."""
     window = booking_window(grant)
     return [s for s in grant.bank.statements(grant.tenant, account_id) if _within(s, window)]
 
 
-def _statements(grant: access.Grant, account: Account) -> list[dict[str, Any]]:
+def _statements(grant: Grant, account: Account) -> list[dict[str, Any]]:
     """The account's consented statements whose start and end both lie between
     ``fromStatementDateTime`` and ``toStatementDateTime`` (either may be absent), newest first
     (OBIE AIS v4.0 Statements, Filtering)."""
@@ -98,7 +99,7 @@ def _statements(grant: access.Grant, account: Account) -> list[dict[str, Any]]:
     return [statement_body(s, detail) for s in _consented(grant, account.id) if _within(s, query)]
 
 
-def _find(grant: access.Grant, account_id: str, statement_id: str) -> tuple[Account, Statement]:
+def _find(grant: Grant, account_id: str, statement_id: str) -> tuple[Account, Statement]:
     """The consented account and its statement ``statement_id``, within the consent's window;
     400 U011 otherwise."""
     account = grant.account(account_id)
@@ -114,7 +115,7 @@ def _booked(items: tuple[Transaction, ...]) -> list[Transaction]:
     return [t for t in items if t.status == "Booked"]
 
 
-def _all_entries(grant: access.Grant, statement: Statement) -> Iterator[Transaction]:
+def _all_entries(grant: Grant, statement: Statement) -> Iterator[Transaction]:
     """Every entry the consent may see in the statement's period, newest first."""
     window = booking_window(grant, statement.start, statement.end)
     after: TransactionCursor | None = None

@@ -30,6 +30,7 @@ from gateway.api.common import (
     iso,
     this_url_with,
 )
+from gateway.consents.account_access import Grant
 from gateway.core.accounts import Transaction, TransactionCursor, TransactionPage
 from gateway.core.values import CreditDebit
 from gateway.edge.errors import ApiError
@@ -53,7 +54,7 @@ def query_datetime(name: str) -> dt.datetime | None:
 
 
 def booking_window(
-    grant: access.Grant, start: dt.datetime | None = None, end: dt.datetime | None = None
+    grant: Grant, start: dt.datetime | None = None, end: dt.datetime | None = None
 ) -> tuple[dt.datetime | None, dt.datetime | None]:
     """The booking window ``start``..``end`` narrowed to the consent's transaction window."""
     starts = [t for t in (start,) if t]
@@ -64,7 +65,7 @@ def booking_window(
     return (max(starts) if starts else None, min(ends) if ends else None)
 
 
-def _request_window(grant: access.Grant) -> tuple[dt.datetime | None, dt.datetime | None]:
+def _request_window(grant: Grant) -> tuple[dt.datetime | None, dt.datetime | None]:
     start, end = query_datetime("fromBookingDateTime"), query_datetime("toBookingDateTime")
     return booking_window(grant, start, end)
 
@@ -76,7 +77,7 @@ def _direction(permissions: list[str]) -> CreditDebit | None:
 
 
 def read_page(
-    grant: access.Grant,
+    grant: Grant,
     account_id: str,
     window: tuple[dt.datetime | None, dt.datetime | None],
     after: TransactionCursor | None,
@@ -183,7 +184,7 @@ def transaction_body(t: Transaction, detail: bool) -> dict[str, Any]:
 
 
 def transactions_response(
-    grant: access.Grant, items: Sequence[Transaction], next_page: str | None
+    grant: Grant, items: Sequence[Transaction], next_page: str | None
 ) -> ResponseReturnValue:
     """``OBReadTransaction6`` of ``items`` (Detail or Basic by permission), with ``Links.Next``
     carrying ``next_page`` as the ``page`` parameter when there is more."""
