@@ -191,7 +191,8 @@ def standing_orders(session: Session, tenant: Tenant, at: dt.datetime) -> Outcom
                 .where(StandingOrder.pk == order.pk, StandingOrder.next_payment_date == day)
                 .values(next_payment_date=following)
             )
-            instruction, booked_at = _order_instruction(session, order), _booking_time(day, at)
+            instruction = _instruction(session, order, "standing_order")
+            booked_at = _booking_time(day, at)
             claim = move_on.values(last_payment_date=day)
             try:
                 done = _run(session, instruction, claim, booked_at)
@@ -210,17 +211,18 @@ def standing_orders(session: Session, tenant: Tenant, at: dt.datetime) -> Outcom
     return outcome
 
 
-def _order_instruction(session: Session, order: StandingOrder) -> execution.Instruction:
+def _instruction(
+    session: Session, row: StandingOrder | ScheduledPayment, origin: str
+) -> execution.Instruction:
+    """The execution of a standing order's occurrence or of a scheduled payment."""
     return execution.Instruction(
-        debtor=session.get_one(Account, order.account_pk),
-        amount=order.amount,
-        creditor=Counterparty(
-            order.creditor_name, order.creditor_scheme, order.creditor_identification
-        ),
-        reference=order.reference,
-        origin="standing_order",
-        instruction_id=order.public_id,
-        creditor_account_pk=order.creditor_account_pk,
+        debtor=session.get_one(Account, row.account_pk),
+        amount=row.amount,
+        creditor=Counterparty(row.creditor_name, row.creditor_scheme, row.creditor_identification),
+        reference=row.reference,
+        origin=origin,
+        instruction_id=row.public_id,
+        creditor_account_pk=getattr(row, "creditor_account_pk", None),
     )
 
 
@@ -236,16 +238,7 @@ def scheduled_payments(session: Session, tenant: Tenant, at: dt.datetime) -> Out
         )
     ).all()
     for payment in due:
-        instruction = execution.Instruction(
-            debtor=session.get_one(Account, payment.account_pk),
-            amount=payment.amount,
-            creditor=Counterparty(
-                payment.creditor_name, payment.creditor_scheme, payment.creditor_identification
-            ),
-            reference=payment.reference,
-            origin="scheduled_payment",
-            instruction_id=payment.public_id,
-        )
+        instruction = _instruction(session, payment, "scheduled_payment")
         booked_at = _booking_time(payment.execution_date, at)
         claim = (
             update(ScheduledPayment)
