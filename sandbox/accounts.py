@@ -54,21 +54,6 @@ _CUSTOMER_ACCOUNTS = (
 )
 
 
-# The tables and columns that accounts() and now() read: a cache of their answers must be
-# dropped when a commit changes one of them (the gateway's authorisation epoch,
-# gateway.oauth.token_cache). Balances and the due-work bookmark are not among them, so payments
-# and the clock's catch-up leave such caches alone.
-LISTING_TABLES: dict[str, tuple[str, ...] | None] = {
-    m.Tenant.__tablename__: ("id", "clock_offset_seconds"),
-    m.Customer.__tablename__: ("pk", "tenant_id", "public_id"),
-    m.Account.__tablename__: ("pk", "customer_pk", *records.ACCOUNT_COLUMNS),
-    # Deleting a party deletes its customer records by ON DELETE CASCADE.
-    m.Party.__tablename__: (),
-}
-# A new account changes its customer's listing.
-LISTING_INSERTS = (m.Account.__tablename__,)
-
-
 class SandboxAccounts(Binding):
     """What account information and the consent page read of the sandbox bank."""
 
