@@ -160,7 +160,11 @@ def login() -> ResponseReturnValue:
     if _given_by_another(consent, customer.id):
         # Only the customer who gave a consent can renew it.
         return _login_page(app, consent, "Sign in as the customer who gave this permission.")
-    session[SESSION_KEY] = {**session[SESSION_KEY], "customer_id": customer.id}
+    session[SESSION_KEY] = {
+        **session[SESSION_KEY],
+        "customer_id": customer.id,
+        "customer_name": customer.name,
+    }
     sessions.regenerate()  # signed in as the customer: a new session id (fixation)
     return redirect(url_for("authorize.consent_page"), code=303)
 
@@ -198,8 +202,9 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
         "sees": sees,
         "window": window,
         "until": wording.plain_date(consent.expires_at) if consent.expires_at else None,
-        "accounts": accounts,
+        "accounts": [(a, wording.account_kind(a.account_subtype)) for a in accounts],
         "multiple": consent.kind == "accounts",
+        "customer_name": (session.get(SESSION_KEY) or {}).get("customer_name"),
         "renewing": _renewing(consent),
         "chosen": set(consent.account_ids or ()),
     }
@@ -228,7 +233,8 @@ def decide() -> ResponseReturnValue:
     picked = [a for a in request.form.getlist("account") if a in owned]
     if not picked or (consent.kind != "accounts" and len(picked) != 1):
         context = _consent_context(app, consent, customer_id)
-        return render_template("oauth/consent.html", error="Choose an account.", **context), 400
+        error = "Choose at least one account." if context["multiple"] else "Choose an account."
+        return render_template("oauth/consent.html", error=error, **context), 400
     consents.authorise(db, consent, customer_id=customer_id, account_ids=picked, now=bank_now)
     code = grants.create_code(db, pushed, customer_id=customer_id, consent_id=consent.id, now=now)
     return _respond(pushed, code=code)

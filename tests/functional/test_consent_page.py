@@ -1,0 +1,133 @@
+"""The customer's consent page: what it says (account kinds in words, who is signed in, that
+several accounts may be shared), and how a reload or the back button behaves (RFC 9126 §4 one-time
+request_uri, RFC 6749 §4.1.2.1 and RFC 9207 error responses)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from gateway.consents.wording import ACCOUNT_KINDS, account_kind
+from sandbox.models import Customer
+from tests.common.fapi import authorize_url
+from tests.common.oauth import (
+    CSRF,
+    REDIRECT_URI,
+    Partner,
+    create_consent,
+    register_partner,
+    sandbox_login,
+)
+
+_ACCOUNT = re.compile(r'name="account" value="([^"]+)"')
+
+
+def _csrf(response: TestResponse) -> str:
+    found = CSRF.search(response.get_data(as_text=True))
+    assert found is not None, response.get_data(as_text=True)
+    return found.group(1)
+
+
+def _sign_in(app: Flask, browser: FlaskClient, page: TestResponse, tenant: str) -> TestResponse:
+    """Sign in on the sign-in page ``page``; the answer (a 303 to the consent page)."""
+    username, password = sandbox_login(app, tenant)
+    data = {"csrf_token": _csrf(page), "username": username, "password": password}
+    answer = browser.post("/authorize/login", data=data)
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    return answer
+
+
+def _customer_name(app: Flask, tenant: str) -> str:
+    username, _password = sandbox_login(app, tenant)
+    with app.extensions["database"].sessions() as session:
+        query = select(Customer.name).where(Customer.username == username)
+        return str(session.scalars(query).one())
+
+
+def _answer(response: TestResponse) -> dict[str, str]:
+    """The authorization response's parameters, after checking it goes to the client."""
+    assert response.status_code == 303, response.get_data(as_text=True)
+    location = response.headers["Location"]
+    assert location.startswith(REDIRECT_URI + "?"), location
+    return dict(parse_qsl(urlsplit(location).query))
+
+
+def _approve(browser: FlaskClient, consent_page: TestResponse) -> dict[str, str]:
+    html = consent_page.get_data(as_text=True)
+    picked = _ACCOUNT.findall(html)[:1]
+    data = {"csrf_token": _csrf(consent_page), "decision": "approve", "account": picked}
+    return _answer(browser.post("/authorize/consent", data=data))
+
+
+@pytest.fixture
+def started(oauth_app: Flask, partner: Partner) -> tuple[str, str, str]:
+    """A pushed request for a new account-access consent: its authorize URL, state, verifier and
+    consent id are what a partner holds."""
+    consent_id = create_consent(oauth_app, partner)
+    request_uri, verifier, state = partner.client.push_authorization_request(consent_id)
+    return authorize_url(partner, request_uri), state, f"{verifier} {consent_id}"
+
+
+# -- what the page says -----------------------------------------------------------------------
+
+
+def test_account_kinds_are_words_not_obie_codes() -> None:
+    assert account_kind("CurrentAccount") == "Current account"
+    assert account_kind("CreditCard") == "Credit card"
+    assert account_kind("Savings") == "Savings account"
+    assert account_kind("Loan") == "Loan"
+    assert account_kind("PrePaidCard") == "Prepaid card"
+    # A code added to the standard later is still spelt in words.
+    assert account_kind("BuyNowPayLater") == "Buy now pay later"
+    assert all(" " in label or label.isalpha() for label in ACCOUNT_KINDS.values())
+
+
+def test_the_page_names_the_customer_and_the_kinds_of_account_and_says_several_may_be_shared(
+    oauth_app: Flask, partner: Partner, started: tuple[str, str, str]
+) -> None:
+    url, _state, _held = started
+    browser = oauth_app.test_client()
+    login = _sign_in(oauth_app, browser, browser.get(url), partner.organisation_id)
+    html = browser.get(login.headers["Location"]).get_data(as_text=True)
+    name = _customer_name(oauth_app, partner.organisation_id)
+    assert re.search(rf"Signed in as <strong>{re.escape(name)}</strong>", html)
+    choices = re.findall(r'<label class="choice">(.*?)</label>', html, re.S)
+    assert choices and 'type="checkbox"' in choices[0]
+    assert any("Current account" in choice for choice in choices)
+    for code in ("CurrentAccount", "CreditCard", "Savings ·"):
+        assert not any(code in choice for choice in choices), code
+    assert "You can choose more than one" in html
+
+
+def test_sharing_no_account_asks_for_at_least_one(
+    oauth_app: Flask, partner: Partner, started: tuple[str, str, str]
+) -> None:
+    url, _state, _held = started
+    browser = oauth_app.test_client()
+    login = _sign_in(oauth_app, browser, browser.get(url), partner.organisation_id)
+    page = browser.get(login.headers["Location"])
+    refused = browser.post(
+        "/authorize/consent", data={"csrf_token": _csrf(page), "decision": "approve"}
+    )
+    assert refused.status_code == 400
+    assert "Choose at least one account." in refused.get_data(as_text=True)
+
+
+def test_a_payment_consent_asks_for_one_account(oauth_app: Flask, http: FlaskClient) -> None:
+    partner = register_partner(oauth_app, http, roles=("PISP",))
+    consent_id = create_consent(oauth_app, partner, kind="payments", permissions=[])
+    request_uri, _verifier, _state = partner.client.push_authorization_request(
+        consent_id, scope="payments"
+    )
+    browser = oauth_app.test_client()
+    page = browser.get(authorize_url(partner, request_uri))
+    login = _sign_in(oauth_app, browser, page, partner.organisation_id)
+    html = browser.get(login.headers["Location"]).get_data(as_text=True)
+    assert "Choose the account" in html and "more than one" not in html
+    assert 'type="radio"' in html and 'type="checkbox"' not in html
