@@ -14,10 +14,12 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from gateway.consents.wording import ACCOUNT_KINDS, account_kind
+from gateway.oauth.consent_ui import ANSWERED
 from sandbox.models import Customer
-from tests.common.fapi import authorize_url
+from tests.common.fapi import Code, authorize_url, exchange
 from tests.common.oauth import (
     CSRF,
+    ISSUER,
     REDIRECT_URI,
     Partner,
     create_consent,
@@ -131,3 +133,88 @@ def test_a_payment_consent_asks_for_one_account(oauth_app: Flask, http: FlaskCli
     html = browser.get(login.headers["Location"]).get_data(as_text=True)
     assert "Choose the account" in html and "more than one" not in html
     assert 'type="radio"' in html and 'type="checkbox"' not in html
+
+
+# -- reloads and the back button ----------------------------------------------------------------
+
+
+def test_a_reload_before_signing_in_shows_the_sign_in_page_again(
+    oauth_app: Flask, partner: Partner, started: tuple[str, str, str]
+) -> None:
+    url, state, _held = started
+    browser = oauth_app.test_client()
+    assert browser.get(url).status_code == 200
+    again = browser.get(url)
+    assert again.status_code == 200, again.get_data(as_text=True)
+    assert "Sign in to Sandbox Bank" in again.get_data(as_text=True)
+    # The authorization goes on from the reloaded page.
+    login = _sign_in(oauth_app, browser, again, partner.organisation_id)
+    answer = _approve(browser, browser.get(login.headers["Location"]))
+    assert answer["state"] == state and answer["code"].startswith("obc_")
+
+
+def test_a_reload_after_signing_in_goes_back_to_the_consent_page_and_the_code_works(
+    oauth_app: Flask, http: FlaskClient, partner: Partner, started: tuple[str, str, str]
+) -> None:
+    url, state, held = started
+    browser = oauth_app.test_client()
+    login = _sign_in(oauth_app, browser, browser.get(url), partner.organisation_id)
+    # The back button (or a reload) from the consent page asks /authorize again.
+    resumed = browser.get(url)
+    assert resumed.status_code == 303
+    assert resumed.headers["Location"] == login.headers["Location"]
+    answer = _approve(browser, browser.get(resumed.headers["Location"]))
+    assert answer["state"] == state and answer["iss"] == ISSUER
+    verifier, consent_id = held.split()
+    tokens = exchange(http, partner, Code(answer["code"], verifier, consent_id))
+    assert tokens.status_code == 200, tokens.json
+
+
+def test_another_browser_cannot_use_the_request_uri_again(
+    oauth_app: Flask, partner: Partner, started: tuple[str, str, str]
+) -> None:
+    """RFC 9126 §4: one-time use; only the session that redeemed it carries on."""
+    url, _state, _held = started
+    customer = oauth_app.test_client()
+    login = _sign_in(oauth_app, customer, customer.get(url), partner.organisation_id)
+    for stranger in (oauth_app.test_client(), oauth_app.test_client()):
+        refused = stranger.get(url)
+        assert refused.status_code == 400 and "Location" not in refused.headers
+        assert "used already" in refused.get_data(as_text=True)
+    # The customer's own session is unaffected.
+    assert customer.get(login.headers["Location"]).status_code == 200
+
+
+def test_back_after_answering_returns_to_the_client_with_an_error_and_iss(
+    oauth_app: Flask, http: FlaskClient, partner: Partner, started: tuple[str, str, str]
+) -> None:
+    """RFC 6749 §4.1.2.1 and RFC 9207 §2: coming back to an answered authorization (the back
+    button from the partner's page) sends the customer back with an error, not to a dead end;
+    the code already sent still works."""
+    url, state, held = started
+    browser = oauth_app.test_client()
+    login = _sign_in(oauth_app, browser, browser.get(url), partner.organisation_id)
+    consent_page = login.headers["Location"]
+    page = browser.get(consent_page)
+    answer = _approve(browser, page)
+    for back in (consent_page, url):
+        error = _answer(browser.get(back))
+        assert error == {
+            "error": "invalid_request",
+            "error_description": ANSWERED,
+            "state": state,
+            "iss": ISSUER,
+        }
+    # The form sent again from the history is answered the same way, and issues nothing.
+    again = {"csrf_token": _csrf(page), "decision": "approve", "account": "any"}
+    assert _answer(browser.post("/authorize/consent", data=again))["error"] == "invalid_request"
+    verifier, consent_id = held.split()
+    tokens = exchange(http, partner, Code(answer["code"], verifier, consent_id))
+    assert tokens.status_code == 200, tokens.json
+
+
+def test_a_session_that_never_started_it_gets_no_redirect(oauth_app: Flask) -> None:
+    stranger = oauth_app.test_client()
+    page = stranger.get("/authorize/consent")
+    assert page.status_code == 400 and "Location" not in page.headers
+    assert "expired" in page.get_data(as_text=True)
