@@ -38,8 +38,9 @@ ROUTES: tuple[tuple[str, str, Callable[..., ResponseReturnValue], tuple[str, ...
     ("/apps/<client_id>/try/redirect-uri", "try_redirect_uri", views.try_redirect_uri, POST),
     ("/apps/<client_id>/try/callback", "try_callback", views.try_callback, GET),
     ("/ops", "ops", ops.overview, GET),
-    ("/ops/organisations/<org_id>/<action>", "ops_organisation", ops.organisation_action, POST),
-    ("/ops/apps/<client_id>/<action>", "ops_app", ops.app_action, POST),
+    ("/ops/organisations/<org_id>/<action>", "ops_organisation", ops.organisation_action, BOTH),
+    ("/ops/apps/<client_id>/tier", "ops_tier", ops.app_tier, POST),
+    ("/ops/apps/<client_id>/<action>", "ops_app", ops.app_action, BOTH),
 )
 for _rule, _endpoint, _view, _methods in ROUTES:
     bp.add_url_rule(_rule, _endpoint, _view, methods=list(_methods))

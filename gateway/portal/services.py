@@ -7,7 +7,7 @@ sandbox is involved), flush and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core.administration import SandboxBank
 from gateway.core.money import Money
+from gateway.edge.ratelimit import DEFAULT_TIERS
 from gateway.oauth import keys
 from partners.apps import set_redirect_uris
 from partners.directory import issue_software_statement
@@ -65,6 +66,12 @@ class KeySummary:
     kid: str
     kty: str
     alg: str
+
+
+def rate_limit_tiers(configured: Mapping[str, str]) -> dict[str, str]:
+    """Every rate-limit tier ops may put an app in, with its limits: the defaults, and those
+    configured (``GATEWAY_RATE_LIMIT_TIERS``) over them."""
+    return {**DEFAULT_TIERS, **configured}
 
 
 def can_see(developer: Developer, app: App) -> bool:

@@ -172,3 +172,69 @@ def test_ops_approve_an_organisation(
     assert page.locator(f"#org-{org_id} .badge").inner_text().lower() == "approved"
     page.screenshot(path=str(shots / "10-ops.png"), full_page=True)
     context.close()
+
+
+def _new_sandbox_app(page: Any, issuer: str, name: str) -> str:
+    """Register a client_secret_basic sandbox app through the pages; its client id."""
+    page.goto(f"{issuer}/portal/apps/new")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Redirect URIs").fill("http://127.0.0.1:8765/callback")
+    page.get_by_label("client_secret_basic").check()
+    page.get_by_role("button", name="Register app").click()
+    return str(page.locator("#client-id").inner_text())
+
+
+def _ops_page(browser: Any, issuer: str, env: dict[str, str], email: str) -> tuple[Any, Any]:
+    """A context without JavaScript, signed in as a new ops account, on the ops page."""
+    subprocess.run(
+        [str(GATEWAY), "ops", "create-account", "--email", email, "--name", "Otto",
+         "--password", PASSWORD],
+        env=env, cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{issuer}/portal/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{issuer}/portal/ops")
+    return context, page
+
+
+def test_ops_suspend_only_once_confirmed_and_change_a_tier_without_javascript(
+    browser: Any, server: tuple[str, dict[str, str]], shots: Path
+) -> None:
+    issuer, env = server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    _sign_up(page, issuer, "tiers@browser.example", "Tiered Partner Ltd")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(f"{issuer}/portal/organisation")
+    client_id = _new_sandbox_app(page, issuer, "Tiered App")
+    context.close()
+
+    context, page = _ops_page(browser, issuer, env, "otto@bank.example")
+    row = page.locator(f"#app-{client_id}")
+    row.get_by_label("Rate-limit tier of Tiered App").select_option("premium")
+    row.get_by_role("button", name="Change the tier of Tiered App").click()
+    page.wait_for_url(f"{issuer}/portal/ops")
+    assert "is in tier premium" in page.locator("main").inner_text()
+    assert page.locator(f"#tier-{client_id}").input_value() == "premium"
+
+    # Suspend: a confirmation page first; cancelling changes nothing.
+    page.locator(f"#app-{client_id}").get_by_role("link", name="Suspend Tiered App…").click()
+    assert page.get_by_role("heading", name="Suspend Tiered App?").is_visible()
+    page.screenshot(path=str(shots / "11-ops-confirm.png"), full_page=True)
+    page.get_by_role("link", name="Cancel").click()
+    page.wait_for_url(f"{issuer}/portal/ops")
+    assert page.locator(f"#app-{client_id} .badge").inner_text().lower() == "active"
+    page.locator(f"#app-{client_id}").get_by_role("link", name="Suspend Tiered App…").click()
+    page.get_by_role("button", name="Suspend Tiered App").click()
+    page.wait_for_url(f"{issuer}/portal/ops")
+    assert "is suspended" in page.locator("main").inner_text()
+    assert page.locator(f"#app-{client_id} .badge").inner_text().lower() == "suspended"
+    context.close()
