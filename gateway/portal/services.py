@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.core.administration import SandboxBank
+from gateway.core.administration import SandboxBank, TenantInfo
+from gateway.core.errors import UnknownTenant
 from gateway.core.money import Money
 from gateway.edge.ratelimit import DEFAULT_TIERS
 from gateway.oauth import keys
@@ -118,6 +119,15 @@ def sandbox_customers(
             )
         )
     return customers
+
+
+def sandbox_ready(core: SandboxBank, tenant: str) -> TenantInfo | None:
+    """The tenant as it stands, or ``None`` while it has not been made (making it takes seconds:
+    the portal says so and makes it in a request of its own)."""
+    try:
+        return core.tenant_info(tenant)
+    except UnknownTenant:
+        return None
 
 
 def key_summaries(app: App) -> list[KeySummary]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,8 @@ def test_sign_up_register_an_app_and_try_the_flow(
     snap("01-signup")
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(f"{issuer}/portal/organisation")
-    assert page.get_by_role("heading", name="Browser Partner Ltd").is_visible()
+    # The sandbox is made behind a "Preparing" page, which then loads the organisation's page.
+    page.get_by_role("heading", name="Browser Partner Ltd").wait_for()
     username = page.locator(".login-username").first.inner_text()
     password = page.locator(".login-password").first.inner_text()
     snap("02-organisation")
@@ -127,6 +129,17 @@ def test_sign_up_register_an_app_and_try_the_flow(
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{issuer}/authorize/consent")
+    # The page names the customer and the kinds of account in words, and says several may be
+    # shared.
+    consent = page.locator("main").inner_text()
+    assert "Signed in as" in consent and "You can choose more than one" in consent
+    assert "Current account" in consent and "CurrentAccount" not in consent
+    # A reload, and the back button to the bank's sign-in, both come back to this page.
+    page.reload()
+    assert page.get_by_role("button", name="Approve").is_visible()
+    page.go_back()
+    page.wait_for_url(f"{issuer}/authorize/consent")
     page.locator('input[name="account"]').first.check()
     snap("08-consent")
     page.get_by_role("button", name="Approve").click()
@@ -137,6 +150,11 @@ def test_sign_up_register_an_app_and_try_the_flow(
     assert "HTTP 200" in text
     assert page.locator(".account-id").first.inner_text().strip()
     assert "Done: the first API call returned 1 account" in text
+    # Back to the bank after answering: the bank sends the browser on to the app with an error
+    # (and iss), not to a page that says the request was used.
+    page.go_back()
+    page.wait_for_url(f"{issuer}/portal/apps/*/try/callback?*error=invalid_request*")
+    assert "iss=" in page.url and "used already" not in page.content()
     context.close()
 
 
@@ -237,4 +255,46 @@ def test_ops_suspend_only_once_confirmed_and_change_a_tier_without_javascript(
     page.wait_for_url(f"{issuer}/portal/ops")
     assert "is suspended" in page.locator("main").inner_text()
     assert page.locator(f"#app-{client_id} .badge").inner_text().lower() == "suspended"
+    context.close()
+
+
+def test_a_new_sandbox_is_prepared_behind_a_page_that_answers_at_once(
+    browser: Any, server: tuple[str, dict[str, str]], shots: Path
+) -> None:
+    """Without JavaScript: the first organisation page answers at once saying the sandbox is
+    being prepared and goes on by itself to the step that makes it."""
+    issuer, _env = server
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    # The first time the browser goes on to make the sandbox, answer 204 for the server: the
+    # browser then stays on the page it shows while that request runs.
+    prepare = "**/portal/organisation/sandbox/prepare**"
+    asked: list[str] = []
+
+    def hold(route: Any) -> None:
+        asked.append(route.request.url)
+        route.fulfill(status=204)
+
+    page.route(prepare, hold)
+    _sign_up(page, issuer, "clock@browser.example", "Clockwork Ltd")
+    started = time.monotonic()
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="Preparing your sandbox…").wait_for()
+    assert time.monotonic() - started < 5  # the page did not wait for the sandbox
+    deadline = time.monotonic() + 10
+    while not asked and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert asked, "the page did not go on by itself to make the sandbox"
+    assert asked[0].startswith(f"{issuer}/portal/organisation/sandbox/prepare?next=")
+    assert page.locator(".preparing[role=status] .spinner").is_visible()
+    page.screenshot(path=str(shots / "12-preparing.png"), full_page=True)
+    # Let it through: the page goes on by itself, and the organisation's page follows.
+    page.unroute(prepare)
+    page.reload()
+    page.locator(".login-username").first.wait_for()
+    assert page.url == f"{issuer}/portal/organisation"
+    assert page.locator(".login-username").count() == 5
     context.close()

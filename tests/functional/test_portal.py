@@ -103,12 +103,17 @@ def signup_form(**overrides: Any) -> dict[str, Any]:
     return {**form, **overrides}
 
 
-def sign_up(app: Flask, **overrides: Any) -> Dev:
+def sign_up(app: Flask, *, prepare: bool = True, **overrides: Any) -> Dev:
+    """A new organisation and its first developer, signed in; with ``prepare``, its sandbox made
+    as the browser makes it (the "Preparing your sandbox" page's refresh)."""
     client = app.test_client()
     form = signup_form(**overrides)
     answer = post(client, "/portal/signup", "/portal/signup", form)
     assert answer.status_code == 303, answer.get_data(as_text=True)
     assert answer.headers["Location"] == "/portal/organisation"
+    if prepare:
+        prepared = client.get("/portal/organisation/sandbox/prepare")
+        assert prepared.status_code == 303, prepared.get_data(as_text=True)
     database: Database = app.extensions["database"]
     with database.sessions() as session:
         developer = session.scalars(select(Developer).where(Developer.email == form["email"])).one()
