@@ -29,6 +29,8 @@ ROUTES: tuple[tuple[str, str, Callable[..., ResponseReturnValue], tuple[str, ...
     ("/logout", "logout", auth.logout, POST),
     ("/organisation", "organisation", views.organisation, GET),
     ("/organisation/sandbox/prepare", "prepare_sandbox", sandbox.prepare, GET),
+    ("/organisation/sandbox/clock", "advance_sandbox", sandbox.advance, POST),
+    ("/organisation/sandbox/reset", "reset_sandbox", sandbox.reset, BOTH),
     ("/apps", "apps", views.apps, GET),
     ("/apps/new", "new_app", views.new_app, BOTH),
     ("/apps/<client_id>", "app", views.app_page, GET),

@@ -1,21 +1,27 @@
-"""The organisation's sandbox bank in the portal, made on first use.
+"""The organisation's sandbox bank in the portal: made on first use, its clock moved forward, and
+reset to its seed.
 
 Making a sandbox takes seconds. A page that needs one that is not made yet answers at once with a
 "Preparing your sandbox" page whose ``<meta http-equiv="refresh">`` loads :func:`prepare`, which
 makes it and sends the browser back: the browser keeps showing that page meanwhile, and no script
-is needed.
+is needed. The clock moves by a step the page offers or a number of days and hours; what ran on
+the way is shown once, on the organisation page. A reset waits for a confirmation (its own page,
+whose form carries ``confirm=yes``), as ops suspensions do.
 """
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from gateway.core.administration import SandboxBank
 from gateway.edge.transaction import get_session
 from gateway.portal import services as portal
 from gateway.portal.auth import login_required, safe_next, signed_in
+from partners.errors import PartnerError
 from partners.models import Organisation
+
+RUN_SESSION_KEY = "portal_sandbox_run"
 
 
 def core() -> SandboxBank:
@@ -29,6 +35,10 @@ def _organisation() -> Organisation | None:
     if developer.organisation_id is None:
         return None
     return get_session().get_one(Organisation, developer.organisation_id)
+
+
+def _back() -> ResponseReturnValue:
+    return redirect(url_for("portal.organisation", _anchor="sandbox-heading"), code=303)
 
 
 def preparing(tenant: str) -> ResponseReturnValue | None:
@@ -52,3 +62,67 @@ def prepare() -> ResponseReturnValue:
     core().ensure_tenant(organisation.id)
     target = safe_next(request.args.get("next")) or url_for("portal.organisation")
     return redirect(target, code=303)
+
+
+@login_required
+def advance() -> ResponseReturnValue:
+    """Move the sandbox's clock forward; the organisation page then shows what ran."""
+    organisation = _organisation()
+    if organisation is None:
+        return redirect(url_for("portal.home"), code=303)
+    try:
+        delta = portal.advance_request(
+            request.form.get("step", ""),
+            request.form.get("days", ""),
+            request.form.get("hours", ""),
+        )
+    except PartnerError as exc:
+        flash(exc.message, "error")
+        return _back()
+    bank = core()
+    before = bank.ensure_tenant(organisation.id).now
+    run = bank.advance_clock(organisation.id, delta)
+    session[RUN_SESSION_KEY] = portal.run_summary(before, delta, run)
+    return _back()
+
+
+@login_required
+def reset() -> ResponseReturnValue:
+    """Reset the sandbox to its seed once confirmed; ``GET`` shows the confirmation."""
+    organisation = _organisation()
+    if organisation is None:
+        return redirect(url_for("portal.home"), code=303)
+    here = url_for("portal.reset_sandbox")
+    if request.method == "GET":
+        return render_template(
+            "portal/confirm.html",
+            title="Reset your sandbox?",
+            consequences=[
+                "Its data is thrown away and generated again from its seed: the same test "
+                "customers, accounts and ids, their balances and history as they were at the "
+                "start.",
+                "Payments, standing orders and everything else your apps did in it are gone.",
+                "Its clock goes back to real time.",
+                "Your apps, their consents and tokens stay as they are.",
+                "It takes a few seconds.",
+            ],
+            action_url=here,
+            button="Reset the sandbox",
+            cancel_url=url_for("portal.organisation"),
+        )
+    if request.form.get("confirm") != "yes":
+        return redirect(here, code=303)
+    bank = core()
+    if portal.sandbox_ready(bank, organisation.id) is None:
+        info = bank.ensure_tenant(organisation.id)  # a new sandbox is at its seed already
+    else:
+        info = bank.reset_tenant(organisation.id)
+    session.pop(RUN_SESSION_KEY, None)
+    flash(f"Your sandbox is back at its seed; its clock reads {portal.clock_text(info.now)}.", "ok")
+    return _back()
+
+
+def last_run() -> dict[str, object] | None:
+    """What the last move of the clock did, shown once."""
+    run: dict[str, object] | None = session.pop(RUN_SESSION_KEY, None)
+    return run

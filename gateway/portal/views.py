@@ -14,7 +14,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 
 from gateway.consents.account_access import PERMISSIONS
-from gateway.core.administration import SandboxBank
+from gateway.core.administration import MAX_ADVANCE, SandboxBank
 from gateway.edge.transaction import get_session
 from gateway.edge.urls import issuer
 from gateway.portal import forms, sandbox, trial
@@ -68,19 +68,24 @@ def home() -> ResponseReturnValue:
 
 @login_required
 def organisation() -> ResponseReturnValue:
-    """The organisation, its status, and its sandbox bank's test customers and accounts (a
-    sandbox not made yet is prepared first, see :mod:`.sandbox`)."""
+    """The organisation, its status, and its sandbox bank: its clock, its test customers and
+    their accounts (a sandbox not made yet is prepared first, see :mod:`.sandbox`)."""
     if signed_in().is_ops:
         return redirect(url_for("portal.ops"), code=303)
     org = _organisation()
     waiting = sandbox.preparing(org.id)
     if waiting is not None:
         return waiting
+    customers = portal.sandbox_customers(_core(), org.id)
+    info = _core().tenant_info(org.id)
     return render_template(
         "portal/organisation.html",
         organisation=org,
         meaning=portal.STATUS_MEANINGS.get(org.status, ""),
-        customers=portal.sandbox_customers(_core(), org.id),
+        customers=customers,
+        sandbox_time=portal.clock_text(info.now),
+        run=sandbox.last_run(),
+        max_days=MAX_ADVANCE.days,
     )
 
 

@@ -258,11 +258,12 @@ def test_ops_suspend_only_once_confirmed_and_change_a_tier_without_javascript(
     context.close()
 
 
-def test_a_new_sandbox_is_prepared_behind_a_page_that_answers_at_once(
+def test_a_new_sandbox_is_prepared_behind_a_page_then_its_clock_moves_and_it_resets(
     browser: Any, server: tuple[str, dict[str, str]], shots: Path
 ) -> None:
     """Without JavaScript: the first organisation page answers at once saying the sandbox is
-    being prepared and goes on by itself to the step that makes it."""
+    being prepared and goes on by itself to the step that makes it; the clock moves by a step or
+    by days and hours, saying what ran; a reset asks first."""
     issuer, _env = server
     context = browser.new_context(
         viewport={"width": 1280, "height": 900}, java_script_enabled=False
@@ -294,7 +295,27 @@ def test_a_new_sandbox_is_prepared_behind_a_page_that_answers_at_once(
     # Let it through: the page goes on by itself, and the organisation's page follows.
     page.unroute(prepare)
     page.reload()
-    page.locator(".login-username").first.wait_for()
+    page.locator("#sandbox-time").wait_for()
     assert page.url == f"{issuer}/portal/organisation"
     assert page.locator(".login-username").count() == 5
+    first = page.locator("#sandbox-time").inner_text()
+
+    page.get_by_role("button", name="+1 day").click()
+    page.locator("#sandbox-run").wait_for()
+    assert "Moved forward 1 day" in page.locator("#sandbox-run").inner_text()
+    assert page.locator("#sandbox-time").inner_text() != first
+    page.get_by_label("Days").fill("35")
+    page.get_by_role("button", name="Move the clock").click()
+    page.locator("#sandbox-run").wait_for()
+    run = page.locator("#sandbox-run").inner_text()
+    assert "Moved forward 35 days" in run and "Standing order payments" in run
+    page.screenshot(path=str(shots / "13-sandbox-clock.png"), full_page=True)
+
+    page.get_by_role("link", name="Reset the sandbox…").click()
+    assert page.get_by_role("heading", name="Reset your sandbox?").is_visible()
+    page.get_by_role("button", name="Reset the sandbox").click()
+    page.wait_for_url(f"{issuer}/portal/organisation*")
+    assert "Your sandbox is back at its seed" in page.locator("main").inner_text()
+    # Back at real time: the day the sandbox was made (the pinned start's), not 36 days on.
+    assert page.locator("#sandbox-time").inner_text().split(",")[0] == first.split(",")[0]
     context.close()

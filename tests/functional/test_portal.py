@@ -363,6 +363,8 @@ def test_every_form_post_needs_the_csrf_token(portal: Flask) -> None:
         f"/portal/ops/organisations/{org}/suspend",
         f"/portal/ops/apps/{client_id}/suspend",
         f"/portal/ops/apps/{client_id}/tier",
+        "/portal/organisation/sandbox/clock",
+        "/portal/organisation/sandbox/reset",
     ]  # fmt: skip
     for url in urls:
         answer = dev.client.post(url, data={"confirm": "yes"})

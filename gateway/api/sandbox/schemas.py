@@ -8,11 +8,10 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.api.common import iso
-from gateway.core.administration import DueRun, TenantInfo
+from gateway.core.administration import MAX_ADVANCE, DueRun, TenantInfo
 
-# The furthest one call moves a sandbox clock: a year, leap day included. Every day passed runs
-# the sandbox's due work, so a longer jump is refused rather than left to time out.
-MAX_DAYS = 366
+# The furthest one call moves a sandbox clock (a longer jump is refused, not left to time out).
+MAX_DAYS = MAX_ADVANCE.days
 MAX_HOURS = MAX_DAYS * 24
 
 
