@@ -363,7 +363,9 @@ def test_the_docs_index_lists_the_apis(client: FlaskClient) -> None:
     assert_only_local(html)
 
 
-@pytest.mark.parametrize(("api", "name"), [("aisp", "aisp-v4.0"), ("oauth", "oauth")])
+@pytest.mark.parametrize(
+    ("api", "name"), [("aisp", "aisp-v4.0"), ("oauth", "oauth"), ("sandbox", "sandbox-v1")]
+)
 def test_the_docs_page_runs_swagger_ui_from_local_files(
     client: FlaskClient, api: str, name: str
 ) -> None:
