@@ -149,7 +149,9 @@ def app_action(client_id: str, action: str) -> ResponseReturnValue:
 
 @ops_required
 def app_tier(client_id: str) -> ResponseReturnValue:
-    """Move an app to another rate-limit tier (effective on its next call)."""
+    """Move an app to another rate-limit tier: its calls count at the new tier from the next one
+    (a worker that kept the app's token learns of the change in that call's round trip, after
+    charging it: the call after it)."""
     app = get_session().get(App, client_id)
     if app is None:
         abort(404)
