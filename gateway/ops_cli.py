@@ -122,7 +122,7 @@ def tier(client_id: str, tier: str) -> None:
         app = session.get(App, client_id)
         if app is None:
             raise click.ClickException(f"no app {client_id}")
-        app.tier = tier
+        services.set_tier(session, app, tier, known)
         click.echo(f"{app.name} ({app.client_id}) is in tier {tier}: {known[tier]}")
 
 

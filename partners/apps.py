@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import secrets
 import string
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -271,6 +271,19 @@ def reactivate_app(session: Session, app: App) -> App:
         raise PartnerError("organisation_not_approved", "The organisation is not approved")
     if app.status != "active":
         app.status = "active"
+        app.updated_at = utcnow()
+        session.flush()
+    return app
+
+
+def set_tier(session: Session, app: App, tier: str, known: Collection[str]) -> App:
+    """Move an app to the rate-limit tier ``tier``, one of the ``known`` tiers (ops)."""
+    if tier not in known:
+        raise PartnerError(
+            "invalid_tier", f"Choose a tier of {', '.join(sorted(known))}", field="tier"
+        )
+    if app.tier != tier:
+        app.tier = tier
         app.updated_at = utcnow()
         session.flush()
     return app

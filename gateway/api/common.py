@@ -43,6 +43,8 @@ def _details(messages: Any, path: str = "") -> list[ErrorDetail]:
             child = f"{path}.{key}" if path and not isinstance(key, int) else path or str(key)
             if isinstance(key, int):
                 child = f"{path}[{key}]"
+            elif key == "_schema":
+                child = path  # a rule about the object as a whole is about the object's path
             details.extend(_details(value, child))
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         for message in messages:

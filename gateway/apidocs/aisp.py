@@ -105,7 +105,7 @@ def build_aisp(app: Flask) -> dict[str, Any]:
     or when a served operation with a request body has no request schema in
     :data:`REQUEST_SCHEMAS`.
     """
-    reference = copy.deepcopy(_reference(REFERENCE))
+    reference = copy.deepcopy(reference_document(REFERENCE))
     ours = served(app, [aisp_bp.name], PREFIX)
     theirs = documented(reference)
     unknown = sorted(ours - theirs)
@@ -147,7 +147,7 @@ def build_aisp(app: Flask) -> dict[str, Any]:
 
 
 @functools.cache
-def _reference(path: Path) -> dict[str, Any]:
+def reference_document(path: Path) -> dict[str, Any]:
     """The reference document as plain JSON values (timestamps stay strings, keys strings)."""
     with path.open(encoding="utf-8") as handle:
         loaded = yaml.load(handle, Loader=_JsonLoader)  # noqa: S506 - a safe loader, see below

@@ -13,6 +13,7 @@ from flask import Flask
 from gateway.apidocs.aisp import build_aisp
 from gateway.apidocs.common import SPECS_DIR
 from gateway.apidocs.oauth import build_oauth
+from gateway.apidocs.sandbox import build_sandbox
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,14 @@ DOCUMENTS: tuple[Document, ...] = (
         "Authorization server (FAPI 2.0)",
         "Metadata, keys, PAR, authorization, tokens, revocation, introspection, registration.",
         build_oauth,
+    ),
+    Document(
+        "sandbox",
+        "sandbox-v1",
+        "Sandbox API",
+        "Your organisation's sandbox bank from a script: read its clock, move it forward (running "
+        "what falls due), reset it to its seed.",
+        build_sandbox,
     ),
 )
 BY_API = {document.api: document for document in DOCUMENTS}

@@ -107,7 +107,10 @@ TOKEN_FIELDS: dict[str, Any] = {
     "redirect_uri": string("authorization_code: the redirect_uri of the pushed request."),
     "code_verifier": string("authorization_code: the PKCE verifier."),
     "refresh_token": string("refresh_token: the refresh token (rotated on use)."),
-    "scope": string("client_credentials, refresh_token: scopes to narrow the token to."),
+    "scope": string(
+        "client_credentials: the scopes wanted (the app's API families, and `sandbox` for the "
+        "sandbox API, sandbox apps only); refresh_token: scopes to narrow the token to."
+    ),
 }
 FORM_ENDPOINTS: dict[str, tuple[str, dict[str, Any], list[str]]] = {
     "/par": (

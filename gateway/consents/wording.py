@@ -19,6 +19,7 @@ the OBIE Account and Transaction API Specification v4.0, Account Access Consents
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -114,6 +115,29 @@ def lines(permissions: Collection[str]) -> list[str]:
     if any(all(describe({code}) is None for describe in DESCRIBE) for code in asked):
         found.append(OTHER)
     return found
+
+
+# OBIE ``OBExternalAccountSubType1Code`` values as a bank customer names their accounts.
+ACCOUNT_KINDS = {
+    "ChargeCard": "Charge card",
+    "CreditCard": "Credit card",
+    "CurrentAccount": "Current account",
+    "EMoney": "E-money account",
+    "Loan": "Loan",
+    "Mortgage": "Mortgage",
+    "PrePaidCard": "Prepaid card",
+    "Savings": "Savings account",
+}
+
+
+def account_kind(subtype: str) -> str:
+    """What kind of account this is, in words (``Current account``, not ``CurrentAccount``); a
+    code this module does not know is spelt out from its capitals (``NewKind``: ``New kind``)."""
+    known = ACCOUNT_KINDS.get(subtype)
+    if known is not None:
+        return known
+    words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", subtype)]
+    return " ".join(words).capitalize() if words else subtype
 
 
 def plain_date(moment: dt.datetime) -> str:

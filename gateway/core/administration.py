@@ -15,6 +15,10 @@ from typing import Protocol
 from gateway.core.accounts import Customer
 from gateway.core.bank import BankCore
 
+# The furthest a partner moves its sandbox's clock in one go (the portal, the sandbox API): a
+# year, leap day included. Every day passed runs the sandbox's due work.
+MAX_ADVANCE = dt.timedelta(days=366)
+
 
 @dataclass(frozen=True, slots=True)
 class SandboxLogin:

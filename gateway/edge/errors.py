@@ -157,7 +157,7 @@ def error_response(
 _HTTP_ERRORS: dict[int, tuple[str, str | None, str]] = {
     400: ("U010", None, "The request could not be parsed"),
     404: ("U011", None, "No resource at this path"),
-    405: ("U042", None, "Method not allowed on this resource"),
+    405: ("U010", None, "This resource does not take this method; Allow lists those it takes"),
     406: ("U006", "Accept", "The requested media type is not available"),
     413: ("U002", None, "The request body is larger than this endpoint accepts"),
     415: ("U006", "Content-Type", "Unsupported content type"),

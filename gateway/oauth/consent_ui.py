@@ -5,6 +5,12 @@ the pushed request is the only way in). The customer signs in with their sandbox
 sees who asks for what, picks accounts and approves or denies; the answer goes back to the
 client's redirect URI with a 303 (FAPI 2.0 §5.3.2.2 (11)) carrying ``iss`` (RFC 9207), ``state``
 and either ``code`` or ``error``.
+
+A ``request_uri`` is redeemed once (RFC 9126 §4): the browser session that redeemed it holds the
+pending authorization, so a reload of ``/authorize`` (or the back button) in that session resumes
+it where it stood, while any other session is refused. Once the customer has answered, coming
+back to these pages in the same session returns them to the client with an error response
+(RFC 6749 §4.1.2.1, with ``iss``) instead of a dead end.
 """
 
 from __future__ import annotations
@@ -30,6 +36,10 @@ from partners.models import App, Organisation
 
 bp = Blueprint("authorize", __name__)
 SESSION_KEY = "authorization"
+# The request_uri of the authorization this session answered last.
+ANSWERED_KEY = "authorization_answered"
+ANSWERED = "the customer has answered this authorization request already"
+EXPIRED = "This sign-in has expired. Start again from the app."
 
 
 @bp.before_request
@@ -58,7 +68,27 @@ def _respond(pushed: PushedRequest, **params: str) -> ResponseReturnValue:
     parts = urlsplit(pushed.parameters["redirect_uri"])
     query = "&".join(q for q in (parts.query, urlencode(params)) if q)
     session.pop(SESSION_KEY, None)
+    session[ANSWERED_KEY] = pushed.request_uri
     return redirect(urlunsplit(parts._replace(query=query)), code=303)
+
+
+def _gone() -> ResponseReturnValue:
+    """This session holds no authorization: it was answered (back to the client), or it
+    expired."""
+    answered = _answered_already()
+    return answered if answered is not None else _error_page(EXPIRED)
+
+
+def _answered_already(request_uri: str | None = None) -> ResponseReturnValue | None:
+    """Back to the client with an error when this session has answered the authorization
+    (``request_uri``, or the last one it answered): the back button after an answer lands here."""
+    answered = session.get(ANSWERED_KEY)
+    if not answered or (request_uri is not None and request_uri != answered):
+        return None
+    pushed = get_session().get(PushedRequest, answered)
+    if pushed is None:
+        return None
+    return _respond(pushed, error="invalid_request", error_description=ANSWERED)
 
 
 def _core() -> BankCore:
@@ -116,7 +146,7 @@ def _given_by_another(consent: Consent, customer_id: str) -> bool:
 
 @bp.get("/authorize")
 def authorize() -> ResponseReturnValue:
-    """Start an authorization from a pushed request."""
+    """Start an authorization from a pushed request, or resume the one this session holds."""
     client_id = request.args.get("client_id", "")
     request_uri = request.args.get("request_uri", "")
     if not request_uri:
@@ -126,7 +156,18 @@ def authorize() -> ResponseReturnValue:
     app = db.get(App, client_id)
     if app is None or app.status != "active":
         return _error_page("Unknown or inactive client.")
+    pending = _pending()
+    if pending is not None and (pending[0].request_uri, pending[0].client_id) == (
+        request_uri,
+        client_id,
+    ):
+        # A reload or the back button: this session redeemed the request_uri, carry on.
+        return _resume(*pending)
+    answered = _answered_already(request_uri)
+    if answered is not None:
+        return answered
     try:
+        # RFC 9126 §4: one-time use; another session presenting it again is refused here.
         pushed = par.redeem(db, client_id, request_uri, _now())
     except OAuthError as exc:
         return _error_page(exc.description)
@@ -135,6 +176,18 @@ def authorize() -> ResponseReturnValue:
     if problem:
         return _respond(pushed, error="invalid_request", error_description=problem)
     session[SESSION_KEY] = {"request_uri": request_uri, "customer_id": None}
+    return _login_page(app, consent)
+
+
+def _resume(pushed: PushedRequest, app: App, consent: Consent) -> ResponseReturnValue:
+    """The page this session's authorization stands at: the consent page once the customer has
+    signed in, the sign-in page before."""
+    customer_id = session[SESSION_KEY].get("customer_id")
+    problem = _consent_problem(app, consent, pushed.parameters["scope"], customer_id)
+    if problem:
+        return _respond(pushed, error="invalid_request", error_description=problem)
+    if customer_id:
+        return redirect(url_for("authorize.consent_page"), code=303)
     return _login_page(app, consent)
 
 
@@ -150,7 +203,7 @@ def login() -> ResponseReturnValue:
     """Check the sandbox customer's credentials."""
     pending = _pending()
     if pending is None:
-        return _error_page("This sign-in has expired. Start again from the app.")
+        return _gone()
     _pushed, app, consent = pending
     customer = _core().authenticate(
         consent.tenant_id, request.form.get("username", ""), request.form.get("password", "")
@@ -160,7 +213,11 @@ def login() -> ResponseReturnValue:
     if _given_by_another(consent, customer.id):
         # Only the customer who gave a consent can renew it.
         return _login_page(app, consent, "Sign in as the customer who gave this permission.")
-    session[SESSION_KEY] = {**session[SESSION_KEY], "customer_id": customer.id}
+    session[SESSION_KEY] = {
+        **session[SESSION_KEY],
+        "customer_id": customer.id,
+        "customer_name": customer.name,
+    }
     sessions.regenerate()  # signed in as the customer: a new session id (fixation)
     return redirect(url_for("authorize.consent_page"), code=303)
 
@@ -171,7 +228,7 @@ def consent_page() -> ResponseReturnValue:
     pending = _pending()
     customer_id = (session.get(SESSION_KEY) or {}).get("customer_id")
     if pending is None or not customer_id:
-        return _error_page("This sign-in has expired. Start again from the app.")
+        return _gone()
     pushed, app, consent = pending
     problem = _consent_problem(app, consent, pushed.parameters["scope"], customer_id)
     if problem:
@@ -198,8 +255,9 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
         "sees": sees,
         "window": window,
         "until": wording.plain_date(consent.expires_at) if consent.expires_at else None,
-        "accounts": accounts,
+        "accounts": [(a, wording.account_kind(a.account_subtype)) for a in accounts],
         "multiple": consent.kind == "accounts",
+        "customer_name": (session.get(SESSION_KEY) or {}).get("customer_name"),
         "renewing": _renewing(consent),
         "chosen": set(consent.account_ids or ()),
     }
@@ -211,7 +269,7 @@ def decide() -> ResponseReturnValue:
     pending = _pending()
     customer_id = (session.get(SESSION_KEY) or {}).get("customer_id")
     if pending is None or not customer_id:
-        return _error_page("This sign-in has expired. Start again from the app.")
+        return _gone()
     pushed, app, consent = pending
     db, now = get_session(), _now()
     # The consent's status changes on its bank's clock; the code's lifetime is wall-clock time.
@@ -228,7 +286,8 @@ def decide() -> ResponseReturnValue:
     picked = [a for a in request.form.getlist("account") if a in owned]
     if not picked or (consent.kind != "accounts" and len(picked) != 1):
         context = _consent_context(app, consent, customer_id)
-        return render_template("oauth/consent.html", error="Choose an account.", **context), 400
+        error = "Choose at least one account." if context["multiple"] else "Choose an account."
+        return render_template("oauth/consent.html", error=error, **context), 400
     consents.authorise(db, consent, customer_id=customer_id, account_ids=picked, now=bank_now)
     code = grants.create_code(db, pushed, customer_id=customer_id, consent_id=consent.id, now=now)
     return _respond(pushed, code=code)

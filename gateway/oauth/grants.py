@@ -152,7 +152,10 @@ def client_credentials(
 ) -> tokens.Issued:
     """Issue a token for the client itself (RFC 6749 §4.4), e.g. to create consents."""
     requested = scopes.split(form.get("scope")) or scopes.split(app.scope)
-    if any(s not in scopes.split(app.scope) for s in requested):
+    allowed = scopes.client_credentials(app.scope, app.environment)
+    if scopes.SANDBOX in requested and scopes.SANDBOX not in allowed:
+        raise OAuthError("invalid_scope", "the sandbox scope is for sandbox apps only")
+    if any(s not in allowed for s in requested):
         raise OAuthError("invalid_scope", "the client may not request this scope")
     return tokens.issue(
         session,

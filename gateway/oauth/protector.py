@@ -238,7 +238,7 @@ def current_token(
             "U042", exc.message, status=401, headers={"WWW-Authenticate": exc.challenge}
         ) from None
     if row.grant_type not in grant_types:
-        refused = TokenRefused("this kind of token cannot be used here")
+        refused = TokenRefused(_needed(grant_types, row.grant_type))
         raise ApiError.one(
             "U042", refused.message, status=401, headers={"WWW-Authenticate": refused.challenge}
         )
@@ -246,6 +246,24 @@ def current_token(
         raise ApiError.one("U042", f"the token lacks the {scope} scope", status=403)
     g.token = row
     return row
+
+
+# What each grant's token is, in the words of a refusal that names the one needed.
+_GRANTS = {
+    "authorization_code": (
+        "a token from a consent the customer authorised (the authorization code grant, or a "
+        "refresh of it)"
+    ),
+    "refresh_token": "a token from a consent the customer authorised",
+    "client_credentials": "a client credentials token (the client_credentials grant)",
+}
+
+
+def _needed(grant_types: tuple[str, ...], presented: str) -> str:
+    """Why a token of another grant is refused: what this API needs, and what was sent."""
+    needed = _GRANTS.get(grant_types[0], f"a token of the {grant_types[0]} grant")
+    sent = _GRANTS.get(presented, f"a token of the {presented} grant").split(" (", 1)[0]
+    return f"this API needs {needed}; this is {sent}"
 
 
 def require_token(

@@ -11,11 +11,18 @@ Two kinds of scope meet in an authorization request:
   here;
 * ``openid`` (OpenID Connect Core §3.1.2.1): it grants no API access, so any client may ask for
   it; with it the token endpoint returns an ID token naming the consent.
+
+One scope is not an API family and needs no consent: ``sandbox`` (:data:`SANDBOX`), for the
+sandbox API that moves an organisation's sandbox clock and resets it. Every sandbox app may have
+it in a client-credentials token; production apps, which have no sandbox, never; nor is it ever
+asked for in an authorization request (no customer authorises it).
 """
 
 from __future__ import annotations
 
 OPENID = "openid"
+SANDBOX = "sandbox"
+SANDBOX_DESCRIPTION = "Read, move forward and reset your organisation's sandbox bank"
 
 SCOPES: dict[str, str] = {
     "accounts": "See your accounts, balances, transactions, payees and statements",
@@ -27,7 +34,7 @@ SCOPES: dict[str, str] = {
 
 def supported() -> list[str]:
     """Every scope a client may ask for, as the metadata publishes them."""
-    return sorted([OPENID, *SCOPES])
+    return sorted([OPENID, SANDBOX, *SCOPES])
 
 
 def split(scope: str | None) -> list[str]:
@@ -48,6 +55,13 @@ def grantable(registered: str | None) -> list[str]:
     """The scopes a client with this registered scope may ask for in an authorization request:
     its API families, and ``openid``."""
     return [*split(registered), OPENID]
+
+
+def client_credentials(registered: str | None, environment: str) -> list[str]:
+    """The scopes a client may ask for with the client credentials grant: its API families, and
+    :data:`SANDBOX` when it is a sandbox app."""
+    families = split(registered)
+    return [*families, SANDBOX] if environment == "sandbox" else families
 
 
 def unknown(scope: str | None) -> list[str]:

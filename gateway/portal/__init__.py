@@ -1,8 +1,10 @@
-"""The developer portal: sign-up and sign-in, the organisation, apps, "try the flow" and ops pages.
+"""The developer portal: sign-up and sign-in, the organisation and its sandbox, apps, "try the
+flow" and ops pages.
 
 Every page is HTML for a browser session. Every form post carries the session's CSRF token
 (Flask-WTF), checked for the whole blueprint before any view runs. The URL map below is the one
-the getting-started guide promises; views live in :mod:`.auth`, :mod:`.views` and :mod:`.ops`.
+the getting-started guide promises; views live in :mod:`.auth`, :mod:`.views`, :mod:`.sandbox`
+and :mod:`.ops`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
 
-from gateway.portal import auth, ops, views
+from gateway.portal import auth, ops, sandbox, views
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -26,6 +28,9 @@ ROUTES: tuple[tuple[str, str, Callable[..., ResponseReturnValue], tuple[str, ...
     ("/login", "login", auth.login, BOTH),
     ("/logout", "logout", auth.logout, POST),
     ("/organisation", "organisation", views.organisation, GET),
+    ("/organisation/sandbox/prepare", "prepare_sandbox", sandbox.prepare, GET),
+    ("/organisation/sandbox/clock", "advance_sandbox", sandbox.advance, POST),
+    ("/organisation/sandbox/reset", "reset_sandbox", sandbox.reset, BOTH),
     ("/apps", "apps", views.apps, GET),
     ("/apps/new", "new_app", views.new_app, BOTH),
     ("/apps/<client_id>", "app", views.app_page, GET),
@@ -38,8 +43,9 @@ ROUTES: tuple[tuple[str, str, Callable[..., ResponseReturnValue], tuple[str, ...
     ("/apps/<client_id>/try/redirect-uri", "try_redirect_uri", views.try_redirect_uri, POST),
     ("/apps/<client_id>/try/callback", "try_callback", views.try_callback, GET),
     ("/ops", "ops", ops.overview, GET),
-    ("/ops/organisations/<org_id>/<action>", "ops_organisation", ops.organisation_action, POST),
-    ("/ops/apps/<client_id>/<action>", "ops_app", ops.app_action, POST),
+    ("/ops/organisations/<org_id>/<action>", "ops_organisation", ops.organisation_action, BOTH),
+    ("/ops/apps/<client_id>/tier", "ops_tier", ops.app_tier, POST),
+    ("/ops/apps/<client_id>/<action>", "ops_app", ops.app_action, BOTH),
 )
 for _rule, _endpoint, _view, _methods in ROUTES:
     bp.add_url_rule(_rule, _endpoint, _view, methods=list(_methods))

@@ -56,7 +56,7 @@ def signed_in() -> Developer:
     return developer
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
     """Return ``target`` if it is a portal path on this site (no open redirect), else ``None``."""
     if not target or not target.startswith("/portal/") or target.startswith("//"):
         return None
@@ -123,7 +123,7 @@ def signup() -> ResponseReturnValue:
             errors = labelled(exc, SIGN_UP_LABELS)
         else:
             _sign_in(developer)
-            flash("Welcome! Your organisation and its sandbox bank are ready.", "ok")
+            flash("Welcome! Your organisation is registered.", "ok")
             return redirect(url_for("portal.organisation"), code=303)
     form["password"] = ""  # never sent back into the page
     return _signup_page(form, errors, 400)
@@ -131,7 +131,7 @@ def signup() -> ResponseReturnValue:
 
 def login() -> ResponseReturnValue:
     """Sign a developer in with their e-mail address and password."""
-    target = _safe_next(request.values.get("next"))
+    target = safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("portal/login.html", email="", next=target, error=None)
     email = request.form.get("email", "")

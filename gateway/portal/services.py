@@ -7,14 +7,18 @@ sandbox is involved), flush and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.core.administration import SandboxBank
+from gateway.core.administration import MAX_ADVANCE, DueRun, SandboxBank, TenantInfo
+from gateway.core.errors import UnknownTenant
 from gateway.core.money import Money
+from gateway.edge.ratelimit import DEFAULT_TIERS
 from gateway.oauth import keys
 from partners.apps import set_redirect_uris
 from partners.directory import issue_software_statement
@@ -67,6 +71,12 @@ class KeySummary:
     alg: str
 
 
+def rate_limit_tiers(configured: Mapping[str, str]) -> dict[str, str]:
+    """Every rate-limit tier ops may put an app in, with its limits: the defaults, and those
+    configured (``GATEWAY_RATE_LIMIT_TIERS``) over them."""
+    return {**DEFAULT_TIERS, **configured}
+
+
 def can_see(developer: Developer, app: App) -> bool:
     """Whether ``developer`` may see and change ``app``: a member of its organisation, or ops."""
     return developer.is_ops or app.organisation_id == developer.organisation_id
@@ -111,6 +121,86 @@ def sandbox_customers(
             )
         )
     return customers
+
+
+# The sandbox's kinds of due work, as the organisation page names them.
+DUE_WORK = {
+    "standing_order": "Standing order payments",
+    "scheduled_payment": "Scheduled payments",
+    "card_hold": "Card payments settled",
+}
+# The steps the organisation page offers for the sandbox clock.
+CLOCK_STEPS = {
+    "1h": dt.timedelta(hours=1),
+    "1d": dt.timedelta(days=1),
+    "7d": dt.timedelta(days=7),
+}
+
+
+def sandbox_ready(core: SandboxBank, tenant: str) -> TenantInfo | None:
+    """The tenant as it stands, or ``None`` while it has not been made (making it takes seconds:
+    the portal says so and makes it in a request of its own)."""
+    try:
+        return core.tenant_info(tenant)
+    except UnknownTenant:
+        return None
+
+
+def clock_text(moment: dt.datetime) -> str:
+    """A sandbox time as the page writes it: ``Wednesday 4 March 2026, 10:00 UTC``."""
+    utc = moment.astimezone(dt.UTC)
+    return f"{utc:%A} {utc.day} {utc:%B %Y, %H:%M} UTC"
+
+
+def duration_text(delta: dt.timedelta) -> str:
+    """``1 day and 6 hours``, ``7 days``, ``1 hour``."""
+    hours = delta.seconds // 3600
+    parts = [
+        f"{n} {unit}{'' if n == 1 else 's'}"
+        for n, unit in ((delta.days, "day"), (hours, "hour"))
+        if n
+    ]
+    return " and ".join(parts) or "no time"
+
+
+def advance_request(step: str, days: str = "", hours: str = "") -> dt.timedelta:
+    """The time a clock form asks for: one of :data:`CLOCK_STEPS`, or ``custom`` whole days and
+    hours (at least an hour, at most :data:`MAX_ADVANCE`); ``PartnerError`` otherwise."""
+    if step in CLOCK_STEPS:
+        return CLOCK_STEPS[step]
+    try:
+        whole_days, whole_hours = int(days.strip() or 0), int(hours.strip() or 0)
+    except ValueError:
+        raise PartnerError("invalid_field", "Give whole numbers of days and hours") from None
+    if whole_days < 0 or whole_hours < 0:
+        raise PartnerError("invalid_field", "The clock only moves forward")
+    if whole_days > MAX_ADVANCE.days or whole_hours > MAX_ADVANCE.days * 24:
+        raise PartnerError(
+            "invalid_field", f"Move the clock at most {MAX_ADVANCE.days} days at a time"
+        )
+    delta = dt.timedelta(days=whole_days, hours=whole_hours)
+    if delta < dt.timedelta(hours=1):
+        raise PartnerError("invalid_field", "Move the clock forward by at least an hour")
+    if delta > MAX_ADVANCE:
+        raise PartnerError(
+            "invalid_field", f"Move the clock at most {MAX_ADVANCE.days} days at a time"
+        )
+    return delta
+
+
+def run_summary(before: dt.datetime, delta: dt.timedelta, run: DueRun) -> dict[str, Any]:
+    """What an advance did, as the organisation page shows it once (kept in the session)."""
+    kinds = sorted(set(run.executed) | set(run.rejected))
+    return {
+        "moved": duration_text(delta),
+        "from": clock_text(before),
+        "to": clock_text(run.now),
+        "lines": [
+            [DUE_WORK.get(kind, kind.replace("_", " ").capitalize()),
+             run.executed.get(kind, 0), run.rejected.get(kind, 0)]
+            for kind in kinds
+        ],
+    }  # fmt: skip
 
 
 def key_summaries(app: App) -> list[KeySummary]:

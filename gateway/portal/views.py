@@ -14,10 +14,10 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 
 from gateway.consents.account_access import PERMISSIONS
-from gateway.core.administration import SandboxBank
+from gateway.core.administration import MAX_ADVANCE, SandboxBank
 from gateway.edge.transaction import get_session
 from gateway.edge.urls import issuer
-from gateway.portal import forms, trial
+from gateway.portal import forms, sandbox, trial
 from gateway.portal import services as portal
 from gateway.portal.auth import current_developer, login_required, signed_in
 from gateway.store.kv import is_fake
@@ -33,8 +33,7 @@ TRIAL_SESSION_KEY = "portal_trial"
 
 
 def _core() -> SandboxBank:
-    core: SandboxBank = current_app.extensions["sandbox"](get_session())
-    return core
+    return sandbox.core()
 
 
 def _organisation() -> Organisation:
@@ -69,15 +68,24 @@ def home() -> ResponseReturnValue:
 
 @login_required
 def organisation() -> ResponseReturnValue:
-    """The organisation, its status, and its sandbox bank's test customers and accounts."""
+    """The organisation, its status, and its sandbox bank: its clock, its test customers and
+    their accounts (a sandbox not made yet is prepared first, see :mod:`.sandbox`)."""
     if signed_in().is_ops:
         return redirect(url_for("portal.ops"), code=303)
     org = _organisation()
+    waiting = sandbox.preparing(org.id)
+    if waiting is not None:
+        return waiting
+    customers = portal.sandbox_customers(_core(), org.id)
+    info = _core().tenant_info(org.id)
     return render_template(
         "portal/organisation.html",
         organisation=org,
         meaning=portal.STATUS_MEANINGS.get(org.status, ""),
-        customers=portal.sandbox_customers(_core(), org.id),
+        customers=customers,
+        sandbox_time=portal.clock_text(info.now),
+        run=sandbox.last_run(),
+        max_days=MAX_ADVANCE.days,
     )
 
 
@@ -141,6 +149,9 @@ def app_page(client_id: str) -> ResponseReturnValue:
     """One app: its registration, keys, redirect URIs, and the sandbox test customers."""
     app = _visible_app(client_id)
     org = get_session().get_one(Organisation, app.organisation_id)
+    waiting = sandbox.preparing(org.id)
+    if waiting is not None:
+        return waiting
     return render_template(
         "portal/app.html",
         app=app,
@@ -250,7 +261,7 @@ def try_flow(client_id: str) -> ResponseReturnValue:
     """Step 1 of the walkthrough: token, consent and PAR, run by the portal; then the link on."""
     app = _visible_app(client_id)
     if request.method == "GET":
-        return _try_page(app)
+        return sandbox.preparing(app.organisation_id) or _try_page(app)
     chosen = [p for p in request.form.getlist("permissions") if p in PERMISSIONS]
     callback = _callback_uri(app)
     problem = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,8 @@ def test_sign_up_register_an_app_and_try_the_flow(
     snap("01-signup")
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(f"{issuer}/portal/organisation")
-    assert page.get_by_role("heading", name="Browser Partner Ltd").is_visible()
+    # The sandbox is made behind a "Preparing" page, which then loads the organisation's page.
+    page.get_by_role("heading", name="Browser Partner Ltd").wait_for()
     username = page.locator(".login-username").first.inner_text()
     password = page.locator(".login-password").first.inner_text()
     snap("02-organisation")
@@ -127,6 +129,17 @@ def test_sign_up_register_an_app_and_try_the_flow(
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{issuer}/authorize/consent")
+    # The page names the customer and the kinds of account in words, and says several may be
+    # shared.
+    consent = page.locator("main").inner_text()
+    assert "Signed in as" in consent and "You can choose more than one" in consent
+    assert "Current account" in consent and "CurrentAccount" not in consent
+    # A reload, and the back button to the bank's sign-in, both come back to this page.
+    page.reload()
+    assert page.get_by_role("button", name="Approve").is_visible()
+    page.go_back()
+    page.wait_for_url(f"{issuer}/authorize/consent")
     page.locator('input[name="account"]').first.check()
     snap("08-consent")
     page.get_by_role("button", name="Approve").click()
@@ -137,6 +150,11 @@ def test_sign_up_register_an_app_and_try_the_flow(
     assert "HTTP 200" in text
     assert page.locator(".account-id").first.inner_text().strip()
     assert "Done: the first API call returned 1 account" in text
+    # Back to the bank after answering: the bank sends the browser on to the app with an error
+    # (and iss), not to a page that says the request was used.
+    page.go_back()
+    page.wait_for_url(f"{issuer}/portal/apps/*/try/callback?*error=invalid_request*")
+    assert "iss=" in page.url and "used already" not in page.content()
     context.close()
 
 
@@ -171,4 +189,133 @@ def test_ops_approve_an_organisation(
     assert "Awaiting Approval Ltd is approved." in page.locator("main").inner_text()
     assert page.locator(f"#org-{org_id} .badge").inner_text().lower() == "approved"
     page.screenshot(path=str(shots / "10-ops.png"), full_page=True)
+    context.close()
+
+
+def _new_sandbox_app(page: Any, issuer: str, name: str) -> str:
+    """Register a client_secret_basic sandbox app through the pages; its client id."""
+    page.goto(f"{issuer}/portal/apps/new")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Redirect URIs").fill("http://127.0.0.1:8765/callback")
+    page.get_by_label("client_secret_basic").check()
+    page.get_by_role("button", name="Register app").click()
+    return str(page.locator("#client-id").inner_text())
+
+
+def _ops_page(browser: Any, issuer: str, env: dict[str, str], email: str) -> tuple[Any, Any]:
+    """A context without JavaScript, signed in as a new ops account, on the ops page."""
+    subprocess.run(
+        [str(GATEWAY), "ops", "create-account", "--email", email, "--name", "Otto",
+         "--password", PASSWORD],
+        env=env, cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{issuer}/portal/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{issuer}/portal/ops")
+    return context, page
+
+
+def test_ops_suspend_only_once_confirmed_and_change_a_tier_without_javascript(
+    browser: Any, server: tuple[str, dict[str, str]], shots: Path
+) -> None:
+    issuer, env = server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    _sign_up(page, issuer, "tiers@browser.example", "Tiered Partner Ltd")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(f"{issuer}/portal/organisation")
+    client_id = _new_sandbox_app(page, issuer, "Tiered App")
+    context.close()
+
+    context, page = _ops_page(browser, issuer, env, "otto@bank.example")
+    row = page.locator(f"#app-{client_id}")
+    row.get_by_label("Rate-limit tier of Tiered App").select_option("premium")
+    row.get_by_role("button", name="Change the tier of Tiered App").click()
+    page.wait_for_url(f"{issuer}/portal/ops")
+    assert "is in tier premium" in page.locator("main").inner_text()
+    assert page.locator(f"#tier-{client_id}").input_value() == "premium"
+
+    # Suspend: a confirmation page first; cancelling changes nothing.
+    page.locator(f"#app-{client_id}").get_by_role("link", name="Suspend Tiered App…").click()
+    assert page.get_by_role("heading", name="Suspend Tiered App?").is_visible()
+    page.screenshot(path=str(shots / "11-ops-confirm.png"), full_page=True)
+    page.get_by_role("link", name="Cancel").click()
+    page.wait_for_url(f"{issuer}/portal/ops")
+    assert page.locator(f"#app-{client_id} .badge").inner_text().lower() == "active"
+    page.locator(f"#app-{client_id}").get_by_role("link", name="Suspend Tiered App…").click()
+    page.get_by_role("button", name="Suspend Tiered App").click()
+    page.wait_for_url(f"{issuer}/portal/ops")
+    assert "is suspended" in page.locator("main").inner_text()
+    assert page.locator(f"#app-{client_id} .badge").inner_text().lower() == "suspended"
+    context.close()
+
+
+def test_a_new_sandbox_is_prepared_behind_a_page_then_its_clock_moves_and_it_resets(
+    browser: Any, server: tuple[str, dict[str, str]], shots: Path
+) -> None:
+    """Without JavaScript: the first organisation page answers at once saying the sandbox is
+    being prepared and goes on by itself to the step that makes it; the clock moves by a step or
+    by days and hours, saying what ran; a reset asks first."""
+    issuer, _env = server
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    # The first time the browser goes on to make the sandbox, answer 204 for the server: the
+    # browser then stays on the page it shows while that request runs.
+    prepare = "**/portal/organisation/sandbox/prepare**"
+    asked: list[str] = []
+
+    def hold(route: Any) -> None:
+        asked.append(route.request.url)
+        route.fulfill(status=204)
+
+    page.route(prepare, hold)
+    _sign_up(page, issuer, "clock@browser.example", "Clockwork Ltd")
+    started = time.monotonic()
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="Preparing your sandbox…").wait_for()
+    assert time.monotonic() - started < 5  # the page did not wait for the sandbox
+    deadline = time.monotonic() + 10
+    while not asked and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert asked, "the page did not go on by itself to make the sandbox"
+    assert asked[0].startswith(f"{issuer}/portal/organisation/sandbox/prepare?next=")
+    assert page.locator(".preparing[role=status] .spinner").is_visible()
+    page.screenshot(path=str(shots / "12-preparing.png"), full_page=True)
+    # Let it through: the page goes on by itself, and the organisation's page follows.
+    page.unroute(prepare)
+    page.reload()
+    page.locator("#sandbox-time").wait_for()
+    assert page.url == f"{issuer}/portal/organisation"
+    assert page.locator(".login-username").count() == 5
+    first = page.locator("#sandbox-time").inner_text()
+
+    page.get_by_role("button", name="+1 day").click()
+    page.locator("#sandbox-run").wait_for()
+    assert "Moved forward 1 day" in page.locator("#sandbox-run").inner_text()
+    assert page.locator("#sandbox-time").inner_text() != first
+    page.get_by_label("Days").fill("35")
+    page.get_by_role("button", name="Move the clock").click()
+    page.locator("#sandbox-run").wait_for()
+    run = page.locator("#sandbox-run").inner_text()
+    assert "Moved forward 35 days" in run and "Standing order payments" in run
+    page.screenshot(path=str(shots / "13-sandbox-clock.png"), full_page=True)
+
+    page.get_by_role("link", name="Reset the sandbox…").click()
+    assert page.get_by_role("heading", name="Reset your sandbox?").is_visible()
+    page.get_by_role("button", name="Reset the sandbox").click()
+    page.wait_for_url(f"{issuer}/portal/organisation*")
+    assert "Your sandbox is back at its seed" in page.locator("main").inner_text()
+    # Back at real time: the day the sandbox was made (the pinned start's), not 36 days on.
+    assert page.locator("#sandbox-time").inner_text().split(",")[0] == first.split(",")[0]
     context.close()

@@ -258,6 +258,31 @@ def test_client_credentials_token_cannot_read_accounts(oauth_app: Flask, http: F
     with pytest.raises(GatewayError) as refused:
         partner.client.get(f"{AIS}/accounts", token)
     assert refused.value.status == 401
+    # The refusal says which token this API needs, not merely that this one will not do.
+    message = refused.value.body["Errors"][0]["Message"]
+    assert "a consent the customer authorised" in message
+    assert "authorization code grant" in message and "client credentials token" in message
+
+
+def test_a_customers_token_cannot_create_a_consent_and_is_told_which_it_needs(
+    oauth_app: Flask, http: FlaskClient
+) -> None:
+    from partners.example_client import GatewayError
+
+    partner, token, _accounts = authorised(oauth_app, http, ["ReadAccountsBasic"])
+    body = {"Data": {"Permissions": ["ReadAccountsBasic"]}, "Risk": {}}
+    with pytest.raises(GatewayError) as refused:
+        partner.client.post(f"{AIS}/account-access-consents", token, body)
+    assert refused.value.status == 401
+    assert "needs a client credentials token" in refused.value.body["Errors"][0]["Message"]
+
+
+def test_a_method_the_resource_does_not_take_is_405_u010_with_allow(oauth_app: Flask) -> None:
+    # A plain client: the reference has no PUT operation to check the answer against.
+    response = FlaskClient(oauth_app).put(f"{AIS}/accounts")
+    assert response.status_code == 405
+    assert (response.json or {})["Errors"][0]["ErrorCode"] == "U010"
+    assert {m.strip() for m in response.headers["Allow"].split(",")} >= {"GET"}
 
 
 @pytest.mark.parametrize(

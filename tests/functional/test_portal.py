@@ -103,12 +103,17 @@ def signup_form(**overrides: Any) -> dict[str, Any]:
     return {**form, **overrides}
 
 
-def sign_up(app: Flask, **overrides: Any) -> Dev:
+def sign_up(app: Flask, *, prepare: bool = True, **overrides: Any) -> Dev:
+    """A new organisation and its first developer, signed in; with ``prepare``, its sandbox made
+    as the browser makes it (the "Preparing your sandbox" page's refresh)."""
     client = app.test_client()
     form = signup_form(**overrides)
     answer = post(client, "/portal/signup", "/portal/signup", form)
     assert answer.status_code == 303, answer.get_data(as_text=True)
     assert answer.headers["Location"] == "/portal/organisation"
+    if prepare:
+        prepared = client.get("/portal/organisation/sandbox/prepare")
+        assert prepared.status_code == 303, prepared.get_data(as_text=True)
     database: Database = app.extensions["database"]
     with database.sessions() as session:
         developer = session.scalars(select(Developer).where(Developer.email == form["email"])).one()
@@ -355,7 +360,11 @@ def test_every_form_post_needs_the_csrf_token(portal: Flask) -> None:
             )
         ),
         f"/portal/ops/organisations/{org}/approve",
+        f"/portal/ops/organisations/{org}/suspend",
         f"/portal/ops/apps/{client_id}/suspend",
+        f"/portal/ops/apps/{client_id}/tier",
+        "/portal/organisation/sandbox/clock",
+        "/portal/organisation/sandbox/reset",
     ]  # fmt: skip
     for url in urls:
         answer = dev.client.post(url, data={"confirm": "yes"})
@@ -546,7 +555,8 @@ def test_ops_approve_an_organisation_and_its_production_app(portal: Flask) -> No
     assert app_status(portal, client_id) == "active"
     # Ops see every app's page; suspending the organisation suspends its apps.
     assert ops.get(f"/portal/apps/{client_id}").status_code == 200
-    post(ops, f"/portal/ops/organisations/{dev.organisation_id}/suspend", "/portal/ops", {})
+    suspend = f"/portal/ops/organisations/{dev.organisation_id}/suspend"
+    assert post(ops, suspend, suspend, {"confirm": "yes"}).status_code == 303
     assert app_status(portal, client_id) == "suspended"
     assert "Suspended by the bank" in dev.client.get("/portal/organisation").get_data(as_text=True)
 
@@ -558,7 +568,7 @@ def test_a_suspended_apps_tokens_stop_working(portal: Flask) -> None:
     assert partner.client.post(CONSENTS, token, body)["Data"]["Status"] == "AWAU"
     ops = make_ops(portal)
     suspend = f"/portal/ops/apps/{partner.client_id}/suspend"
-    answer = post(ops, suspend, "/portal/ops", {})
+    answer = post(ops, suspend, suspend, {"confirm": "yes"})
     assert answer.status_code == 303
     assert "is suspended" in ops.get("/portal/ops").get_data(as_text=True)
     gateway_error = sys.modules[type(partner.client).__module__].GatewayError

@@ -13,20 +13,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flask import Blueprint, Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from marshmallow import ValidationError
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from gateway.api.aisp import bp as aisp_bp
 from gateway.api.aisp.schemas import ConsentData, ConsentRequest
+from gateway.api.sandbox import bp as sandbox_bp
+from gateway.api.sandbox.schemas import AdvanceRequest
 from gateway.apidocs import documents
 from gateway.apidocs.aisp import build_aisp
 from gateway.apidocs.common import SPECS_DIR, SpecError
 from gateway.apidocs.documents import DOCUMENTS
+from gateway.apidocs.sandbox import build_sandbox
 from gateway.consents.account_access import PERMISSIONS
 
 PREFIX = "/open-banking/v4.0/aisp"
+SANDBOX_PREFIX = "/open-banking/sandbox/v1"
 REFERENCE = Path(__file__).resolve().parents[2] / "specs" / "reference" / "obie-v4.0"
 METHODS = {"get", "put", "post", "delete", "patch"}
 
@@ -80,7 +86,7 @@ def test_generation_is_deterministic(app: Flask) -> None:
     assert documents.generate(app) == documents.generate(app)
 
 
-@pytest.mark.parametrize("name", ["aisp-v4.0", "oauth"])
+@pytest.mark.parametrize("name", ["aisp-v4.0", "oauth", "sandbox-v1"])
 def test_documents_are_valid_openapi_3_0(name: str) -> None:
     document = committed(name)
     assert document["openapi"].startswith("3.0.")
@@ -268,10 +274,70 @@ def test_the_oauth_document_covers_the_authorization_server() -> None:
         assert path in paths, path
 
 
+def test_the_sandbox_document_lists_exactly_the_sandbox_routes(app: Flask) -> None:
+    document = committed("sandbox-v1")
+    assert document["servers"] == [{"url": SANDBOX_PREFIX}]
+    assert operations(document) == {
+        ("/clock", "get"),
+        ("/clock/advance", "post"),
+        ("/reset", "post"),
+    }
+    served = {
+        (rule.rule.removeprefix(SANDBOX_PREFIX), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("sandbox_api.")
+        for method in rule.methods or ()
+        if method not in ("HEAD", "OPTIONS")
+    }
+    assert served == operations(document)
+    # Errors are the OBIE reference's own body; the scope is the one the token endpoint grants.
+    reference = yaml.load(
+        (REFERENCE / "account-info-openapi.yaml").read_text("utf-8"), Loader=yaml.CSafeLoader
+    )
+    schemas = document["components"]["schemas"]
+    assert schemas["OBErrorResponse1"] == reference["components"]["schemas"]["OBErrorResponse1"]
+    flows = document["components"]["securitySchemes"]["SandboxClientCredentials"]["flows"]
+    assert list(flows["clientCredentials"]["scopes"]) == ["sandbox"]
+
+
+def test_a_sandbox_route_the_document_lacks_stops_the_build(app: Flask) -> None:
+    probe = Flask("probe")
+    bp = Blueprint(sandbox_bp.name, __name__, url_prefix=SANDBOX_PREFIX)
+    bp.add_url_rule("/clock", "clock", lambda: "")
+    bp.add_url_rule("/clock/rewind", "rewind", lambda: "", methods=["POST"])
+    probe.register_blueprint(bp)
+    with pytest.raises(SpecError, match="rewind"):
+        build_sandbox(probe)
+
+
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        ({"Data": {"Days": 1}}, True),
+        ({"Data": {"Days": 2, "Hours": 5}}, True),
+        ({"Data": {"Days": -1}}, False),
+        ({"Data": {"Days": 1.5}}, False),
+        ({"Data": {"Days": 367}}, False),
+        ({"Data": {"Minutes": 1}}, False),
+        ({"Days": 1}, False),
+    ],
+)
+def test_the_published_advance_schema_is_the_checked_one(body: Any, valid: bool) -> None:
+    document = committed("sandbox-v1")
+    schema = {"$ref": "#/components/schemas/AdvanceRequest", "components": document["components"]}
+    published = OAS30Validator(schema).is_valid(body)
+    try:
+        AdvanceRequest().load(body)
+        accepted = True
+    except ValidationError:
+        accepted = False
+    assert published == accepted == valid
+
+
 # -- serving ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["aisp-v4.0", "oauth"])
+@pytest.mark.parametrize("name", ["aisp-v4.0", "oauth", "sandbox-v1"])
 def test_the_committed_documents_are_served(client: FlaskClient, name: str) -> None:
     with client.get(f"/specs/{name}.json") as response:
         assert response.status_code == 200
@@ -297,7 +363,9 @@ def test_the_docs_index_lists_the_apis(client: FlaskClient) -> None:
     assert_only_local(html)
 
 
-@pytest.mark.parametrize(("api", "name"), [("aisp", "aisp-v4.0"), ("oauth", "oauth")])
+@pytest.mark.parametrize(
+    ("api", "name"), [("aisp", "aisp-v4.0"), ("oauth", "oauth"), ("sandbox", "sandbox-v1")]
+)
 def test_the_docs_page_runs_swagger_ui_from_local_files(
     client: FlaskClient, api: str, name: str
 ) -> None:

@@ -238,9 +238,12 @@ def test_unknown_path_is_404_u011(client: FlaskClient, validator: Any) -> None:
     assert_ob_error(validator, response, 404, "U011")
 
 
-def test_wrong_method_is_405_u042_with_allow(client: FlaskClient, validator: Any) -> None:
+def test_wrong_method_is_405_u010_with_allow(client: FlaskClient, validator: Any) -> None:
+    """The code set has no code for a method: U010 (UK.OBIE.Resource.InvalidFormat) says the
+    request does not fit the endpoint, where U042 would say the reason cannot be told."""
     response = client.post("/healthz")
-    assert_ob_error(validator, response, 405, "U042")
+    body = assert_ob_error(validator, response, 405, "U010")
+    assert "Allow" in body["Errors"][0]["Message"]
     allowed = {m.strip() for m in response.headers["Allow"].split(",")}
     assert "GET" in allowed
     assert "POST" not in allowed
