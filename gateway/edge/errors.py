@@ -11,7 +11,7 @@ The errors the edge finds for a request of any family (:class:`EdgeError`: input
 store that cannot serve) are answered in that family's format: the blueprint of the authorization
 server registers a handler for :class:`EdgeError` that answers OAuth JSON, the pages' blueprints
 one that answers a page; the rest (the APIs, and a URL no blueprint serves) get the OBIE body
-here. An outage of Redis is such an error: a 503 with ``Retry-After``.
+here. An outage of Redis or of the database is such an error: a 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, jsonify
 from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from gateway.core.errors import (
@@ -34,6 +35,8 @@ from gateway.core.errors import (
     InvalidInstruction,
     UnknownResource,
 )
+from gateway.edge import transaction
+from gateway.store import database
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +254,17 @@ def _store_unavailable(exc: RedisError) -> ResponseReturnValue:
     return _in_family_format(Unavailable())
 
 
+def _database_error(exc: SQLAlchemyError) -> ResponseReturnValue:
+    """A database that cannot serve (down, restarting, a dropped connection) is a 503 like Redis;
+    the rest is ours. Whatever the request wrote is rolled back either way (the response is an
+    error)."""
+    transaction.discard()
+    if database.unavailable(exc):
+        log.warning("database unavailable, interaction id %s: %s", g.get("interaction_id"), exc)
+        return _in_family_format(Unavailable())
+    return _unexpected(exc)
+
+
 def _bank_core_error(exc: BankCoreError) -> Response:
     if isinstance(exc, UnknownResource):
         return error_response(404, (ErrorDetail("U011", str(exc) or "Resource not found"),))
@@ -270,4 +284,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(BankCoreError, _bank_core_error)
     app.register_error_handler(EdgeError, _edge_error)
     app.register_error_handler(RedisError, _store_unavailable)
+    app.register_error_handler(SQLAlchemyError, _database_error)
     app.register_error_handler(Exception, _unexpected)

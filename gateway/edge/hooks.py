@@ -4,8 +4,10 @@ First: the interaction id; then, for the APIs, the steps the layers above regist
 the caller (the authorization server's token check, :func:`gateway.oauth.protector.identify`),
 which add their questions to the request's round trip to the shared store; the rate-limit charge
 of a caller nobody identified; the round trip itself; and a 429 when a limit is exceeded.
-Last: the rate-limit headers, the one commit of the unit of work, the interaction id and the
-access log line. The edge calls the steps it is given and knows nothing of what they check.
+Last: the one commit of the unit of work (a commit the database fails is answered as any error
+of the request would have been: a 503 when it is down), the rate-limit headers, the interaction
+id and the access log line. The edge calls the steps it is given and knows nothing of what they
+check.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from flask import Flask, Response, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.edge import interaction, ratelimit, roundtrip, transaction
 
@@ -40,7 +43,11 @@ def init_app(app: Flask, *, identify: Sequence[Step] = ()) -> None:
 
     @app.after_request
     def last(response: Response) -> Response:
+        try:
+            transaction.commit(response)
+        except SQLAlchemyError as exc:
+            # Rolled back (or never committed): answered as the same error raised by the view.
+            response = app.make_response(app.handle_user_exception(exc))
         ratelimit.add_headers(response)
-        transaction.commit(response)
         interaction.echo(response)
         return response
