@@ -256,12 +256,14 @@ def _store_unavailable(exc: RedisError) -> ResponseReturnValue:
 
 def _database_error(exc: SQLAlchemyError) -> ResponseReturnValue:
     """A database that cannot serve (down, restarting, a dropped connection) is a 503 like Redis;
-    the rest is ours. Whatever the request wrote is rolled back either way (the response is an
-    error)."""
+    text PostgreSQL cannot store (a NUL the edge could not see) is the caller's 400; the rest is
+    ours. Whatever the request wrote is rolled back either way (the response is an error)."""
     transaction.discard()
     if database.unavailable(exc):
         log.warning("database unavailable, interaction id %s: %s", g.get("interaction_id"), exc)
         return _in_family_format(Unavailable())
+    if database.refused_text(exc):
+        return _in_family_format(InputRefused("The request contains a NUL character"))
     return _unexpected(exc)
 
 

@@ -1,6 +1,7 @@
 """The edge: what every request goes through first and last, one hook each way.
 
-First: the interaction id; then, for the APIs, the steps the layers above register to identify
+First: the interaction id; the refusal of control characters in any input
+(:mod:`gateway.edge.inputs`); then, for the APIs, the steps the layers above register to identify
 the caller (the authorization server's token check, :func:`gateway.oauth.protector.identify`),
 which add their questions to the request's round trip to the shared store; the rate-limit charge
 of a caller nobody identified; the round trip itself; and a 429 when a limit is exceeded.
@@ -17,7 +18,7 @@ from collections.abc import Callable, Sequence
 from flask import Flask, Response, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.edge import interaction, ratelimit, roundtrip, transaction
+from gateway.edge import inputs, interaction, ratelimit, roundtrip, transaction
 
 API_PREFIX = "/open-banking/"
 # An authentication step: identifies the caller, charges it, adds to the round trip.
@@ -33,6 +34,7 @@ def init_app(app: Flask, *, identify: Sequence[Step] = ()) -> None:
     @app.before_request
     def first() -> Response | None:
         interaction.assign()
+        inputs.check()
         if not request.path.startswith(API_PREFIX):
             return None
         for step in steps:

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import sessionmaker
 
@@ -99,6 +99,17 @@ def unavailable(exc: BaseException) -> bool:
     if isinstance(cause, sqlite3.OperationalError):
         return str(cause).startswith(_SQLITE_UNAVAILABLE)
     return False
+
+
+def refused_text(exc: BaseException) -> bool:
+    """Whether ``exc`` is PostgreSQL refusing a NUL in text: psycopg refuses it in a parameter
+    (``DataError`` without a SQLSTATE), the server a ``\\u0000`` in ``jsonb`` (22P05) or a byte
+    the encoding lacks (22021). SQLite stores such text; the edge refuses it before, this is
+    what reaches the store anyway (say, inside a JWT the edge cannot read)."""
+    if not isinstance(exc, DataError) or not isinstance(exc.orig, psycopg.DataError):
+        return False
+    state = exc.orig.sqlstate
+    return state in ("22P05", "22021") or (state is None and "NUL" in str(exc.orig))
 
 
 class Database:

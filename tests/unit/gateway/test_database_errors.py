@@ -1,5 +1,5 @@
-"""Which database errors are an outage (a 503 to retry), as :mod:`gateway.store.database` tells
-them from the rest (a 500)."""
+"""Which database errors are an outage (a 503 to retry) and which are text PostgreSQL cannot
+store (the caller's 400), as :mod:`gateway.store.database` tells them from the rest (a 500)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import sqlite3
 import psycopg
 import pytest
 from psycopg import errors
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from gateway.store.database import unavailable
+from gateway.store.database import refused_text, unavailable
 
 
 def wrapped(cause: Exception, kind: type[OperationalError] = OperationalError) -> Exception:
@@ -56,3 +56,12 @@ def test_a_dropped_connection_and_an_exhausted_pool_are_outages() -> None:
     assert unavailable(PoolTimeout("QueuePool limit of size 10 overflow 10 reached"))
     assert not unavailable(IntegrityError("INSERT", {}, errors.UniqueViolation("duplicate")))
     assert not unavailable(ValueError("not a database error"))
+
+
+def test_text_postgresql_cannot_store() -> None:
+    nul = psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+    assert refused_text(DataError("SELECT", {}, nul))
+    escape = errors.UntranslatableCharacter("unsupported Unicode escape sequence")  # 22P05
+    assert refused_text(DataError("SELECT", {}, escape))
+    assert not refused_text(DataError("SELECT", {}, errors.NumericValueOutOfRange("out of range")))
+    assert not refused_text(wrapped(nul))  # not a DataError
