@@ -102,7 +102,10 @@ def _ok(schema: str, description: str) -> dict[str, Any]:
 
 
 ERRORS = {
-    "400Error": _error("Bad request: the body is missing, not JSON, or not valid"),
+    "400Error": _error(
+        "Bad request: a header, a parameter or the body the gateway refuses (a control "
+        "character, a body that is not JSON or not valid)"
+    ),
     "401Error": _error("No access token, or an invalid one, or not a client-credentials one"),
     "403Error": _error("The token lacks the sandbox scope, or its app is a production one"),
     "405Error": _error("The path does not take this method"),
@@ -110,12 +113,14 @@ ERRORS = {
     "415Error": _error("The body must be application/json"),
     "429Error": _error("Too many calls: retry after Retry-After seconds"),
     "500Error": _error("An unexpected error; quote the Id to support"),
+    "503Error": _error("A service the gateway depends on is unavailable: retry after Retry-After"),
 }
 
 
 def _responses(ok: dict[str, Any], *errors: str) -> dict[str, Any]:
-    statuses = ("400", *errors) if errors else ()
-    refused = ("401", "403", "405", "406", "429", "500")
+    # Any call can be refused for what it sends (400) or for the state of the stores (503).
+    statuses = ("400", *errors)
+    refused = ("401", "403", "405", "406", "429", "500", "503")
     return {
         "200": ok,
         **{code: {"$ref": f"#/components/responses/{code}Error"} for code in (*statuses, *refused)},

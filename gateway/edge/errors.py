@@ -6,6 +6,12 @@ sees the request (414, 431, a malformed request) take the same shape in
 :mod:`gateway.edge.server_errors`. Error codes are the ``OBExternalStatusReason1Code``
 values of the OB internal code set (``U002`` is ``UK.OBIE.Field.Invalid`` and so on). No stack trace
 ever reaches a client: a 500 is logged with its interaction id and answered with ``U000``.
+
+The errors the edge finds for a request of any family (:class:`EdgeError`: input it refuses, a
+store that cannot serve) are answered in that family's format: the blueprint of the authorization
+server registers a handler for :class:`EdgeError` that answers OAuth JSON, the pages' blueprints
+one that answers a page; the rest (the APIs, and a URL no blueprint serves) get the OBIE body
+here. An outage of Redis or of the database is such an error: a 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, current_app, g, jsonify
+from flask.typing import ResponseReturnValue
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from gateway.core.errors import (
@@ -27,6 +35,8 @@ from gateway.core.errors import (
     InvalidInstruction,
     UnknownResource,
 )
+from gateway.edge import transaction
+from gateway.store import database
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +132,44 @@ class ApiError(Exception):
         return cls(ErrorDetail(code, message, path), status=status, headers=headers)
 
 
+class EdgeError(Exception):
+    """An error the edge answers for a request of any family, in the family's own format (see
+    the module's docstring). ``code`` and ``path`` are its OBIE ``ErrorCode`` and ``Path``."""
+
+    status: int = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "U002",
+        path: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = ErrorDetail(code, message, path)
+        self.headers = headers or {}
+
+
+class InputRefused(EdgeError):
+    """A request that carries what no endpoint accepts (a control character, say): 400."""
+
+
+class Unavailable(EdgeError):
+    """A store the request needs cannot serve it now: 503, to be retried after ``Retry-After``."""
+
+    status = 503
+    RETRY_AFTER = "5"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A service the gateway depends on is unavailable; retry later",
+            code="U000",
+            headers={"Retry-After": self.RETRY_AFTER},
+        )
+
+
 def error_document(
     status: int, details: Sequence[ErrorDetail], interaction_id: str
 ) -> dict[str, Any]:
@@ -189,12 +237,34 @@ def _unexpected(exc: BaseException, status: int = 500) -> Response:
     )
 
 
-def _store_unavailable(exc: RedisError) -> Response:
+def _edge_error(exc: EdgeError) -> Response:
+    return error_response(exc.status, (exc.detail,), exc.headers)
+
+
+def _in_family_format(exc: EdgeError) -> ResponseReturnValue:
+    """Answer ``exc`` as the request's family does: its blueprint's handler for it, or
+    :func:`_edge_error`."""
+    return current_app.handle_user_exception(exc)
+
+
+def _store_unavailable(exc: RedisError) -> ResponseReturnValue:
     # The shared store answers the checks that must not be skipped (proof and assertion replay):
     # without it such a request is refused, as unavailable rather than as a fault of ours.
     log.warning("shared store unavailable, interaction id %s: %s", g.get("interaction_id"), exc)
-    detail = ErrorDetail("U000", "A service the gateway depends on is unavailable; retry later")
-    return error_response(503, (detail,), {"Retry-After": "5"})
+    return _in_family_format(Unavailable())
+
+
+def _database_error(exc: SQLAlchemyError) -> ResponseReturnValue:
+    """A database that cannot serve (down, restarting, a dropped connection) is a 503 like Redis;
+    text PostgreSQL cannot store (a NUL the edge could not see) is the caller's 400; the rest is
+    ours. Whatever the request wrote is rolled back either way (the response is an error)."""
+    transaction.discard()
+    if database.unavailable(exc):
+        log.warning("database unavailable, interaction id %s: %s", g.get("interaction_id"), exc)
+        return _in_family_format(Unavailable())
+    if database.refused_text(exc):
+        return _in_family_format(InputRefused("The request contains a NUL character"))
+    return _unexpected(exc)
 
 
 def _bank_core_error(exc: BankCoreError) -> Response:
@@ -214,5 +284,7 @@ def init_app(app: Flask) -> None:
     )
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(BankCoreError, _bank_core_error)
+    app.register_error_handler(EdgeError, _edge_error)
     app.register_error_handler(RedisError, _store_unavailable)
+    app.register_error_handler(SQLAlchemyError, _database_error)
     app.register_error_handler(Exception, _unexpected)

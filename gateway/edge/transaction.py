@@ -10,7 +10,10 @@ request's :class:`~gateway.store.reads.Reader` instead (see :func:`get_reader`).
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Flask, Response, current_app, g
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gateway.store.database import Database
@@ -52,6 +55,16 @@ def init_app(app: Flask, database: Database) -> None:
         if session is not None:
             session.rollback()
             session.close()
+
+
+def discard() -> None:
+    """Roll back this request's unit of work after a statement failed, so that what renders the
+    error may still read (the commit point then finds nothing to commit)."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        # A connection that is gone took the transaction with it: nothing to roll back.
+        with contextlib.suppress(SQLAlchemyError):
+            session.rollback()
 
 
 def get_session() -> Session:

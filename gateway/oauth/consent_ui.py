@@ -27,6 +27,7 @@ from gateway.consents import wording
 from gateway.consents.models import Consent
 from gateway.core.bank import BankCore
 from gateway.edge import sessions
+from gateway.edge.errors import EdgeError
 from gateway.edge.transaction import get_session
 from gateway.edge.urls import issuer
 from gateway.oauth import grants, par, scopes
@@ -56,6 +57,14 @@ def _now() -> dt.datetime:
 def _error_page(message: str, status: int = 400) -> ResponseReturnValue:
     """An error we cannot send to the client: its redirect URI is not (yet) trusted."""
     return render_template("oauth/error.html", message=message), status
+
+
+@bp.errorhandler(EdgeError)
+def _edge_error(exc: EdgeError) -> ResponseReturnValue:
+    """What the edge refuses, or a store that cannot serve, as a page: the customer's browser
+    is here, and a client id or request it cannot trust is no place to redirect to (RFC 6749
+    §4.1.2.1)."""
+    return render_template("oauth/error.html", message=exc.message), exc.status, exc.headers
 
 
 def _respond(pushed: PushedRequest, **params: str) -> ResponseReturnValue:

@@ -15,6 +15,8 @@ from werkzeug.exceptions import (
     UnsupportedMediaType,
 )
 
+from gateway.edge.errors import EdgeError, Unavailable
+
 
 class OAuthError(Exception):
     """An OAuth error: ``error`` is the RFC's code, ``description`` a human explanation."""
@@ -75,11 +77,21 @@ def render_http_error(exc: HTTPException) -> Response:
     return render(OAuthError("invalid_request", exc.description or exc.name, status=status))
 
 
+def render_edge_error(exc: EdgeError) -> Response:
+    """An error the edge found for a request to the authorization server: input it refuses is
+    ``invalid_request``; a store that cannot serve is ``temporarily_unavailable`` (the code
+    RFC 6749 §4.1.2.1 gives the authorization endpoint for it) with a 503 and ``Retry-After``."""
+    error = "temporarily_unavailable" if isinstance(exc, Unavailable) else "invalid_request"
+    return render(OAuthError(error, exc.message, status=exc.status, headers=exc.headers))
+
+
 def answer_in_oauth_format(blueprint: Blueprint) -> None:
     """Have ``blueprint`` (an authorization-server one) render the HTTP client errors raised in
-    its views in the OAuth format; the rest of the app renders them as OBIE errors."""
+    its views, and the errors the edge finds for its requests, in the OAuth format; the rest of
+    the app renders them as OBIE errors."""
     for error in (BadRequest, RequestEntityTooLarge, UnsupportedMediaType):
         blueprint.register_error_handler(error, render_http_error)
+    blueprint.register_error_handler(EdgeError, render_edge_error)
 
 
 def init_app(app: Flask) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
 
+from gateway.edge.errors import EdgeError, Unavailable
 from gateway.portal import auth, ops, sandbox, views
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -69,6 +70,17 @@ def _navigation() -> dict[str, Any]:
 def _csrf_failed(_exc: CSRFError) -> ResponseReturnValue:
     message = "This form has expired or did not come from the portal. Reload the page and retry."
     return render_template("portal/error.html", title="Form expired", message=message), 400
+
+
+@bp.errorhandler(EdgeError)
+def _edge_error(exc: EdgeError) -> ResponseReturnValue:
+    """What the edge refuses (a control character in a field), or a store that cannot serve."""
+    title = "Not accepted"
+    if isinstance(exc, Unavailable):
+        title = "Try again shortly"
+        g.setdefault("portal_developer", None)  # the navigation asks no store that is down
+    page = render_template("portal/error.html", title=title, message=exc.message)
+    return page, exc.status, exc.headers
 
 
 @bp.errorhandler(NotFound)

@@ -6,10 +6,13 @@ request boundary (:mod:`gateway.edge.transaction`) or a command (``gateway`` CLI
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import sessionmaker
 
 from gateway.store import pg_cursor
@@ -68,6 +71,45 @@ def check_connection(engine: Engine) -> None:
             conn.exec_driver_sql("SELECT 1")
     except SQLAlchemyError as exc:
         raise StoreUnreachable(str(getattr(exc, "orig", exc)).strip().splitlines()[0]) from None
+
+
+# SQLSTATE classes of a server that cannot serve now (PostgreSQL Appendix A): 08 connection
+# exception; 57P01-57P03 admin or crash shutdown, cannot connect now (starting up, shutting down,
+# in recovery); 53300 too many connections. Not 57014 (a cancelled statement) nor 40 (a
+# serialization failure or deadlock): those are answers about one statement, not an outage.
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+# What SQLite says when its file cannot be reached or stays locked past the busy timeout.
+_SQLITE_UNAVAILABLE = ("unable to open database file", "database is locked", "disk I/O error")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot serve now (unreachable, restarting, a connection
+    it dropped, every pooled connection busy), rather than refused one statement: worth a 503 and
+    a retry, not a 500."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    cause = exc.orig
+    if isinstance(cause, psycopg.OperationalError):
+        # A client-side failure (no SQLSTATE): the connection could not be made or was lost.
+        return cause.sqlstate is None or cause.sqlstate.startswith(_UNAVAILABLE_STATES)
+    if isinstance(cause, sqlite3.OperationalError):
+        return str(cause).startswith(_SQLITE_UNAVAILABLE)
+    return False
+
+
+def refused_text(exc: BaseException) -> bool:
+    """Whether ``exc`` is PostgreSQL refusing a NUL in text: psycopg refuses it in a parameter
+    (``DataError`` without a SQLSTATE), the server a ``\\u0000`` in ``jsonb`` (22P05) or a byte
+    the encoding lacks (22021). SQLite stores such text; the edge refuses it before, this is
+    what reaches the store anyway (say, inside a JWT the edge cannot read)."""
+    if not isinstance(exc, DataError) or not isinstance(exc.orig, psycopg.DataError):
+        return False
+    state = exc.orig.sqlstate
+    return state in ("22P05", "22021") or (state is None and "NUL" in str(exc.orig))
 
 
 class Database:

@@ -12,6 +12,7 @@ from werkzeug.test import TestResponse
 from gateway.app import create_app
 from gateway.store.database import Database
 from partners.models import App
+from tests.common.fapi import authenticated
 from tests.common.oauth import Partner, register_partner
 
 CONSENTS = "/open-banking/v4.0/aisp/account-access-consents/aac-missing"
@@ -140,4 +141,21 @@ def test_without_the_store_a_proof_is_refused_not_trusted(
     assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
     assert refused.json is not None and refused.json["Errors"][0]["ErrorCode"] == "U000"
     assert "unavailable" in refused.json["Errors"][0]["Message"]
+    down.extensions["database"].dispose()
+
+
+def test_without_the_store_the_authorization_server_answers_in_its_format(
+    limited_app: Flask, database_url: str
+) -> None:
+    """The client assertion's replay check needs the store: a 503 in the OAuth format, as the
+    token endpoint's clients parse it."""
+    partner = register_partner(limited_app, limited_app.test_client(), roles=("AISP",))
+    down = create_app(
+        {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "t",
+         "REDIS_URL": "redis://127.0.0.1:1/0"}
+    )  # fmt: skip
+    form = authenticated(partner, grant_type="client_credentials", scope="accounts")
+    refused = down.test_client().post("/token", data=form)
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    assert refused.json is not None and refused.json["error"] == "temporarily_unavailable"
     down.extensions["database"].dispose()
