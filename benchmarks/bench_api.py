@@ -154,8 +154,10 @@ class Case:
 
 
 def signed(client: PartnerClient, port: int, path: str, tokens: list[str], count: int) -> list[tuple[str, dict[str, str]]]:  # fmt: skip  # noqa: E501
-    """``count`` calls of ``path`` round-robin over ``tokens``, each with a proof of its own."""
+    """``count`` calls of ``path`` round-robin over ``tokens``, each with a proof of its own
+    (without a DPoP nonce: a proof signed ahead would outlive it)."""
     url = f"http://127.0.0.1:{port}{path.split('?')[0]}"
+    client.dpop_nonces.clear()
     return [(path, client.resource_headers("GET", url, tokens[i % len(tokens)]))
             for i in range(count)]  # fmt: skip
 

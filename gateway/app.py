@@ -22,7 +22,7 @@ from gateway.cli import register_commands
 from gateway.core.administration import SandboxBank
 from gateway.edge import errors, hooks, interaction, ratelimit, sessions, transaction
 from gateway.edge.json_provider import FastJSONProvider
-from gateway.oauth import consent_ui, protector, registration_views, token_cache
+from gateway.oauth import consent_ui, nonces, protector, registration_views, replay, token_cache
 from gateway.oauth import errors as oauth_errors
 from gateway.oauth import views as oauth_views
 from gateway.store.database import Database, StoreUnreachable, check_connection, make_engine
@@ -70,6 +70,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Every process replaces the versions its commits change, caching or not: the CLI's
     # changes reach the servers' caches too.
     token_cache.watch(database.sessions, store, cache)
+    # One-time credentials are refused when made before the replay store started; DPoP nonces.
+    replay.init_store(store)
+    nonces.init_app(app)
     sessions.init_app(app, store)
     errors.init_app(app)
     oauth_errors.init_app(app)

@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # it at once when a commit changes it (gateway.oauth.token_cache); 0 turns the cache off.
     # Unset: 30 with Redis, off with the in-process store (which other workers cannot see).
     "TOKEN_CACHE_SECONDS": None,
+    # DPoP nonces (RFC 9449 §8, §9; gateway.oauth.nonces): "offered" in every response to a
+    # request with a proof and checked when a proof carries one, or "required" in every proof.
+    "DPOP_NONCE": "offered",
     # Client ids of resource servers allowed to introspect any token (RFC 7662).
     "INTROSPECTION_CLIENTS": [],
     # Session cookies: HttpOnly always; Secure everywhere but plain-http loopback development
@@ -147,6 +150,11 @@ def validate(config: dict[str, Any], instance_path: str) -> None:
         )
     config["ISSUER"] = _issuer(str(config.get("ISSUER") or ""))
     _check_tiers(config.get("RATE_LIMIT_TIERS"))
+    if config.get("DPOP_NONCE") not in ("offered", "required"):
+        raise ConfigError(
+            f"{env_name('DPOP_NONCE')} must be 'offered' or 'required', "
+            f"got {config.get('DPOP_NONCE')!r}"
+        )
     if not isinstance(config.get("INTROSPECTION_CLIENTS"), list):
         raise ConfigError(f"{env_name('INTROSPECTION_CLIENTS')} must be a JSON list of client ids")
     if config.get("BANK_CORE") != "sandbox":

@@ -15,7 +15,9 @@ library. Every request it makes is one function, so you can follow a FAPI 2.0 fl
     accounts = client.get("/open-banking/v4.0/aisp/accounts", tokens["access_token"])
 
 ``push_authorization_request(..., signed=True)`` sends the same request as a signed request
-object (RFC 9101) instead.
+object (RFC 9101) instead. DPoP proofs carry the latest nonce the server gave (RFC 9449 §8, §9,
+``DPoP-Nonce``), and a request the server answers ``use_dpop_nonce`` is sent again, once, with
+a new proof carrying the nonce it gave.
 
 Run it as a script for the interactive version (it listens on the redirect URI for the code):
 
@@ -99,6 +101,8 @@ class PartnerClient:
     alg: str = "ES256"
     # Sandbox apps registered for client_secret_basic authenticate with their secret instead.
     client_secret: str | None = None
+    # The latest DPoP nonce each server gave (RFC 9449 §8, §9), by origin: proofs carry it.
+    dpop_nonces: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_files(cls, path: str) -> PartnerClient:
@@ -132,7 +136,8 @@ class PartnerClient:
         return jwt.encode({"alg": self.alg, "kid": key.kid}, claims, key, algorithms=[self.alg])
 
     def dpop_proof(self, method: str, url: str, access_token: str | None = None) -> str:
-        """A DPoP proof (RFC 9449 §4.2) for one request; ``ath`` binds it to a token."""
+        """A DPoP proof (RFC 9449 §4.2) for one request; ``ath`` binds it to a token, ``nonce``
+        is the server's latest (§8, §9). ``url`` is the URL as it is sent, percent-encoded."""
         key = import_key(self.dpop_jwk)
         claims: dict[str, Any] = {
             "jti": secrets.token_urlsafe(16),
@@ -140,6 +145,9 @@ class PartnerClient:
             "htu": url.split("?", 1)[0],
             "iat": int(time.time()),
         }
+        nonce = self.dpop_nonces.get(_origin(url))
+        if nonce is not None:
+            claims["nonce"] = nonce
         if access_token is not None:
             digest = hashlib.sha256(access_token.encode()).digest()
             claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -152,23 +160,42 @@ class PartnerClient:
 
     def _call(
         self, method: str, path: str, *, form: dict[str, str] | None = None,
-        json_body: Any = None, headers: dict[str, str] | None = None,
+        json_body: Any = None, token: str | None = None, proof: bool = False,
     ) -> Any:  # fmt: skip
+        """Send a request: ``form`` is sent with the client's authentication, ``token`` with a
+        DPoP proof bound to it, ``proof`` a proof without a token. When the server asks for a
+        DPoP nonce (RFC 9449 §8, §9), send it again, once, with a fresh proof carrying it (and a
+        fresh client assertion: the first one was used)."""
         url = path if path.startswith("http") else self.issuer + path
-        headers = dict(headers or {})
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        elif json_body is not None:
-            body = json.dumps(json_body).encode()
-            headers["Content-Type"] = "application/json"
-        headers.setdefault("Accept", "application/json")
-        status, _headers, raw = self.transport(method, url, headers, body)
-        data = json.loads(raw) if raw else None
+        status, headers, data = self._send(method, url, form, json_body, token, proof)
+        if (proof or token is not None) and _asks_for_nonce(status, headers, data):
+            status, headers, data = self._send(method, url, form, json_body, token, proof)
         if status >= 400:
             raise GatewayError(status, data)
         return data
+
+    def _send(
+        self, method: str, url: str, form: dict[str, str] | None, json_body: Any,
+        token: str | None, proof: bool,
+    ) -> tuple[int, dict[str, str], Any]:  # fmt: skip
+        """One request; its status, its headers (names in lower case) and its JSON body."""
+        headers = {"Accept": "application/json"}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(self._authenticated_form(form)).encode()
+            headers.update({"Content-Type": "application/x-www-form-urlencoded", **self._basic()})
+        elif json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
+        if token is not None:
+            headers.update(self.resource_headers(method, url, token))
+        elif proof:
+            headers["DPoP"] = self.dpop_proof(method, url)
+        status, answered, raw = self.transport(method, url, headers, body)
+        lowered = {name.lower(): value for name, value in answered.items()}
+        if "dpop-nonce" in lowered:
+            self.dpop_nonces[_origin(url)] = lowered["dpop-nonce"]
+        return status, lowered, json.loads(raw) if raw else None
 
     def _authenticated_form(self, form: dict[str, str]) -> dict[str, str]:
         if self.client_secret is not None:
@@ -191,11 +218,8 @@ class PartnerClient:
 
     def client_credentials(self, scope: str) -> dict[str, Any]:
         """A token for the app itself (to create consents), DPoP-bound."""
-        url = self.issuer + "/token"
-        form = self._authenticated_form({"grant_type": "client_credentials", "scope": scope})
-        result: dict[str, Any] = self._call(
-            "POST", url, form=form, headers={"DPoP": self.dpop_proof("POST", url), **self._basic()}
-        )
+        form = {"grant_type": "client_credentials", "scope": scope}
+        result: dict[str, Any] = self._call("POST", "/token", form=form, proof=True)
         return result
 
     def create_account_access_consent(
@@ -256,8 +280,7 @@ class PartnerClient:
             pushed = {"request": self.request_object(params)}
         else:
             pushed = {**params, "claims": json.dumps(claims)}
-        form = self._authenticated_form(pushed)
-        result = self._call("POST", self.issuer + "/par", form=form, headers=self._basic())
+        result = self._call("POST", "/par", form=pushed)
         return result["request_uri"], verifier, state
 
     def request_object(self, params: dict[str, Any]) -> str:
@@ -277,7 +300,7 @@ class PartnerClient:
         """Check the ID token of a token response (OIDC Core §3.1.3.7) and return its claims:
         signed with a key of the bank's ``/jwks``, from this issuer, for this client, not
         expired, for this consent, with the nonce that was sent."""
-        key_set = KeySet.import_key_set(self._call("GET", self.issuer + "/jwks"))
+        key_set = KeySet.import_key_set(self._call("GET", "/jwks"))
         claims = jwt.decode(id_token, key_set, algorithms=["ES256", "PS256"]).claims
         expected = {"iss": self.issuer, "aud": self.client_id,
                     "openbanking_intent_id": consent_id, "nonce": nonce}  # fmt: skip
@@ -295,29 +318,19 @@ class PartnerClient:
 
     def exchange_code(self, code: str, verifier: str) -> dict[str, Any]:
         """Trade the code and PKCE verifier for DPoP-bound tokens."""
-        url = self.issuer + "/token"
-        form = self._authenticated_form(
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": self.redirect_uri,
-                "code_verifier": verifier,
-            }
-        )
-        result: dict[str, Any] = self._call(
-            "POST", url, form=form, headers={"DPoP": self.dpop_proof("POST", url), **self._basic()}
-        )
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": self.redirect_uri,
+            "code_verifier": verifier,
+        }
+        result: dict[str, Any] = self._call("POST", "/token", form=form, proof=True)
         return result
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
         """Rotate a refresh token for a new access token."""
-        url = self.issuer + "/token"
-        form = self._authenticated_form(
-            {"grant_type": "refresh_token", "refresh_token": refresh_token}
-        )
-        result: dict[str, Any] = self._call(
-            "POST", url, form=form, headers={"DPoP": self.dpop_proof("POST", url), **self._basic()}
-        )
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        result: dict[str, Any] = self._call("POST", "/token", form=form, proof=True)
         return result
 
     def resource_headers(self, method: str, url: str, token: str) -> dict[str, str]:
@@ -330,21 +343,32 @@ class PartnerClient:
 
     def get(self, path: str, token: str) -> Any:
         """GET an API resource with a DPoP-bound token."""
-        url = self.issuer + path
-        return self._call("GET", url, headers=self.resource_headers("GET", url, token))
+        return self._call("GET", path, token=token)
 
     def post(self, path: str, token: str, body: Any) -> Any:
         """POST JSON to an API resource with a DPoP-bound token."""
-        url = self.issuer + path
-        return self._call(
-            "POST", url, json_body=body, headers=self.resource_headers("POST", url, token)
-        )
+        return self._call("POST", path, json_body=body, token=token)
 
     def delete(self, path: str, token: str) -> None:
         """DELETE an API resource with a DPoP-bound token (such as a consent the customer
         withdrew: OBIE says the partner must delete it)."""
-        url = self.issuer + path
-        self._call("DELETE", url, headers=self.resource_headers("DELETE", url, token))
+        self._call("DELETE", path, token=token)
+
+
+def _origin(url: str) -> str:
+    """The scheme and authority of ``url``: a server's DPoP nonces are its own."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _asks_for_nonce(status: int, headers: dict[str, str], body: Any) -> bool:
+    """Whether an error answer asks for the DPoP nonce it gives: ``use_dpop_nonce`` in a 400 of
+    the authorization server (RFC 9449 §8), in the DPoP challenge of a 401 of a resource (§9)."""
+    if "dpop-nonce" not in headers:
+        return False
+    if status == 400:
+        return isinstance(body, dict) and body.get("error") == "use_dpop_nonce"
+    return status == 401 and 'error="use_dpop_nonce"' in headers.get("www-authenticate", "")
 
 
 def parse_redirect(url: str, expected_state: str, issuer: str) -> str:

@@ -8,12 +8,15 @@ migrations, as in production.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine
@@ -22,6 +25,7 @@ from sqlalchemy.orm import Session
 from gateway import migrate
 from gateway.app import create_app
 from gateway.core.administration import SandboxBank
+from gateway.oauth import replay
 from gateway.store.database import Database, make_engine
 from tests.common import services
 from tests.common.clock import SANDBOX_START
@@ -31,7 +35,8 @@ from tests.common.fapi import UNLIMITED_TIERS
 def pytest_configure(config: pytest.Config) -> None:
     """Pin the sandbox's real time for every app the tests make, in this process or another;
     under pytest-xdist, give each worker Redis databases of its own (a worker's test that
-    empties or restarts what it keeps there must not reach another's)."""
+    empties or restarts what it keeps there must not reach another's); date the start of the
+    shared replay stores in the past."""
     os.environ["GATEWAY_SANDBOX_START"] = SANDBOX_START
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if worker.startswith("gw") and worker[2:].isdigit():
@@ -40,6 +45,20 @@ def pytest_configure(config: pytest.Config) -> None:
             url = os.environ.get(name) or (services.DEFAULT_REDIS if "TEST" in name else "")
             if url:
                 os.environ[name] = services.redis_database(url, offset)
+    _replay_store_started_before_the_run()
+
+
+def _replay_store_started_before_the_run() -> None:
+    """The shared test Redis stores (``GATEWAY_REDIS_URL``, which every app of the run shares,
+    and ``GATEWAY_TEST_REDIS_URL``) are taken to have started an hour ago when they have no
+    start marker yet (a fresh server): otherwise the first app on one would mark it at its
+    start, and refuse what the tests sign in that second as made before it (the tests of a
+    restart have a store of their own)."""
+    for url in {os.environ.get("GATEWAY_REDIS_URL", ""), services.redis_url()} - {""}:
+        store = redis.Redis.from_url(url, socket_connect_timeout=1)
+        with contextlib.suppress(redis.RedisError):
+            replay.mark(store, at=time.time() - 3600, quiet=True)
+        store.close()
 
 
 @pytest.fixture(scope="session")

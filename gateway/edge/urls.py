@@ -3,7 +3,12 @@ base of every absolute link an API writes."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import current_app, request
+
+# RFC 3986 §3.3: what a path holds unencoded besides unreserved characters.
+_PATH_SAFE = "/:@!$&'()*+,;="
 
 
 def issuer() -> str:
@@ -13,5 +18,22 @@ def issuer() -> str:
 
 
 def endpoint_url() -> str:
-    """The URL of this request as a DPoP ``htu`` must name it."""
-    return issuer() + request.path
+    """The URL of this request as a DPoP ``htu`` names it (RFC 9449 §4.3 (9)): the issuer and
+    the path as the client sent it, still percent-encoded, without its query."""
+    return issuer() + _target_path()
+
+
+def _target_path() -> str:
+    """The path of the request target as sent (gunicorn's ``RAW_URI``, werkzeug's and
+    mod_wsgi's ``REQUEST_URI``), below the application's root. Without one, the decoded path
+    encoded again, which cannot tell ``%2F`` from ``/``."""
+    environ = request.environ
+    target: str = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
+    if not target.startswith("/") and "://" in target:
+        # RFC 9112 §3.2.2: the absolute form, as sent to a proxy.
+        target = "/" + target.partition("://")[2].partition("/")[2]
+    path = target.partition("?")[0].partition("#")[0]
+    script: str = environ.get("SCRIPT_NAME") or ""
+    if not path.startswith("/") or not path.startswith(script):
+        return quote(request.path, safe=_PATH_SAFE)
+    return path[len(script) :]

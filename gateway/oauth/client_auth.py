@@ -24,6 +24,7 @@ from joserfc.jws import extract_compact
 from sqlalchemy.orm import Session
 
 from gateway.oauth.errors import OAuthError, invalid_client, invalid_request
+from gateway.oauth.replay import Outcome, ReplayGuard
 from partners import services as partner_services
 from partners.errors import PartnerError
 from partners.models import App
@@ -36,7 +37,6 @@ MAX_LIFETIME = 300
 MAX_ASSERTION_BYTES = 8192
 
 KeyResolver = Callable[[App], KeySet]
-ReplayGuard = Callable[[str, int], bool]
 
 
 def authenticate(
@@ -125,11 +125,18 @@ def _private_key_jwt(
     except JoseError:
         raise invalid_client("the client assertion signature does not verify") from None
     _check_claims(verified.claims, client_id, issuer)
-    jti, exp = verified.claims["jti"], verified.claims["exp"]
+    jti, exp, iat = verified.claims["jti"], verified.claims["exp"], verified.claims["iat"]
     # RFC 7523 §3 (7): the authorization server MAY ensure JWTs are not replayed by maintaining
-    # the set of used jti values for the length of time for which the JWT would be valid.
-    if not replay(f"assertion:{client_id}:{jti}", int(exp - time.time()) + MAX_SKEW):
+    # the set of used jti values for the length of time for which the JWT would be valid; one
+    # issued before the store started may have been used in the store that was lost.
+    outcome = replay(f"assertion:{client_id}:{jti}", int(exp - time.time()) + MAX_SKEW, iat)
+    if outcome is Outcome.SEEN:
         raise invalid_client("this client assertion has been used before")
+    if outcome is Outcome.EARLIER:
+        raise invalid_client(
+            "this client assertion was made before the replay store started (it restarted): "
+            "make a new one"
+        )
     return app
 
 

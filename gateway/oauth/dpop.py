@@ -2,7 +2,9 @@
 
 :func:`verify_proof` performs every check of RFC 9449 §4.3 on the ``DPoP`` header of a request
 and returns the JWK SHA-256 thumbprint (RFC 7638) of the proof's key, which a token binds as
-``cnf.jkt`` and a resource request must match.
+``cnf.jkt`` and a resource request must match. Server nonces (§8, §9) are
+:mod:`gateway.oauth.nonces`; the replay store a proof's ``jti`` is claimed in, and its start
+marker, :mod:`gateway.oauth.replay`.
 """
 
 from __future__ import annotations
@@ -13,10 +15,8 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -25,7 +25,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, import_key
 
-from gateway.oauth.errors import OAuthError, invalid_dpop_proof
+from gateway.oauth.errors import OAuthError, invalid_dpop_proof, use_dpop_nonce
+from gateway.oauth.nonces import Nonces
+from gateway.oauth.replay import Outcome, ReplayGuard
 
 # FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA; we accept the two every client library supports.
 ALGORITHMS = ("PS256", "ES256")
@@ -42,17 +44,21 @@ _ES256 = ec.ECDSA(hashes.SHA256())
 # RFC 7518 §3.5: RSASSA-PSS with SHA-256, MGF1 with SHA-256, a salt as long as the hash.
 _PS256_PADDING = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 
-# Records a jti and tells whether it was new: (jti key, seconds to remember) -> first time?
-ReplayGuard = Callable[[str, int], bool]
 REPLAYED = "this DPoP proof has been used before"
+EARLIER = (
+    "this DPoP proof was made before the replay store started (it restarted): sign a new one, "
+    "with the nonce of this response's DPoP-Nonce"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Proof:
-    """A verified proof: the thumbprint of its key and its jti."""
+    """A verified proof: the thumbprint of its key, its jti, and whether it carried a nonce of
+    the server's (the client uses them: offer it the next)."""
 
     jkt: str
     jti: str
+    nonce: bool = False
 
 
 @functools.lru_cache(maxsize=4096)
@@ -72,6 +78,16 @@ def thumbprint(jwk: dict[str, Any]) -> str:
 
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+# RFC 3986 §2.3: the characters a URI never needs to percent-encode.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# RFC 3986 §2: the characters a URI may hold (unreserved, reserved, and % of an encoding).
+_URI = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_NOT_URI = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]|%(?![0-9A-Fa-f]{2})")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+# RFC 3986 §3: scheme "://" authority, then the path up to the query or fragment.
+_ABSOLUTE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?#]*)([^?#]*)")
+_KEPT_URL = 256
 
 
 def access_token_hash(token: str) -> str:
@@ -80,21 +96,62 @@ def access_token_hash(token: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def normalise_htu(url: str, *, decode: bool = True) -> str:
-    """The URI of a request as ``htu`` compares it: without query and fragment (RFC 9449 §4.3),
-    after the normalisation §4.3 recommends (RFC 3986 §6.2.2 and §6.2.3): scheme and host in
-    lower case, the scheme's default port dropped, an empty path as ``/``, and the path
-    percent-decoded once, as the server decodes a request's path to route it (``acc%5F1`` and
-    ``acc_1`` name one resource). ``decode=False`` is for a URL whose path the server has
-    decoded already (``request.path``): decoding it twice would let ``x%252Fy`` pass for
-    ``x/y``."""
-    parts = urlsplit(url)
-    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+def _normalise(url: str, *, target: bool = False) -> str | None:
+    """:func:`normalise_htu` of a proof's ``htu``, or of a request's URL (``target``, made a URI
+    by :func:`as_uri` first); kept for the short URLs a worker sees again (a partner calls the
+    same few), so that the cache stays small."""
+    if len(url) <= _KEPT_URL:
+        return _kept(url, target)
+    return normalise_htu(as_uri(url) if target else url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _kept(url: str, target: bool) -> str | None:
+    return normalise_htu(as_uri(url) if target else url)
+
+
+def normalise_htu(url: str) -> str | None:
+    """The URI ``url`` as ``htu`` compares it (RFC 9449 §4.3 (9)): without query and fragment,
+    after the normalisation §4.2 points to (RFC 3986 §6.2.2 and §6.2.3): scheme and host in lower
+    case, the scheme's default port dropped, an empty path as ``/``, percent-encodings in upper
+    case and those of unreserved characters decoded (``%7E`` is ``~``). Nothing else is decoded:
+    ``%2F`` is not ``/``, and ``%3F`` and ``%23`` are part of a path, not the start of its query
+    or fragment. Dot segments stay: the server routes a path as it comes, and ``/a/../b`` is not
+    ``/b`` to it. ``None`` when ``url`` is not an absolute URI."""
+    if not _URI.fullmatch(url) or ("%" in url and _STRAY_PERCENT.search(url)):
+        return None
+    match = _ABSOLUTE.match(url)
+    if match is None:
+        return None
+    scheme, authority, path = match.group(1).lower(), match.group(2).lower(), match.group(3)
     default = _DEFAULT_PORTS.get(scheme)
-    if default and netloc.endswith(default):
-        netloc = netloc.removesuffix(default)
-    path = unquote(parts.path) if decode else parts.path
-    return urlunsplit((scheme, netloc, path or "/", "", ""))
+    if default and authority.endswith(default):
+        authority = authority.removesuffix(default)
+    elif authority.endswith(":"):
+        authority = authority[:-1]
+    if "%" in path:
+        path = _ESCAPE.sub(_normalise_escape, path)
+    return f"{scheme}://{authority}{path or '/'}"
+
+
+def _normalise_escape(match: re.Match[str]) -> str:
+    octet = chr(int(match.group(1), 16))
+    return octet if octet in _UNRESERVED else "%" + match.group(1).upper()
+
+
+def as_uri(url: str) -> str:
+    """A request's URL as the client sent it, with what a URI cannot hold percent-encoded (the
+    octets of a target some servers pass through: a space, a raw byte, a stray ``%``), so that
+    :func:`normalise_htu` can read it. WSGI gives a target's octets as Latin-1 characters."""
+    if _URI.fullmatch(url) and not ("%" in url and _STRAY_PERCENT.search(url)):
+        return url
+    return _NOT_URI.sub(_percent_encode, url)
+
+
+def _percent_encode(match: re.Match[str]) -> str:
+    text = match.group()
+    octets = text.encode("latin-1") if ord(text) < 256 else text.encode("utf-8")
+    return "".join(f"%{octet:02X}" for octet in octets)
 
 
 def _modulus_bits(jwk: dict[str, Any]) -> int:
@@ -115,21 +172,48 @@ def verify_proof(
     method: str,
     url: str,
     replay: ReplayGuard,
+    nonces: Nonces,
     access_token: str | None = None,
     now: float | None = None,
 ) -> Proof:
     """Check the DPoP header values of a request against RFC 9449 §4.3 and return the proof;
-    ``url`` is the request's URL with its path as the server decoded it (``request.path``).
+    ``url`` is the request's URL as the client sent it, its path still percent-encoded
+    (:func:`gateway.edge.urls.endpoint_url`).
 
-    Raises :class:`~gateway.oauth.errors.OAuthError` (``invalid_dpop_proof``) on any failure.
+    Raises :class:`~gateway.oauth.errors.OAuthError`: ``invalid_dpop_proof``, or
+    ``use_dpop_nonce`` when the proof needs a (new) nonce of the server's.
     """
     compact, header, claims = _parse(headers)
     jkt = _verify_signature(compact, header)
-    _check_claims(claims, method=method, url=url, access_token=access_token, now=now)
-    # §11.1: a proof is used once; its jti is remembered for as long as its iat is acceptable.
-    if not replay(f"dpop:{jkt}:{claims['jti']}", MAX_AGE + MAX_SKEW):
+    current = time.time() if now is None else now
+    _check_claims(claims, method=method, url=url, access_token=access_token, now=current)
+    issued = _issued(claims, nonces, current)
+    # §11.1: a proof is used once; its jti is remembered for as long as its iat is acceptable,
+    # and a proof the store may have forgotten (issued before it started) is refused.
+    outcome = replay(f"dpop:{jkt}:{claims['jti']}", MAX_AGE + MAX_SKEW, issued)
+    if outcome is Outcome.SEEN:
         raise invalid_dpop_proof(REPLAYED)
-    return Proof(jkt=jkt, jti=claims["jti"])
+    if outcome is Outcome.EARLIER:
+        raise use_dpop_nonce(EARLIER, nonces.issue())
+    return Proof(jkt=jkt, jti=claims["jti"], nonce="nonce" in claims)
+
+
+def _issued(claims: dict[str, Any], nonces: Nonces, now: float) -> float:
+    """When the proof was made, for the replay store: when its nonce was issued, or its iat."""
+    # §4.3 (10): when the server provided a nonce, the nonce claim matches it (§8, §9).
+    if "nonce" in claims:
+        issued = nonces.issued_at(claims["nonce"], now)
+        if issued is None:
+            raise use_dpop_nonce(
+                "the nonce is not one of ours or has expired: use this DPoP-Nonce", nonces.issue()
+            )
+        return issued
+    if nonces.required:
+        raise use_dpop_nonce(
+            "a DPoP nonce is required: use this response's DPoP-Nonce", nonces.issue()
+        )
+    iat: float = claims["iat"]
+    return iat
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +309,7 @@ def _verifies(key: Key, alg: str, compact: _Compact) -> bool:
 
 
 def _check_claims(
-    claims: dict[str, Any], *, method: str, url: str, access_token: str | None, now: float | None
+    claims: dict[str, Any], *, method: str, url: str, access_token: str | None, now: float
 ) -> None:
     """Check the proof's claims against the request (RFC 9449 §4.3 (3), (8), (9), (11), (12))."""
     # §4.3 (3): all required claims are present.
@@ -238,17 +322,16 @@ def _check_claims(
     if claims["htm"] != method:
         raise invalid_dpop_proof("htm does not match the request method")
     # §4.3 (9): the htu claim matches the HTTP URI of the current request, ignoring query and
-    # fragment.
-    if not isinstance(claims["htu"], str) or (
-        normalise_htu(claims["htu"]) != normalise_htu(url, decode=False)
-    ):
+    # fragment: the URI as the client sent it, both normalised alike (§4.2).
+    htu = claims["htu"]
+    normalised = _normalise(htu) if isinstance(htu, str) else None
+    if normalised is None or normalised != _normalise(url, target=True):
         raise invalid_dpop_proof("htu does not match the request URI")
     # §4.3 (11): the creation time is within an acceptable window.
-    current = time.time() if now is None else now
     iat = claims["iat"]
     if not isinstance(iat, int | float) or isinstance(iat, bool):
         raise invalid_dpop_proof("iat must be a number")
-    if iat > current + MAX_SKEW or iat < current - MAX_AGE:
+    if iat > now + MAX_SKEW or iat < now - MAX_AGE:
         raise invalid_dpop_proof("iat is outside the acceptable window")
     # §4.3 (12): with an access token, ath equals the hash of that token.
     if access_token is not None and claims.get("ath") != access_token_hash(access_token):

@@ -1,4 +1,4 @@
-"""OAuth 2.0 error responses (RFC 6749 §5.2, RFC 6750 §3, RFC 9449 §7.1).
+"""OAuth 2.0 error responses (RFC 6749 §5.2, RFC 6750 §3, RFC 9449 §7.1 and §8).
 
 The authorization server's endpoints answer errors in the OAuth format, ``{"error": ...,
 "error_description": ...}``, which is what OAuth client libraries parse; the resource APIs answer
@@ -58,6 +58,12 @@ def invalid_grant(description: str) -> OAuthError:
 def invalid_dpop_proof(description: str) -> OAuthError:
     """The DPoP proof is missing or invalid (RFC 9449 §5.1)."""
     return OAuthError("invalid_dpop_proof", description)
+
+
+def use_dpop_nonce(description: str, nonce: str) -> OAuthError:
+    """The DPoP proof must carry a nonce of the server's: ``nonce``, given in the ``DPoP-Nonce``
+    header (RFC 9449 §8 at the authorization server, §9 at a resource)."""
+    return OAuthError("use_dpop_nonce", description, headers={"DPoP-Nonce": nonce})
 
 
 def render(exc: OAuthError) -> Response:

@@ -7,8 +7,9 @@ challenge and the OBIE error body.
 
 :func:`identify` is the authentication step the edge runs before an API view: it finds the
 token (from the worker's :mod:`~gateway.oauth.token_cache` or the database), charges its app's
-rate limits, checks the DPoP proof, and adds the proof's replay claim and the token's versions
-to the request's one round trip to the store. The view then asks :func:`current_token`.
+rate limits, checks the DPoP proof, and adds the proof's replay claim (with the replay store's
+start marker, :mod:`~gateway.oauth.replay`) and the token's versions to the request's one round
+trip to the store. The view then asks :func:`current_token`.
 """
 
 from __future__ import annotations
@@ -18,18 +19,19 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
+import redis
 from flask import current_app, g, request
 
 from gateway.edge import ratelimit, roundtrip
 from gateway.edge.errors import ApiError
-from gateway.edge.roundtrip import Command
 from gateway.edge.transaction import get_reader
-from gateway.edge.urls import issuer
-from gateway.oauth import dpop, scopes, secrets, token_cache, tokens
+from gateway.edge.urls import endpoint_url
+from gateway.oauth import dpop, replay, scopes, secrets, token_cache, tokens
 from gateway.oauth.errors import OAuthError
+from gateway.oauth.nonces import Nonces
+from gateway.oauth.nonces import offer as offer_nonce
 from gateway.oauth.token_cache import Entry, TokenCache
 from gateway.oauth.views import replay_guard
-from gateway.store.kv import replay_entry
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,11 +43,18 @@ class TokenRefused(Exception):
     """The request carries no usable access token; ``challenge`` is its WWW-Authenticate."""
 
     def __init__(
-        self, message: str, *, scheme: str = "Bearer", error: str | None = "invalid_token"
+        self,
+        message: str,
+        *,
+        scheme: str = "Bearer",
+        error: str | None = "invalid_token",
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.error = error
+        # Besides the challenge: the DPoP-Nonce of a use_dpop_nonce refusal (RFC 9449 §9).
+        self.headers = headers or {}
         algs = f'algs="{" ".join(dpop.ALGORITHMS)}"'
         if error is None:
             # RFC 6750 §3.1: a request without any credentials gets no error code; it is told
@@ -81,7 +90,8 @@ def identify() -> None:
     scheme, value = _credentials()
     if not value:
         return
-    cache: TokenCache | None = current_app.extensions.get("token_cache")
+    extensions = current_app.extensions
+    cache: TokenCache | None = extensions.get("token_cache")
     digest = secrets.digest(value)
     entry = cache.get(digest) if cache is not None else None
     if entry is not None and entry.token.expires_at <= tokens.now():
@@ -92,18 +102,25 @@ def identify() -> None:
         return
     ratelimit.charge(f"app:{token.client_id}", token.tier)
     claims: list[tuple[str, int]] = []
+    issued: list[float] = []
 
-    def defer(key: str, ttl: int) -> bool:
+    def defer(key: str, ttl: int, issued_at: float) -> replay.Outcome:
         claims.append((key, ttl))
-        return True
+        issued.append(issued_at)
+        return replay.Outcome.NEW
 
+    nonces: Nonces = extensions["dpop_nonces"]
     try:
-        g.presented = _present(scheme, value, token, defer)
+        g.presented = _present(scheme, value, token, defer, nonces)
     except TokenRefused as exc:
         g.presented = exc
     trip = roundtrip.current()
     if claims:
-        trip.add([_claim(key, ttl) for key, ttl in claims], _settle_claims)
+        store = extensions["redis"]
+        trip.add(
+            replay.commands(claims),
+            lambda answers: _settle_claims(store, nonces, issued, answers),
+        )
     if cache is not None and value.startswith(secrets.ACCESS_PREFIX):
         keys = entry.keys if entry is not None else token_cache.keys_of(digest, token)
         trip.add(
@@ -112,20 +129,23 @@ def identify() -> None:
         )
 
 
-def _claim(key: str, ttl: int) -> Command:
-    """The replay claim of :func:`gateway.store.kv.first_use` as a command: answered ``None``
-    when the key was claimed before."""
-    name, value, expiry = replay_entry(key, ttl)
-    return ("SET", name, value, "NX", "EX", expiry)
-
-
-def _settle_claims(answers: Sequence[Any] | None) -> None:
-    """A proof seen before is refused (RFC 9449 §11.1); with no answer the view checks again,
-    and refuses the request if the store still cannot answer."""
+def _settle_claims(
+    store: redis.Redis, nonces: Nonces, issued: list[float], answers: Sequence[Any] | None
+) -> None:
+    """A proof seen before is refused (RFC 9449 §11.1), and so is one made before the replay
+    store started, with a new nonce (§9); with no answer the view checks again, and refuses the
+    request if the store still cannot answer."""
     if answers is None:
         g.pop("presented", None)
-    elif not all(answers):
+        return
+    outcome = replay.decide(store, issued, answers)
+    if outcome is replay.Outcome.SEEN:
         g.presented = TokenRefused(dpop.REPLAYED, scheme="DPoP", error="invalid_dpop_proof")
+    elif outcome is replay.Outcome.EARLIER:
+        g.presented = TokenRefused(
+            dpop.EARLIER, scheme="DPoP", error="use_dpop_nonce",
+            headers={"DPoP-Nonce": nonces.issue()},
+        )  # fmt: skip
 
 
 def _settle_versions(cache: TokenCache, found: _Presented, answers: Sequence[Any] | None) -> None:
@@ -189,7 +209,7 @@ def presented_token() -> tokens.AccessToken:
     token = found.token if found is not None else tokens.find_access(get_reader(), value)
     if token is None:
         raise TokenRefused(INVALID)
-    return _present(scheme, value, token, replay_guard)
+    return _present(scheme, value, token, replay_guard, current_app.extensions["dpop_nonces"])
 
 
 def _refuse_forms() -> None:
@@ -201,7 +221,11 @@ def _refuse_forms() -> None:
 
 
 def _present(
-    scheme: str, value: str, row: tokens.AccessToken, replay: dpop.ReplayGuard
+    scheme: str,
+    value: str,
+    row: tokens.AccessToken,
+    guard: replay.ReplayGuard,
+    nonces: Nonces,
 ) -> tokens.AccessToken:
     _refuse_forms()
     if scheme not in ("bearer", "dpop"):
@@ -214,13 +238,20 @@ def _present(
             proof = dpop.verify_proof(
                 request.headers.getlist("DPoP"),
                 method=request.method,
-                url=issuer() + request.path,
-                replay=replay,
+                url=endpoint_url(),
+                replay=guard,
+                nonces=nonces,
                 access_token=value,
             )
             dpop.require_binding(proof, row.cnf_jkt)
+            if proof.nonce:
+                # RFC 9449 §9: a client that uses nonces is given the next.
+                offer_nonce(nonces)
         except OAuthError as exc:
-            raise TokenRefused(exc.description, scheme="DPoP", error="invalid_dpop_proof") from None
+            # invalid_dpop_proof, or use_dpop_nonce (RFC 9449 §9) with a DPoP-Nonce header.
+            raise TokenRefused(
+                exc.description, scheme="DPoP", error=exc.error, headers=exc.headers
+            ) from None
     elif scheme == "dpop":
         raise TokenRefused("this token is not DPoP-bound: use the Bearer scheme")
     return row
@@ -234,9 +265,8 @@ def current_token(
     try:
         row = presented_token()
     except TokenRefused as exc:
-        raise ApiError.one(
-            "U042", exc.message, status=401, headers={"WWW-Authenticate": exc.challenge}
-        ) from None
+        headers = {"WWW-Authenticate": exc.challenge, **exc.headers}
+        raise ApiError.one("U042", exc.message, status=401, headers=headers) from None
     if row.grant_type not in grant_types:
         refused = TokenRefused(_needed(grant_types, row.grant_type))
         raise ApiError.one(

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from gateway.oauth.errors import OAuthError
 from gateway.oauth.keys import SIGNING_ALG
+from gateway.oauth.replay import Outcome, ReplayGuard
 from partners import directory
 from partners import services as partner_services
 from partners.errors import PartnerError
@@ -33,7 +34,6 @@ GRANT_TYPES = ("authorization_code", "client_credentials", "refresh_token")
 MAX_SKEW = 60
 # OBIE DCR: jti is a UUID v4.
 _UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.I)
-ReplayGuard = Callable[[str, int], bool]
 JwksFetcher = Callable[[str], dict[str, Any]]
 
 
@@ -108,8 +108,14 @@ def verify_request(
     jti = claims.get("jti")
     if not isinstance(jti, str) or not _UUID4.match(jti):
         raise metadata_error("jti must be a UUID v4")
-    if not replay(f"dcr:{claims['iss']}:{jti}", int(exp - now) + MAX_SKEW):
+    outcome = replay(f"dcr:{claims['iss']}:{jti}", int(exp - now) + MAX_SKEW, iat)
+    if outcome is Outcome.SEEN:
         raise metadata_error("this registration request has been used before")
+    if outcome is Outcome.EARLIER:
+        raise metadata_error(
+            "this registration request was made before the replay store started (it "
+            "restarted): make a new one"
+        )
     return claims, ssa, organisation
 
 

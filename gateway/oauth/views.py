@@ -13,18 +13,29 @@ from flask.typing import ResponseReturnValue
 
 from gateway.edge.transaction import get_reader, get_session
 from gateway.edge.urls import endpoint_url, issuer
-from gateway.oauth import client_auth, dpop, grants, keys, oidc, par, request_object, scopes, tokens
+from gateway.oauth import (
+    client_auth,
+    dpop,
+    grants,
+    keys,
+    oidc,
+    par,
+    replay,
+    request_object,
+    scopes,
+    tokens,
+)
 from gateway.oauth.errors import OAuthError, answer_in_oauth_format, invalid_request
-from gateway.store.kv import first_use
+from gateway.oauth.nonces import offer as offer_nonce
 from partners.models import App
 
 bp = Blueprint("oauth", __name__)
 answer_in_oauth_format(bp)
 
 
-def replay_guard(key: str, ttl: int) -> bool:
-    """Remember a jti in the shared store; tell whether it is new."""
-    return first_use(current_app.extensions["redis"], key, ttl)
+def replay_guard(key: str, ttl: int, issued_at: float) -> replay.Outcome:
+    """Claim a one-time credential's jti in the shared store (see :mod:`gateway.oauth.replay`)."""
+    return replay.claim(current_app.extensions["redis"], key, ttl, issued_at)
 
 
 def fetch_jwks_cached(uri: str) -> dict[str, Any]:
@@ -70,11 +81,15 @@ def _proof(access_token: str | None = None) -> dpop.Proof | None:
     values = request.headers.getlist("DPoP")
     if not values:
         return None
+    nonces = current_app.extensions["dpop_nonces"]
+    # RFC 9449 §8.2: a nonce for the client's next proof, whatever becomes of this one.
+    offer_nonce(nonces)
     return dpop.verify_proof(
         values,
         method=request.method,
         url=endpoint_url(),
         replay=replay_guard,
+        nonces=nonces,
         access_token=access_token,
     )
 

@@ -31,17 +31,7 @@ def is_fake(client: redis.Redis) -> bool:
     return type(client).__module__.startswith("fakeredis")
 
 
-def first_use(client: redis.Redis, key: str, ttl: int) -> bool:
-    """Remember ``key`` for ``ttl`` seconds; tell whether this was its first use.
-
-    Used as the replay cache of client assertions and DPoP proofs. A Redis failure propagates:
-    a replay check that cannot be made is a refusal, not a pass.
-    """
-    name, value, expiry = replay_entry(key, ttl)
-    return bool(client.set(name, value, nx=True, ex=expiry))
-
-
 def replay_entry(key: str, ttl: int) -> tuple[str, bytes, int]:
-    """The key, value and expiry with which :func:`first_use` remembers ``key`` (for callers that
-    send the ``SET ... NX`` in a pipeline of their own)."""
+    """The key, value and expiry with which a replay claim remembers ``key`` (``SET ... NX EX``:
+    see :mod:`gateway.oauth.replay`)."""
     return f"replay:{key}", b"1", max(1, ttl)

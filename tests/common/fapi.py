@@ -38,13 +38,17 @@ from tests.common.oauth import (
 TOKEN_URL = ISSUER + "/token"
 PAR_URL = ISSUER + "/par"
 PROTECTED_URL = ISSUER + "/_protected"
+# A protected resource under the API prefix: the edge checks its token (gateway.edge.hooks).
+PROBE = "/open-banking/_probe"
 
 
 UNLIMITED_TIERS = {"sandbox": "100000/second"}
 
 
-def protected_app(database_url: str) -> Flask:
-    """The gateway plus ``/_protected`` (scope ``accounts``), standing in for an API resource."""
+def protected_app(database_url: str, **config: Any) -> Flask:
+    """The gateway plus ``/_protected`` (scope ``accounts``), standing in for an API resource,
+    with one or two path segments after it too; the same under ``/open-banking/_probe``, where
+    the edge checks the token before the view (as for the APIs). ``config`` overrides."""
     app = create_app(
         {
             "TESTING": True,
@@ -56,13 +60,17 @@ def protected_app(database_url: str) -> Flask:
             # One process: the in-process store carries the authorisation epoch well enough for
             # the cache to serve every test (and a change it fails to see to fail one).
             "TOKEN_CACHE_SECONDS": 30,
+            **config,
         }
     )
 
-    @app.route("/_protected", methods=["GET", "POST"])
     @require_token("accounts")
-    def protected() -> object:
-        return jsonify(consent=g.token.consent_id, customer=g.token.customer_id)
+    def protected(**path: str) -> object:
+        return jsonify(consent=g.token.consent_id, customer=g.token.customer_id, path=path)
+
+    for base in ("/_protected", PROBE):
+        for rule in ("", "/<name>", "/<name>/<more>"):
+            app.add_url_rule(base + rule, "protected", protected, methods=["GET", "POST"])
 
     # An API resource authenticates with tokens, not browser sessions.
     app.extensions["csrf"].exempt(protected)

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -95,3 +101,74 @@ def redis_client() -> redis.Redis:
     except redis.RedisError:
         unavailable(f"Redis is not reachable at {redis_url()}")
     return client
+
+
+class PrivateRedis:
+    """A ``redis-server`` of a test's own (never the shared one: other runs use it), without
+    persistence, on a free loopback port, with its files in ``folder``; it can be restarted
+    empty on the same port."""
+
+    def __init__(self, binary: str, folder: Path) -> None:
+        self.binary, self.folder = binary, folder
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers."""
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder),
+             "--logfile", str(self.folder / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = self.client()
+        deadline = time.monotonic() + 10
+        try:
+            while True:
+                try:
+                    client.ping()
+                    return
+                except redis.ConnectionError:
+                    if self.process.poll() is not None or time.monotonic() > deadline:
+                        log = (self.folder / "redis.log").read_text(errors="replace")
+                        pytest.fail(f"redis-server did not start on {self.port}:\n{log}")
+                    time.sleep(0.05)
+        finally:
+            client.close()
+
+    def restart(self) -> None:
+        """``SHUTDOWN NOSAVE``, then start again on the same port: an empty store."""
+        client = self.client()
+        client.shutdown(nosave=True)
+        client.close()
+        assert self.process is not None
+        self.process.wait(timeout=10)
+        self.start()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def client(self) -> redis.Redis:
+        """A client that does not retry (SHUTDOWN answers by closing the connection)."""
+        return redis.Redis(
+            host="127.0.0.1", port=self.port, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)
+        )
+
+
+@contextmanager
+def private_redis(folder: Path) -> Iterator[PrivateRedis]:
+    """A started :class:`PrivateRedis`; without ``redis-server`` the test skips, or fails in CI."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.access(binary, os.X_OK):
+        unavailable("redis-server is not installed: a test of a Redis restart needs its own")
+    server = PrivateRedis(binary, folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

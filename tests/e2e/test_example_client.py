@@ -131,6 +131,14 @@ def test_example_client_completes_the_flow(server: tuple[str, str]) -> None:
         f"/open-banking/v4.0/aisp/accounts/{account_id}/transactions", tokens["access_token"]
     )
     assert history["Data"]["Transaction"], "the test customer's transactions are reachable"
+    # gunicorn passes the target as sent (RAW_URI): a proof for it passes (an unknown account,
+    # 400), a proof for its decoded form (another URL) does not (401).
+    encoded = f"/open-banking/v4.0/aisp/accounts/{account_id}%3Fx"
+    for signed_for, status in ((encoded, 400), (encoded.replace("%3F", "?"), 401)):
+        url = issuer + encoded
+        headers = client.resource_headers("GET", issuer + signed_for, tokens["access_token"])
+        answer, _headers, _body = client.transport("GET", url, headers, None)
+        assert answer == status, signed_for
 
 
 def test_a_secret_app_configured_in_client_json_reads_accounts(

@@ -19,6 +19,7 @@ from werkzeug.test import TestResponse
 
 from tests.common.fapi import (
     PAR_URL,
+    PROBE,
     PROTECTED_URL,
     TOKEN_URL,
     authenticated,
@@ -26,13 +27,14 @@ from tests.common.fapi import (
     exchange,
     obtain_code,
     obtain_unbound,
+    par_params,
     post,
     push,
     rows,
     tokens_for,
 )
 from tests.common.jose import DROP, attacker_key, dpop_proof, jkt, rsa_key
-from tests.common.oauth import Partner, create_consent, public, register_partner
+from tests.common.oauth import ISSUER, Partner, create_consent, public, register_partner
 
 
 @pytest.fixture(scope="module")
@@ -366,3 +368,124 @@ def test_bearer_token_with_the_dpop_scheme_is_refused(
     proof = dpop_proof(attacker_key(), "GET", PROTECTED_URL, access_token=token)
     assert_resource_refused(resource(http, token, scheme="DPoP", proof=proof))
     assert resource(http, token, scheme="Bearer", proof=None).status_code == 200
+
+
+# -- htu against the request target as sent (§4.3 (9), with §4.2's normalisation) ---------------
+
+# /_protected checks the token in the view; PROBE (under the API prefix) at the edge, before it.
+RESOURCES = ["/_protected", PROBE]
+
+
+def sent(http: FlaskClient, bound: tuple[Partner, str], target: str, htu: str) -> TestResponse:
+    """GET ``target`` (a path as sent, percent-encoded) with a proof whose htu is ``htu``."""
+    partner, token = bound
+    proof = dpop_proof(partner.client.dpop_jwk, "GET", ISSUER + htu, access_token=token)
+    return http.get(target, headers={"Authorization": f"DPoP {token}", "DPoP": proof})
+
+
+@pytest.mark.parametrize("base", RESOURCES)
+@pytest.mark.parametrize(
+    ("target", "htu"),
+    [
+        pytest.param("/a%3Fb", "/a%3Fb", id="%3F"),
+        pytest.param("/a%23b", "/a%23b", id="%23"),
+        pytest.param("/a%2Fb", "/a%2Fb", id="%2F"),
+        pytest.param("/a%3Fb?x=1", "/a%3Fb", id="query-ignored"),
+        pytest.param("/a%7Eb", "/a~b", id="%7E-is-tilde"),
+        pytest.param("/a~b", "/a%7eb", id="tilde-is-%7e"),
+        pytest.param("/a%3fb", "/a%3Fb", id="lowercase-hex-sent"),
+        pytest.param("/a%2Fb", "/a%2fb", id="lowercase-hex-signed"),
+        pytest.param("/%61%2D%31", "/a-1", id="unreserved-all-encoded"),
+    ],
+)
+def test_a_proof_for_the_target_as_sent_is_accepted(
+    http: FlaskClient, bound: tuple[Partner, str], base: str, target: str, htu: str
+) -> None:
+    """RFC 9449 §4.3 (9): htu is the URI of the request as the client sent it; §4.2: compared
+    after RFC 3986 §6.2.2 normalisation (case of percent-encodings, unreserved characters
+    decoded), which leaves reserved characters encoded."""
+    response = sent(http, bound, base + target, base + htu)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("base", RESOURCES)
+@pytest.mark.parametrize(
+    ("target", "htu"),
+    [
+        # The decoded path: a reserved character decoded is another URI.
+        pytest.param("/a%3Fb", "/a?b", id="%3F-as-query"),
+        pytest.param("/a%23b", "/a#b", id="%23-as-fragment"),
+        pytest.param("/a%2Fb", "/a/b", id="%2F-as-slash"),
+        # A proof made for the URL the decoded path used to be cut or cleaned to.
+        pytest.param("/a%3Fb", "/a", id="%3F-cut"),
+        pytest.param("/a%23b", "/a", id="%23-cut"),
+        # Another URL altogether, and the query sent as part of the path.
+        pytest.param("/a", "/b", id="other-url"),
+        pytest.param("/a%3Fb", "/a%3Fc", id="other-encoded-url"),
+        pytest.param("/a?b", "/a%3Fb", id="query-as-path"),
+        pytest.param("/a%252Fb", "/a%2Fb", id="encoded-twice"),
+    ],
+)
+def test_a_proof_for_another_target_is_refused(
+    http: FlaskClient, bound: tuple[Partner, str], base: str, target: str, htu: str
+) -> None:
+    """RFC 9449 §4.3 (9): a proof for another URI, however close, does not open this one."""
+    response = sent(http, bound, base + target, base + htu)
+    assert_resource_refused(response)
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith('DPoP error="invalid_dpop_proof"') and "htu" in challenge
+
+
+@pytest.mark.parametrize("base", RESOURCES)
+@pytest.mark.parametrize(
+    ("target", "htu"),
+    [
+        pytest.param("/a%09b", "/a%09b", id="%09-as-sent"),
+        pytest.param("/a%0Ab", "/a%0Ab", id="%0A-as-sent"),
+        pytest.param("/a%09b", "/ab", id="%09-dropped"),
+        pytest.param("/a%0Ab", "/ab", id="%0A-dropped"),
+    ],
+)
+def test_a_control_character_in_the_target_is_refused_before_any_proof(
+    http: FlaskClient, bound: tuple[Partner, str], base: str, target: str, htu: str
+) -> None:
+    """A TAB or LF in the path never reaches the proof's check: the edge refuses the request for
+    what it names (400), whatever the proof says (the htu comparison itself keeps %09 and %0A
+    encoded: tests/unit/gateway/test_dpop_htu.py)."""
+    response = sent(http, bound, base + target, base + htu)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert "WWW-Authenticate" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("target", "htu"),
+    [
+        ("/%74oken", TOKEN_URL),
+        ("/%74oken", ISSUER + "/%74oken"),
+        ("/%74ok%65n", ISSUER + "/t%6Fken"),
+    ],
+)
+def test_the_token_endpoint_compares_htu_with_the_target_as_sent(
+    http: FlaskClient, partner: Partner, target: str, htu: str
+) -> None:
+    """RFC 9449 §4.3 (9) at the authorization server: the request target as sent, normalised,
+    is the endpoint's URL."""
+    form = authenticated(partner, grant_type="client_credentials", scope="accounts")
+    proof = dpop_proof(attacker_key(), "POST", htu)
+    response = http.post(target, data=form, headers={"DPoP": proof})
+    assert response.status_code == 200, response.json
+
+
+def test_the_par_endpoint_refuses_a_proof_for_another_target(
+    oauth_app: Flask, http: FlaskClient, partner: Partner
+) -> None:
+    """RFC 9449 §4.3 (9) at PAR: a proof for the token endpoint does not serve at /par, however
+    the path is encoded; one for /par does."""
+    consent_id = create_consent(oauth_app, partner)
+    for htu, status in ((TOKEN_URL, 400), (PAR_URL, 201)):
+        params, _verifier = par_params(partner, consent_id)
+        proof = dpop_proof(partner.client.dpop_jwk, "POST", htu)
+        response = http.post(
+            "/p%61r", data=authenticated(partner, **params), headers={"DPoP": proof}
+        )
+        assert response.status_code == status, response.json

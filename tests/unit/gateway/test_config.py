@@ -318,3 +318,15 @@ def test_create_app_reuses_the_secret_key_across_starts(make_app: MakeApp, insta
     second = make_app().config["SECRET_KEY"]
     assert first == second
     assert stat.S_IMODE((instance / "secret_key").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("mode", ["offered", "required"])
+def test_dpop_nonces_are_offered_or_required(mode: str) -> None:
+    validate(settings := config(DPOP_NONCE=mode), "/nonexistent")
+    assert settings["DPOP_NONCE"] == mode
+
+
+@pytest.mark.parametrize("mode", ["off", "", "Required", None])
+def test_another_dpop_nonce_mode_is_refused(mode: Any) -> None:
+    with pytest.raises(ConfigError, match=r"^GATEWAY_DPOP_NONCE must be 'offered' or 'required'"):
+        validate(config(DPOP_NONCE=mode), "/nonexistent")
