@@ -31,9 +31,10 @@ CLIENT_TOKEN = ("client_credentials",)
 FAMILIES = (keys.PAYMENTS, keys.FUNDS_CONFIRMATIONS)
 
 
-@bp.get("/idempotency-keys/<path:key>")
-def lookup(key: str) -> ResponseReturnValue:
-    """The responses kept for ``key`` of the token's app (see the module's docstring)."""
+@bp.get("/idempotency-keys/<path:idempotency_key>")
+def lookup(idempotency_key: str) -> ResponseReturnValue:
+    """The responses kept for the token's app with this key (see the module's docstring)."""
+    key = idempotency_key
     token = _client_token()
     problem = keys.problem(key)
     if problem is not None:
@@ -45,7 +46,7 @@ def lookup(key: str) -> ResponseReturnValue:
         raise ApiError.one(
             "U011", "No response is kept for this idempotency key (unknown, or older than 24 hours)"
         )
-    data = {"IdempotencyKey": key, "Responses": [_kept(row) for row in rows]}
+    data = {"IdempotencyKey": key, "Responses": [kept(row) for row in rows]}
     return jsonify(envelope(data))
 
 
@@ -81,9 +82,9 @@ def _operations(token: tokens.AccessToken) -> list[str]:
     return [asked]
 
 
-def _kept(row: IdempotencyKey) -> dict[str, Any]:
+def kept(row: IdempotencyKey) -> dict[str, Any]:
     """One use of the key: its operation, when it lives, and the response it was answered."""
-    kept: dict[str, Any] = {
+    answer: dict[str, Any] = {
         "Operation": row.operation,
         "CreationDateTime": iso(row.created_at),
         "ExpirationDateTime": iso(row.expires_at),
@@ -93,7 +94,7 @@ def _kept(row: IdempotencyKey) -> dict[str, Any]:
     body = row.body or b""
     if body:
         try:
-            kept["Body"] = json.loads(body)
+            answer["Body"] = json.loads(body)
         except ValueError:
-            kept["BodyBase64"] = base64.b64encode(body).decode("ascii")
-    return kept
+            answer["BodyBase64"] = base64.b64encode(body).decode("ascii")
+    return answer
