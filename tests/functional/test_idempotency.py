@@ -15,7 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from gateway.api.idempotency import keys, store
 from gateway.api.idempotency.keys import HEADER, LIFETIME
+from gateway.store.database import Database
 from tests.common.idempotency import (
     FUNDS_CONSENTS,
     PAYMENT_CONSENTS,
@@ -250,3 +252,19 @@ def test_the_purge_command_deletes_the_expired_keys(
     # The purged key is a new one: a new consent.
     assert send(http, partner, token, key="old").status_code == 201
     assert created(probe, partner.client_id) == 3
+
+
+def test_a_key_held_without_a_response_is_refused_as_in_progress(
+    probe: Flask, http: FlaskClient, partner: Partner, clock: Clock
+) -> None:
+    # Never left by a request (its response is stored before its commit): a row written so by
+    # something else is refused, 409 U029, rather than run a second time.
+    database: Database = probe.extensions["database"]
+    with database.sessions.begin() as session:
+        where = store.Scope(partner.client_id, "domestic-payment-consents", "held")
+        fingerprint = keys.fingerprint("POST", PAYMENT_CONSENTS, RAW, is_json=True)
+        assert isinstance(store.claim(session, where, fingerprint, now=clock.now), store.Claimed)
+    response = send(http, partner, token_of(partner), key="held")
+    assert response.status_code == 409
+    assert error(response)["ErrorCode"] == "U029"
+    assert created(probe, partner.client_id) == 0

@@ -263,3 +263,16 @@ def test_a_route_the_document_lacks_stops_the_build() -> None:
     app.register_blueprint(bp)
     with pytest.raises(SpecError, match="/idempotency-keys'"):
         build_idempotency(app)
+
+
+def test_the_guides_lookup_snippet_runs_as_printed(
+    http: FlaskClient, partner: Partner, capsys: pytest.CaptureFixture[str]
+) -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "getting-started.md").read_text()
+    section = guide.split("## Retrying a payment safely", 1)[1].split("\n## ", 1)[0]
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    sent = create(http, partner, "guide-key")
+    exec(snippet, {"client": partner.client, "key": "guide-key"})  # noqa: S102 - the guide's code
+    printed = capsys.readouterr().out
+    assert printed.startswith("domestic-payment-consents 201 ")
+    assert json.loads(sent.get_data())["Data"]["ConsentId"] in printed
