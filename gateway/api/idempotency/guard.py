@@ -93,8 +93,11 @@ def _claim(operation: str) -> Response | None:
         setattr(g, _REPLAYED, True)
         return replay(outcome.row)
     if isinstance(outcome, store.Mismatch):
-        # The key names another request: the header is what is wrong (U006 Header.Invalid, its
-        # name in Path), and nothing this request asks for was done.
+        # The key names another request. U006 Header.Invalid (400: "An invalid value is supplied
+        # in the HTTP header", the header in Path): the header is what is wrong, the request must
+        # not be retried as it is, and nothing it asks for was done. Not U029 (409, "a resource
+        # with same parameters already exists"): its parameters differ, and U029 means "in
+        # progress, retry" below.
         raise ApiError.one(
             "U006",
             f"{keys.HEADER} was used in the last 24 hours for another request to this "
