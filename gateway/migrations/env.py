@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine, MetaData
 
+import gateway.api.idempotency.models
 import gateway.consents.models
 import gateway.oauth.models
 import gateway.store.models
@@ -13,6 +14,7 @@ import sandbox.models
 
 # Importing the model modules registers their tables on these metadata objects.
 assert gateway.consents.models and gateway.oauth.models  # noqa: S101 - import side effect
+assert gateway.api.idempotency.models  # noqa: S101 - import side effect
 assert partners.models  # noqa: S101 - import side effect
 target_metadata: list[MetaData] = [sandbox.models.Base.metadata, gateway.store.models.Base.metadata]
 

@@ -21,10 +21,11 @@ from werkzeug.test import TestResponse
 REFERENCE = Path(__file__).resolve().parents[2] / "specs" / "reference" / "obie-v4.0"
 PUBLISHED = Path(__file__).resolve().parents[2] / "specs" / "openapi"
 # The document each API's responses are checked against: the OBIE reference for the standard's
-# APIs, our published one for the sandbox API (which follows OBIE's conventions).
+# APIs, our published ones for the sandbox API and the extensions (which follow OBIE's conventions).
 FAMILIES = {
     "/open-banking/v4.0/aisp": REFERENCE / "account-info-openapi.yaml",
     "/open-banking/sandbox/v1": PUBLISHED / "sandbox-v1.json",
+    "/open-banking/extensions/v1": PUBLISHED / "idempotency-v1.json",
 }
 # Operations whose reference response lists only JSON media types although the specification
 # returns a file in its own format ("statement information ... in json and non-json (file)
