@@ -8,8 +8,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +29,7 @@ from gateway.api.message_signing import (
     sign_body,
     verify_request,
 )
+from gateway.api.message_signing.header import parse
 from gateway.api.message_signing.verification import REGISTRY
 from gateway.edge.errors import ApiError
 from partners.errors import PartnerError
@@ -334,3 +339,21 @@ def test_now_is_the_clock_iat_is_compared_with() -> None:
     earlier = SIGNED_AT - dt.timedelta(minutes=2)
     detail = _refused(_app(EC_KEY), value, now=earlier)
     assert (detail.code, detail.path) == ("U016", IAT)
+
+
+def test_the_guides_signing_script_signs_what_the_gateway_verifies(tmp_path: Path) -> None:
+    guide = (Path(__file__).resolve().parents[3] / "docs" / "getting-started.md").read_text()
+    script = re.search(r"```python\n(# sign\.py.*?)```", guide, re.DOTALL)
+    assert script is not None, "the guide lost its signing script"
+    (tmp_path / "private_jwk.json").write_text(json.dumps(EC_KEY))
+    (tmp_path / "body.json").write_bytes(BODY)
+    code = script.group(1).replace('"cli_..."', '"cli_abc"').replace('"127.0.0.1"', '"localhost"')
+    ran = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert ran.returncode == 0, ran.stderr
+    value = ran.stdout.strip()
+    # Checked at the time it says it was signed: the script reads the clock, the test does not.
+    signed_at = dt.datetime.fromtimestamp(parse(value).header[IAT], dt.UTC)
+    assert _verify(_app(EC_KEY), value, now=signed_at).iss == "cli_abc"
+    assert _refused(_app(EC_KEY), value, BODY + b" ", now=signed_at).code == "U015"
