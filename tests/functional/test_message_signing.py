@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask.testing import FlaskClient
 from flask.typing import ResponseReturnValue
@@ -25,6 +26,7 @@ from gateway.api.message_signing import (
     protect_blueprint,
     request_signature,
 )
+from gateway.edge import roundtrip
 from gateway.edge.errors import ApiError
 from gateway.oauth import keys
 from gateway.oauth.protector import current_token
@@ -241,6 +243,26 @@ def test_a_views_own_error_is_signed(http: FlaskClient, partner: Partner, token:
     response = call(http, partner, token, "POST", "/refusals", body=BODY, sig=signed_by(partner))
     assert error(response) == (400, "U002", "Data.Amount")
     the_banks_signature(http, response)
+
+
+def test_the_token_is_checked_once_when_the_edge_could_not_claim_its_proof(
+    http: FlaskClient, partner: Partner, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the edge's round trip gets no answer, the DPoP proof is checked (its jti claimed) by
+    the first to ask for the token: here the signature hook, then the view asks again. A second
+    check would claim the same jti and refuse the request as a replay."""
+    send = roundtrip._send
+    failures = iter([redis.ConnectionError("the store blinked")])
+
+    def blinking(store: Any, commands: Any) -> Any:
+        for failure in failures:
+            raise failure
+        return send(store, commands)
+
+    monkeypatch.setattr(roundtrip, "_send", blinking)
+    response = call(http, partner, token, "POST", "/things", body=BODY, sig=signed_by(partner))
+    assert response.status_code == 201, response.get_json()
+    assert next(failures, None) is None  # the edge's round trip did fail
 
 
 # -- whose keys, and who must sign ----------------------------------------------------------------
