@@ -231,10 +231,14 @@ def test_a_signature_on_a_request_without_a_body_is_u020(
 
 
 def test_the_token_is_checked_before_the_signature(http: FlaskClient, partner: Partner) -> None:
-    for method, body in (("POST", BODY), ("GET", None)):
+    cases: list[tuple[str, bytes | None, str | list[str] | None]] = [
+        ("POST", BODY, None), ("POST", BODY, "not-a-jws"), ("POST", BODY, ["a..b", "c..d"]),
+        ("GET", None, "not-a-jws"),
+    ]  # fmt: skip
+    for method, body, sig in cases:
         response = call(http, partner, None, method, "/things" if body else "/things/t-3",
-                        body=body, sig="not-a-jws")  # fmt: skip
-        assert response.status_code == 401, method
+                        body=body, sig=sig)  # fmt: skip
+        assert response.status_code == 401, (method, sig)
         assert "WWW-Authenticate" in response.headers
         the_banks_signature(http, response)
 

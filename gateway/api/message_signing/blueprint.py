@@ -74,23 +74,22 @@ def protect_blueprint(bp: Blueprint, *, clock: Clock = tokens.now) -> Blueprint:
 
 def verify_this_request(now: dt.datetime) -> Verified | None:
     """Check this request's ``x-jws-signature`` at ``now``; raise an :class:`ApiError`."""
+    signing_key()  # made before the view's unit of work if this is the first one
     values = request.headers.getlist(HEADER)
+    has_body = request.method in BODY_METHODS
+    if not has_body and not values:
+        return None
+    token = _authenticated()  # a refused token is a 401 whatever the signature
     if len(values) > 1:
         raise malformed("Send one x-jws-signature header, not several")
-    header = values[0] if values else None
-    signing_key()  # made before the view's unit of work if this is the first one
-    if request.method not in BODY_METHODS:
-        if header is None:
-            return None
-        _authenticated()
+    if not has_body:
         # OB_Internal_CodeSet U020: a signature the request was not expected to carry.
         raise ApiError.one(
             "U020", f"A {request.method} request has no body to sign: send no x-jws-signature",
             path=HEADER,
         )  # fmt: skip
-    app = _signatory(_authenticated().client_id)
     verified = verify_request(
-        app, request.get_data(cache=True), header,
+        _signatory(token.client_id), request.get_data(cache=True), values[0] if values else None,
         now=now, trust_anchor=trust_anchor(), fetch_jwks=fetch_jwks_cached,
     )  # fmt: skip
     g.message_signature = verified

@@ -49,9 +49,9 @@ ISS = "http://openbanking.org.uk/iss"
 TAN = "http://openbanking.org.uk/tan"
 CRITICAL = (IAT, ISS, TAN)
 ALGORITHMS = ("PS256", "ES256")
-# The profile: iat is "a date-time in the past"; the clocks of two parties differ a little.
+# The profile: iat must be in the past; the clocks of two parties differ a little.
 MAX_SKEW = 60
-# Far more than any header we accept, far less than a server takes in one header field.
+# No signature we accept comes near it (behind gunicorn, no header field passes 8190 bytes).
 MAX_LENGTH = 8192
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+", re.ASCII)
 
