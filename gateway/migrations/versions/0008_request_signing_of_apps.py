@@ -2,7 +2,7 @@
 signing, x-jws-signature): every existing app must, as production apps always do.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = "0008"
-down_revision: Union[str, Sequence[str], None] = "0006"
+down_revision: Union[str, Sequence[str], None] = "0007"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
