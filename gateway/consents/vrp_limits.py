@@ -88,10 +88,12 @@ class Breach:
     message: str
     period: Period | None = None
     remaining: Money | None = None
+    # The field of the VRP request at fault: its amount, or none for its time.
+    path: str | None = AMOUNT_PATH
 
     def detail(self) -> ErrorDetail:
         """The ``U014`` error that answers the breach."""
-        return ErrorDetail("U014", self.message, AMOUNT_PATH)
+        return ErrorDetail("U014", self.message, self.path)
 
 
 def consent_start(control: ControlParameters, created_at: dt.datetime) -> dt.datetime:
@@ -133,6 +135,7 @@ def _validity(control: ControlParameters, at: dt.datetime) -> list[Breach]:
                 f"{PATH}.ValidFromDateTime",
                 f"The payment at {at.isoformat()} is before the consent's "
                 f"ValidFromDateTime {control.valid_from.isoformat()}",
+                path=None,
             )
         ]
     if control.valid_to is not None and at > control.valid_to:
@@ -141,6 +144,7 @@ def _validity(control: ControlParameters, at: dt.datetime) -> list[Breach]:
                 f"{PATH}.ValidToDateTime",
                 f"The payment at {at.isoformat()} is after the consent's "
                 f"ValidToDateTime {control.valid_to.isoformat()}",
+                path=None,
             )
         ]
     return []

@@ -139,6 +139,7 @@ def test_the_validity_window_includes_both_ends() -> None:
     assert [b.parameter for b in before + after] == [
         "Data.ControlParameters.ValidFromDateTime", "Data.ControlParameters.ValidToDateTime",
     ]  # fmt: skip
+    assert [b.detail().path for b in before + after] == [None, None]  # the time, not the amount
 
 
 def test_consent_periods_start_at_valid_from_when_given_else_at_creation() -> None:
