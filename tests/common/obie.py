@@ -24,6 +24,7 @@ PUBLISHED = Path(__file__).resolve().parents[2] / "specs" / "openapi"
 # APIs, our published one for the sandbox API (which follows OBIE's conventions).
 FAMILIES = {
     "/open-banking/v4.0/aisp": REFERENCE / "account-info-openapi.yaml",
+    "/open-banking/v4.0/cbpii": REFERENCE / "confirmation-funds-openapi.yaml",
     "/open-banking/sandbox/v1": PUBLISHED / "sandbox-v1.json",
 }
 # Operations whose reference response lists only JSON media types although the specification
