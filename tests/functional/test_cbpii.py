@@ -71,7 +71,6 @@ def test_a_consent_without_an_expiry_is_open_ended(oauth_app: Flask, http: Flask
 
 
 def test_the_consent_lives_on_the_bank_clock(oauth_app: Flask, http: FlaskClient) -> None:
-    expiry = None
     partner = cbpii_partner(oauth_app, http)
     expiry = _later(oauth_app, partner.organisation_id, days=2)
     given = authorised(oauth_app, http, partner, expiration=expiry)
@@ -279,6 +278,77 @@ def test_approving_binds_the_named_account(oauth_app: Flask, http: FlaskClient) 
     url = partner.client.authorization_url(request_uri)
     answer = approve_in_browser(oauth_app, oauth_app.test_client(), url, partner.organisation_id)
     assert "code" in answer
-    bound = rows(oauth_app, "SELECT status, account_ids FROM gw_consent WHERE id = :c", c=consent_id)
+    sql = "SELECT status, account_ids FROM gw_consent WHERE id = :c"
+    bound = rows(oauth_app, sql, c=consent_id)
     assert bound[0]["status"] == "AUTH"
     assert second.id in str(bound[0]["account_ids"])
+
+
+# -- the consent request's rules ---------------------------------------------------------------
+
+GOOD_SCAN = {"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "40000012345678"}
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # Schemes that name no account of this bank: U027 UK.OBIE.Unsupported.Scheme.
+        ({"DebtorAccount": {**GOOD_SCAN, "SchemeName": "UK.OBIE.BBAN"}},
+         ("U027", "Data.DebtorAccount.SchemeName")),
+        ({"DebtorAccount": {**GOOD_SCAN, "SchemeName": "UK.OBIE.Paym"}},
+         ("U027", "Data.DebtorAccount.SchemeName")),
+        ({"DebtorAccount": {**GOOD_SCAN, "SchemeName": "UK.OBIE.Wallet"}},
+         ("U027", "Data.DebtorAccount.SchemeName")),
+        # An identification that cannot be one in its scheme: U021.
+        ({"DebtorAccount": {**GOOD_SCAN, "Identification": "400000123456"}},
+         ("U021", "Data.DebtorAccount.Identification")),
+        ({"DebtorAccount": {"SchemeName": "UK.OBIE.IBAN",
+                            "Identification": "GB00OBSB40000012345678"}},
+         ("U021", "Data.DebtorAccount.Identification")),
+        ({"DebtorAccount": {"SchemeName": "UK.OBIE.PAN", "Identification": "4000-0052"}},
+         ("U021", "Data.DebtorAccount.Identification")),
+        # The schema's rules: U004 missing, U005 unexpected, U002 invalid.
+        ({}, ("U004", "Data.DebtorAccount")),
+        ({"DebtorAccount": {"Identification": "40000012345678"}},
+         ("U004", "Data.DebtorAccount.SchemeName")),
+        ({"DebtorAccount": GOOD_SCAN, "Permissions": ["ReadBalances"]},
+         ("U005", "Data.Permissions")),
+        ({"DebtorAccount": {**GOOD_SCAN, "SecondaryIdentification": "x" * 35}},
+         ("U002", "Data.DebtorAccount.SecondaryIdentification")),
+        ({"DebtorAccount": {**GOOD_SCAN, "Proxy": {"Identification": "07700900123",
+                                                   "Code": "NONE"}}},
+         ("U002", "Data.DebtorAccount.Proxy.Code")),
+        ({"DebtorAccount": GOOD_SCAN, "ExpirationDateTime": "2099-01-01T00:00:00"},
+         ("U002", "Data.ExpirationDateTime")),
+        # In the past on the bank's clock: U003.
+        ({"DebtorAccount": GOOD_SCAN, "ExpirationDateTime": "2026-03-01T00:00:00+00:00"},
+         ("U003", "Data.ExpirationDateTime")),
+    ],
+)  # fmt: skip
+def test_a_consent_request_that_breaks_a_rule_is_refused(
+    oauth_app: Flask, http: FlaskClient, data: dict[str, object], expected: tuple[str, str]
+) -> None:
+    partner = cbpii_partner(oauth_app, http)
+    token = partner.client.client_credentials("fundsconfirmations")["access_token"]
+    status, body = refusal(partner.client.post, CONSENTS, token, {"Data": data})
+    assert (status, first_error(body)) == (400, expected)
+    sql = "SELECT id FROM gw_consent WHERE client_id = :c"
+    assert not rows(oauth_app, sql, c=partner.client_id)
+
+
+def test_a_risk_section_is_not_part_of_this_consent(oauth_app: Flask, http: FlaskClient) -> None:
+    partner = cbpii_partner(oauth_app, http)
+    token = partner.client.client_credentials("fundsconfirmations")["access_token"]
+    body = {"Data": {"DebtorAccount": GOOD_SCAN}, "Risk": {}}
+    status, error = refusal(partner.client.post, CONSENTS, token, body)
+    assert (status, first_error(error)) == (400, ("U005", "Risk"))
+
+
+def test_an_iban_with_spaces_and_a_proxy_is_accepted_as_sent(
+    oauth_app: Flask, http: FlaskClient
+) -> None:
+    partner = cbpii_partner(oauth_app, http)
+    named = {"SchemeName": "UK.OBIE.IBAN", "Identification": "GB29 NWBK 6016 1331 9268 19",
+             "Proxy": {"Identification": "07700900123", "Code": "TELE"}}  # fmt: skip
+    data = partner.client.create_funds_confirmation_consent(named)["Data"]
+    assert data["DebtorAccount"] == named
