@@ -61,7 +61,8 @@ def running_gateway(
                 with urllib.request.urlopen(f"{base}/readyz", timeout=1) as response:  # noqa: S310
                     if response.status == 200:
                         break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                # TimeoutError: a server still starting may accept and not answer in a second.
                 time.sleep(0.2)
         else:
             pytest.fail("the gateway did not become ready within 30 s")
