@@ -352,3 +352,37 @@ def test_an_iban_with_spaces_and_a_proxy_is_accepted_as_sent(
              "Proxy": {"Identification": "07700900123", "Code": "TELE"}}  # fmt: skip
     data = partner.client.create_funds_confirmation_consent(named)["Data"]
     assert data["DebtorAccount"] == named
+
+
+# -- headers and bodies, as every API of the gateway checks them ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "body", "status", "expected"),
+    [
+        ({"x-fapi-auth-date": "Sun, 10 Sep 2017 19:43:31"}, None, 400,
+         ("U006", "x-fapi-auth-date")),
+        ({"x-fapi-customer-ip-address": "host.example"}, None, 400,
+         ("U006", "x-fapi-customer-ip-address")),
+        ({"Content-Type": "text/plain"}, b"{}", 415, ("U006", "Content-Type")),
+        ({"Content-Type": "application/json"}, b"{not json", 400, ("U010", None)),
+    ],
+)  # fmt: skip
+def test_headers_and_bodies_that_cannot_be_read_are_refused(
+    oauth_app: Flask,
+    http: FlaskClient,
+    extra: dict[str, str],
+    body: bytes | None,
+    status: int,
+    expected: tuple[str, str | None],
+) -> None:
+    partner = cbpii_partner(oauth_app, http)
+    token = partner.client.client_credentials("fundsconfirmations")["access_token"]
+    url = f"http://localhost{CONSENTS}"
+    headers = {**partner.client.resource_headers("POST", url, token), **extra}
+    headers.setdefault("Content-Type", "application/json")
+    data = body if body is not None else b'{"Data": {"DebtorAccount": {}}}'
+    response = http.post(CONSENTS, headers=headers, data=data)
+    assert response.status_code == status
+    assert response.json is not None
+    assert first_error(response.json) == expected
