@@ -56,9 +56,9 @@ PAN = "UK.OBIE.PAN"
 # an IBAN is ISO 13616: country, check digits, up to 30 letters and digits; a card number 12 to
 # 19 digits). UK.OBIE.BBAN, UK.OBIE.Paym and UK.OBIE.Wallet name no account of this bank.
 SCHEMES: dict[str, re.Pattern[str]] = {
-    SCAN: re.compile(r"\d{14}"),
-    IBAN: re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}"),
-    PAN: re.compile(r"\d{12,19}"),
+    SCAN: re.compile(r"[0-9]{14}"),
+    IBAN: re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}"),
+    PAN: re.compile(r"[0-9]{12,19}"),
 }
 _SCHEME_WORDS = {SCAN: "sort code and account number (14 digits)", IBAN: "IBAN",
                  PAN: "card number (12 to 19 digits)"}  # fmt: skip
