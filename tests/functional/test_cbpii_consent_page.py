@@ -25,8 +25,28 @@ from tests.common.cbpii import (
     refusal,
 )
 from tests.common.clock import bank_now
-from tests.common.fapi import PAR_URL, authenticated, authorize_url, error_of, par_params, post
-from tests.common.oauth import CSRF, REDIRECT_URI, Partner, register_partner, sandbox_login
+from tests.common.fapi import (
+    PAR_URL,
+    assert_dcr_error,
+    authenticated,
+    authorize_url,
+    error_of,
+    issue_software,
+    par_params,
+    post,
+    registration_request,
+    send_registration,
+)
+from tests.common.oauth import (
+    CSRF,
+    ISSUER,
+    REDIRECT_URI,
+    Partner,
+    PartnerClient,
+    flask_transport,
+    register_partner,
+    sandbox_login,
+)
 
 
 def _consent(partner: Partner, named: dict[str, str], expiry: str | None = None) -> str:
@@ -212,3 +232,29 @@ def test_the_request_must_carry_the_scope_of_the_consent_it_names(
     assert answer.status_code == 303
     query = dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
     assert query["error_description"] == "the scope does not cover a fundsconfirmations consent"
+
+
+def test_a_client_registered_for_fundsconfirmations_gets_its_tokens(
+    oauth_app: Flask, http: FlaskClient
+) -> None:
+    # OBIE dynamic client registration with scope fundsconfirmations (the organisation is a
+    # CBPII), then the client credentials grant and PAR for that scope, as any app.
+    software = issue_software(oauth_app, roles=("CBPII",))
+    registered = send_registration(http, registration_request(software, scope="fundsconfirmations"))
+    assert registered.status_code == 201, registered.json
+    assert (registered.json or {})["scope"] == "fundsconfirmations"
+    client = PartnerClient(
+        ISSUER, (registered.json or {})["client_id"], REDIRECT_URI, software.private_jwk,
+        transport=flask_transport(http),
+    )  # fmt: skip
+    assert client.client_credentials("fundsconfirmations")["scope"] == "fundsconfirmations"
+    account = customer_accounts(oauth_app, software.organisation_id)[0]
+    consent_id = client.create_funds_confirmation_consent(debtor(account))["Data"]["ConsentId"]
+    request_uri, _verifier, _state = client.push_authorization_request(
+        consent_id, "fundsconfirmations", signed=True
+    )
+    assert request_uri.startswith("urn:ietf:params:oauth:request_uri:")
+    # A registration may not ask for a scope its organisation's roles do not give.
+    aisp = issue_software(oauth_app, roles=("AISP",))
+    refused = send_registration(http, registration_request(aisp, scope="fundsconfirmations"))
+    assert_dcr_error(refused, "invalid_client_metadata")
