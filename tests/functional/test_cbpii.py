@@ -7,12 +7,14 @@ Every response here is validated against the reference file by the conforming te
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from partners.example_client import GatewayError
 from tests.common.cbpii import (
     CONFIRMATIONS,
     CONSENTS,
@@ -386,3 +388,35 @@ def test_headers_and_bodies_that_cannot_be_read_are_refused(
     assert response.status_code == status
     assert response.json is not None
     assert first_error(response.json) == expected
+
+
+def test_requests_racing_with_one_reference_get_one_answer(
+    oauth_app: Flask, http: FlaskClient
+) -> None:
+    # On PostgreSQL the inserts meet at the unique (consent, reference) key, the later waiting
+    # for the first to commit; on SQLite writers take turns and the later sees the first's row.
+    given = authorised(oauth_app, http)
+    racers = 6
+    barrier = threading.Barrier(racers)
+    answers: list[tuple[int, str | None]] = []
+
+    def race() -> None:
+        barrier.wait()
+        try:
+            given.confirm("1.00", reference="raced")
+            answers.append((201, None))
+        except GatewayError as refused:
+            answers.append((refused.status, first_error(refused.body)[0]))
+
+    threads = [threading.Thread(target=race) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answers, key=str) == [(201, None)] + [(400, "U013")] * (racers - 1)
+    kept = rows(
+        oauth_app,
+        "SELECT id FROM gw_funds_confirmation WHERE consent_id = :c AND reference = 'raced'",
+        c=given.consent_id,
+    )
+    assert len(kept) == 1
