@@ -163,6 +163,10 @@ def test_the_consent_id_must_be_the_tokens(oauth_app: Flask, http: FlaskClient) 
         ("1,00", "GBP", "Data.InstructedAmount.Amount"),  # the reference's pattern
         ("-1.00", "GBP", "Data.InstructedAmount.Amount"),
         ("1.00", "gbp", "Data.InstructedAmount.Currency"),
+        # The reference's patterns as JSON Schema reads them: ASCII digits, the whole string.
+        ("1.00\n", "GBP", "Data.InstructedAmount.Amount"),
+        ("\u0661.\u0660\u0660", "GBP", "Data.InstructedAmount.Amount"),
+        ("1.00", "GBP\n", "Data.InstructedAmount.Currency"),
     ],
 )
 def test_an_amount_the_account_cannot_be_asked_about_is_refused(
@@ -171,6 +175,7 @@ def test_an_amount_the_account_cannot_be_asked_about_is_refused(
     given = authorised(oauth_app, http)
     status, body = refusal(given.confirm, amount, currency)
     assert (status, first_error(body)) == (400, ("U002", path))
+    assert len(body["Errors"]) == 1
 
 
 def test_a_request_without_its_fields_is_refused_with_their_paths(

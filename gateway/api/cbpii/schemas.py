@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from gateway.api.aisp.schemas import UtcDateTime
 from gateway.api.common import iso
@@ -19,6 +21,20 @@ PROXY_CODES = (
 # OBFundsConfirmation1.Data.InstructedAmount, as the reference's patterns have them.
 AMOUNT_PATTERN = r"^\d{1,13}$|^\d{1,13}\.\d{1,5}$"
 CURRENCY_PATTERN = r"^[A-Z]{3,3}$"
+
+
+def pattern(regex: str) -> list[Callable[[str], Any]]:
+    """Validators of a pattern of the reference: published as it is (apispec reads the
+    ``Regexp``), and matched as JSON Schema means it, ASCII digits and the whole string
+    (Python's ``\\d`` also takes other scripts' digits, and its ``$`` a trailing newline)."""
+    loose, strict = re.compile(regex), re.compile(regex, re.ASCII)
+
+    def whole(value: str) -> None:
+        # What the Regexp refuses it says itself; this refuses what it lets through.
+        if loose.match(value) is not None and strict.fullmatch(value) is None:
+            raise ValidationError(f"String does not match expected pattern {regex}.")
+
+    return [validate.Regexp(regex), whole]
 
 
 class _Strict(Schema):
@@ -71,10 +87,10 @@ class InstructedAmount(_Strict):
     """The amount to confirm: a decimal string and an ISO 4217 currency (the account's)."""
 
     Amount = fields.String(
-        required=True, validate=validate.Regexp(AMOUNT_PATTERN), metadata={"example": "20.00"}
+        required=True, validate=pattern(AMOUNT_PATTERN), metadata={"example": "20.00"}
     )
     Currency = fields.String(
-        required=True, validate=validate.Regexp(CURRENCY_PATTERN), metadata={"example": "GBP"}
+        required=True, validate=pattern(CURRENCY_PATTERN), metadata={"example": "GBP"}
     )
 
 
