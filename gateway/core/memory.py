@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal, TypeVar
 
+from gateway.core import settlement
 from gateway.core.accounts import (
     Account,
     Balances,
@@ -318,7 +319,8 @@ class MemoryBank:
         ))  # fmt: skip
         made = Payment(self._id("pay"), ledger.account.id, order.amount, order.creditor,
                        order.reference, "Booked", self.clock, self.clock,
-                       origin, None, instruction_id)  # fmt: skip
+                       origin, None, instruction_id,
+                       settlement.next_cycle(self.clock))  # fmt: skip
         ledger.payments.append(made)
         return made
 

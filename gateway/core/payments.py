@@ -76,6 +76,9 @@ class Payment:
     status_reason: str | None = None
     # The standing order or scheduled payment an execution belongs to.
     instruction_id: str | None = None
+    # When a booked payment settles between the banks (gateway.core.settlement); None when
+    # rejected.
+    settles_at: dt.datetime | None = None
 
 
 class PaymentsCore(Protocol):

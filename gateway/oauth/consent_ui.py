@@ -25,6 +25,7 @@ from flask.typing import ResponseReturnValue
 from gateway.consents import services as consents
 from gateway.consents import wording
 from gateway.consents.models import Consent
+from gateway.core.accounts import Account
 from gateway.core.bank import BankCore
 from gateway.edge import sessions
 from gateway.edge.errors import EdgeError
@@ -33,6 +34,7 @@ from gateway.edge.urls import issuer
 from gateway.oauth import grants, par, scopes
 from gateway.oauth.errors import OAuthError
 from gateway.oauth.models import PushedRequest
+from gateway.payments import wording as payment_wording
 from partners.models import App, Organisation
 
 bp = Blueprint("authorize", __name__)
@@ -245,9 +247,18 @@ def consent_page() -> ResponseReturnValue:
     return render_template("oauth/consent.html", **_consent_context(app, consent, customer_id))
 
 
+def _choosable(consent: Consent, customer_id: str) -> list[Account]:
+    """The customer's accounts this consent may be authorised on: all of them, or for a payment
+    those that can make it (its currency, the debtor account the partner named)."""
+    accounts = list(_core().accounts(consent.tenant_id, customer_id))
+    if consent.kind == "payments":
+        return payment_wording.payable_from(accounts, consent.data or {})
+    return accounts
+
+
 def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, Any]:
     org = get_session().get(Organisation, app.organisation_id)
-    accounts = _core().accounts(consent.tenant_id, customer_id)
+    accounts = _choosable(consent, customer_id)
     # An account-access consent is described by what it lets the app see, in plain words; the
     # other kinds by what their scope lets a partner do (``purpose``).
     sees: list[str] = []
@@ -255,6 +266,7 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
     if consent.kind == "accounts":
         sees = wording.lines(consent.permissions)
         window = wording.transaction_window(consent.permissions, consent.data or {})
+    payment = payment_wording.lines(consent.data) if consent.kind == "payments" else None
     return {
         "app": app,
         "organisation": org,
@@ -269,6 +281,7 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
         "customer_name": (session.get(SESSION_KEY) or {}).get("customer_name"),
         "renewing": _renewing(consent),
         "chosen": set(consent.account_ids or ()),
+        "payment": payment,
     }
 
 
@@ -291,7 +304,7 @@ def decide() -> ResponseReturnValue:
         if not _renewing(consent):
             consents.reject(db, consent, now=bank_now)
         return _respond(pushed, error="access_denied", error_description="The customer said no.")
-    owned = {a.id for a in _core().accounts(consent.tenant_id, customer_id)}
+    owned = {a.id for a in _choosable(consent, customer_id)}
     picked = [a for a in request.form.getlist("account") if a in owned]
     if not picked or (consent.kind != "accounts" and len(picked) != 1):
         context = _consent_context(app, consent, customer_id)

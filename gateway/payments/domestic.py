@@ -1,0 +1,185 @@
+"""Domestic payments (OBIE v4.0 Payment Initiation: ``/domestic-payment-consents`` and
+``/domestic-payments``): the rules beyond the reference schema, and the submission of an order
+under an authorised consent.
+
+The consent keeps the ``Initiation`` and ``Risk`` exactly as the partner sent them; the order must
+repeat both exactly (Payment Initiation API profile, "Payment Order Consent": the ASPSP must
+reject a payment order whose Initiation or Risk does not match its consent, ``U008``
+UK.OBIE.Resource.ConsentMismatch, with the path of the first field that differs). A consent is
+authorised once, on one debtor account, and consumed by exactly one order (status ``COND``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.consents import services as consents
+from gateway.consents.models import Consent
+from gateway.core.errors import InsufficientFunds, InvalidInstruction
+from gateway.core.money import EXPONENTS, Money, to_minor
+from gateway.core.payments import PaymentOrder as BankOrder
+from gateway.core.payments import PaymentsCore
+from gateway.core.values import Counterparty
+from gateway.edge.errors import ApiError
+from gateway.payments.models import PaymentOrder
+
+FAMILY = "domestic-payments"
+CONSENT_FAMILY = "domestic-payment-consents"
+# The creditor account schemes a domestic payment can reach (OBInternalAccountIdentification4Code).
+SCHEMES = ("UK.OBIE.SortCodeAccountNumber", "UK.OBIE.IBAN")
+# OBInternalLocalInstrument1Code values of the UK's domestic schemes the bank sends through.
+LOCAL_INSTRUMENTS = ("UK.OBIE.FPS", "UK.OBIE.BACS", "UK.OBIE.CHAPS", "UK.OBIE.Paym")
+_SORT_CODE_ACCOUNT = re.compile(r"\d{14}")
+_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
+AMOUNT_PATH = "Data.Initiation.InstructedAmount"
+
+
+def check_initiation(initiation: dict[str, Any]) -> Money:
+    """Refuse what the schema admits but the bank cannot carry out; return the amount."""
+    amount = initiation["InstructedAmount"]
+    currency = amount["Currency"]
+    if currency not in EXPONENTS:
+        raise ApiError.one("U023", f"{currency} is not a currency this bank pays in",
+                           path=f"{AMOUNT_PATH}.Currency")  # fmt: skip
+    value = Decimal(amount["Amount"])
+    try:
+        minor = to_minor(value, currency)
+    except InvalidInstruction as exc:
+        raise ApiError.one("U002", str(exc), path=f"{AMOUNT_PATH}.Amount") from None
+    if minor <= 0:
+        raise ApiError.one("U002", "The amount must be more than zero",
+                           path=f"{AMOUNT_PATH}.Amount")  # fmt: skip
+    local = initiation.get("LocalInstrument")
+    if local is not None and local not in LOCAL_INSTRUMENTS:
+        raise ApiError.one("U026", f"{local} is not offered; use one of "
+                           f"{', '.join(LOCAL_INSTRUMENTS)}",
+                           path="Data.Initiation.LocalInstrument")  # fmt: skip
+    for side in ("CreditorAccount", "DebtorAccount"):
+        if side in initiation:
+            _check_account(initiation[side], f"Data.Initiation.{side}")
+    return Money(value, currency)
+
+
+def _check_account(account: dict[str, Any], path: str) -> None:
+    scheme = account["SchemeName"]
+    if scheme not in SCHEMES:
+        raise ApiError.one("U027", f"{scheme} is not supported; use one of {', '.join(SCHEMES)}",
+                           path=f"{path}.SchemeName")  # fmt: skip
+    shape = _SORT_CODE_ACCOUNT if scheme == SCHEMES[0] else _IBAN
+    if not shape.fullmatch(account["Identification"]):
+        what = "a 6-digit sort code and 8-digit account number" if shape is _SORT_CODE_ACCOUNT \
+            else "an IBAN without spaces"  # fmt: skip
+        raise ApiError.one("U021", f"The identification must be {what}",
+                           path=f"{path}.Identification")  # fmt: skip
+
+
+def create_consent(
+    session: Session, *, client_id: str, tenant_id: str, body: dict[str, Any], now: dt.datetime
+) -> Consent:
+    """A domestic payment consent awaiting the customer, from a body valid against
+    ``OBWriteDomesticConsent4``."""
+    data = body["Data"]
+    check_initiation(data["Initiation"])
+    kept = {key: value for key, value in data.items()} | {
+        "family": CONSENT_FAMILY,
+        "Risk": body["Risk"],
+    }
+    return consents.create(
+        session, client_id=client_id, tenant_id=tenant_id, kind="payments", data=kept, now=now
+    )
+
+
+def differences(sent: Any, kept: Any, path: str) -> Iterator[str]:
+    """The JSON paths at which ``sent`` differs from ``kept`` (exact JSON values)."""
+    if isinstance(sent, dict) and isinstance(kept, dict):
+        for key in sorted(set(sent) | set(kept)):
+            yield from differences(sent.get(key), kept.get(key), f"{path}.{key}")
+    elif isinstance(sent, list) and isinstance(kept, list) and len(sent) == len(kept):
+        for index, (a, b) in enumerate(zip(sent, kept, strict=True)):
+            yield from differences(a, b, f"{path}[{index}]")
+    elif sent != kept or type(sent) is not type(kept):
+        yield path
+
+
+def check_matches(consent: Consent, body: dict[str, Any]) -> None:
+    """``U008`` unless the order's Initiation and Risk are exactly the consent's."""
+    data = consent.data or {}
+    for name, sent, kept in (
+        ("Data.Initiation", body["Data"]["Initiation"], data.get("Initiation")),
+        ("Risk", body["Risk"], data.get("Risk")),
+    ):
+        first = next(differences(sent, kept, name), None)
+        if first is not None:
+            raise ApiError.one("U008", f"{first} does not match the consent", path=first)
+
+
+def usable_consent(session: Session, consent_id: str, client_id: str, now: dt.datetime) -> Consent:
+    """The authorised, unconsumed domestic payment consent the order names, locked for this
+    unit of work (two submissions under one consent take turns)."""
+    consent = session.scalar(
+        select(Consent)
+        .where(Consent.id == consent_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if (
+        consent is None
+        or consent.client_id != client_id
+        or (consent.data or {}).get("family") != CONSENT_FAMILY
+    ):
+        raise ApiError.one("U011", "No domestic payment consent with this id", status=400)
+    status = consents.effective_status(consent, now)
+    if status != consents.AUTHORISED:
+        word = "consumed already" if status == consents.CONSUMED else f"{status}, not AUTH"
+        raise ApiError.one("U009", f"The consent is {word}", path="Data.ConsentId")
+    return consent
+
+
+def submit(
+    session: Session, bank: PaymentsCore, consent: Consent, body: dict[str, Any], now: dt.datetime
+) -> PaymentOrder:
+    """Execute the order the customer approved and consume the consent; a payment the bank
+    refuses for want of funds is recorded as ``RJCT`` (AM04), never an error of the API."""
+    check_matches(consent, body)
+    initiation = body["Data"]["Initiation"]
+    amount = check_initiation(initiation)
+    creditor = initiation["CreditorAccount"]
+    remittance = initiation.get("RemittanceInformation") or {}
+    order = BankOrder(
+        debtor_account_id=consent.account_ids[0],
+        amount=amount,
+        creditor=Counterparty(creditor["Name"], creditor["SchemeName"], creditor["Identification"]),
+        reference=(remittance.get("Reference") or initiation["EndToEndIdentification"])[:35],
+        information=" ".join(remittance.get("Unstructured") or ())[:140] or None,
+    )
+    row = PaymentOrder(
+        id="dp-" + secrets.token_hex(16), consent_id=consent.id, client_id=consent.client_id,
+        tenant_id=consent.tenant_id, family=FAMILY, debtor_account_id=order.debtor_account_id,
+        initiation=initiation, created_at=now, status_updated_at=now,
+    )  # fmt: skip
+    try:
+        paid = bank.pay(consent.tenant_id, order)
+    except InsufficientFunds:
+        row.status, row.status_reason = "RJCT", "AM04"
+        row.status_reason_description = "The debtor account has not enough funds available"
+    else:
+        row.bank_payment_id, row.status, row.settles_at = paid.id, "ACSP", paid.settles_at
+    consents.consume(session, consent, now=now)
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another order consumed this consent at the same moment (the unique consent index).
+        raise ApiError.one(
+            "U009", "The consent is consumed already", path="Data.ConsentId"
+        ) from None
+    return row

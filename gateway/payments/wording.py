@@ -1,0 +1,58 @@
+"""A payment consent in the customer's words, for the consent page: who is paid, how much, with
+what reference, when; and which of the customer's accounts can pay it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from gateway.core.accounts import Account
+
+SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
+def amount(instructed: Mapping[str, str]) -> str:
+    """``£1,234.50``; a currency without a symbol here is written after: ``1,000 JPY``."""
+    value, currency = Decimal(instructed["Amount"]), instructed["Currency"]
+    shown = f"{value:,f}"
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{shown}" if symbol else f"{shown} {currency}"
+
+
+def _account(account: Mapping[str, str]) -> str:
+    ident = account["Identification"]
+    if account["SchemeName"] == "UK.OBIE.SortCodeAccountNumber" and len(ident) == 14:
+        return f"sort code {ident[:2]}-{ident[2:4]}-{ident[4:6]}, account {ident[6:]}"
+    return f"IBAN {' '.join(ident[i : i + 4] for i in range(0, len(ident), 4))}"
+
+
+def lines(data: Mapping[str, Any]) -> list[str]:
+    """What the customer approves, one plain line each: payee, amount, reference, when."""
+    initiation = data["Initiation"]
+    creditor = initiation["CreditorAccount"]
+    remittance = initiation.get("RemittanceInformation") or {}
+    reference = remittance.get("Reference") or initiation["EndToEndIdentification"]
+    return [
+        f"Pay {amount(initiation['InstructedAmount'])} to {creditor['Name']}",
+        f"Into {_account(creditor)}",
+        f"Reference: {reference}",
+        "Once, as soon as you approve",
+    ]
+
+
+def payable_from(accounts: Sequence[Account], data: Mapping[str, Any]) -> list[Account]:
+    """The accounts that can make this payment: enabled, in its currency, and the one the
+    partner named as the debtor account when it named one."""
+    initiation = data["Initiation"]
+    currency = initiation["InstructedAmount"]["Currency"]
+    named = initiation.get("DebtorAccount")
+    found = [a for a in accounts if a.status == "Enabled" and a.currency == currency]
+    if named is not None:
+        wanted = (named["SchemeName"], named["Identification"].replace(" ", "").upper())
+        found = [
+            a for a in found
+            if any((i.scheme, i.identification.replace(" ", "").upper()) == wanted
+                   for i in a.identifiers)
+        ]  # fmt: skip
+    return found
