@@ -83,16 +83,19 @@ def _check_account(account: dict[str, Any], path: str) -> None:
 
 
 def create_consent(
-    session: Session, *, client_id: str, tenant_id: str, body: dict[str, Any], now: dt.datetime
+    session: Session,
+    *,
+    client_id: str,
+    tenant_id: str,
+    body: dict[str, Any],
+    now: dt.datetime,
+    family: str = CONSENT_FAMILY,
 ) -> Consent:
-    """A domestic payment consent awaiting the customer, from a body valid against
-    ``OBWriteDomesticConsent4``."""
+    """A payment consent of ``family`` awaiting the customer, from a body valid against its
+    reference schema (``OBWriteDomesticConsent4`` and kin)."""
     data = body["Data"]
     check_initiation(data["Initiation"])
-    kept = {key: value for key, value in data.items()} | {
-        "family": CONSENT_FAMILY,
-        "Risk": body["Risk"],
-    }
+    kept = dict(data) | {"family": family, "Risk": body["Risk"]}
     return consents.create(
         session, client_id=client_id, tenant_id=tenant_id, kind="payments", data=kept, now=now
     )
@@ -122,9 +125,15 @@ def check_matches(consent: Consent, body: dict[str, Any]) -> None:
             raise ApiError.one("U008", f"{first} does not match the consent", path=first)
 
 
-def usable_consent(session: Session, consent_id: str, client_id: str, now: dt.datetime) -> Consent:
-    """The authorised, unconsumed domestic payment consent the order names, locked for this
-    unit of work (two submissions under one consent take turns)."""
+def usable_consent(
+    session: Session,
+    consent_id: str,
+    client_id: str,
+    now: dt.datetime,
+    family: str = CONSENT_FAMILY,
+) -> Consent:
+    """The authorised, unconsumed payment consent of ``family`` the order names, locked for
+    this unit of work (two submissions under one consent take turns)."""
     consent = session.scalar(
         select(Consent)
         .where(Consent.id == consent_id)
@@ -134,9 +143,9 @@ def usable_consent(session: Session, consent_id: str, client_id: str, now: dt.da
     if (
         consent is None
         or consent.client_id != client_id
-        or (consent.data or {}).get("family") != CONSENT_FAMILY
+        or (consent.data or {}).get("family") != family
     ):
-        raise ApiError.one("U011", "No domestic payment consent with this id", status=400)
+        raise ApiError.one("U011", f"No {family[:-1]} with this id", status=400)
     status = consents.effective_status(consent, now)
     if status != consents.AUTHORISED:
         word = "consumed already" if status == consents.CONSUMED else f"{status}, not AUTH"
@@ -150,22 +159,8 @@ def submit(
     """Execute the order the customer approved and consume the consent; a payment the bank
     refuses for want of funds is recorded as ``RJCT`` (AM04), never an error of the API."""
     check_matches(consent, body)
-    initiation = body["Data"]["Initiation"]
-    amount = check_initiation(initiation)
-    creditor = initiation["CreditorAccount"]
-    remittance = initiation.get("RemittanceInformation") or {}
-    order = BankOrder(
-        debtor_account_id=consent.account_ids[0],
-        amount=amount,
-        creditor=Counterparty(creditor["Name"], creditor["SchemeName"], creditor["Identification"]),
-        reference=(remittance.get("Reference") or initiation["EndToEndIdentification"])[:35],
-        information=" ".join(remittance.get("Unstructured") or ())[:140] or None,
-    )
-    row = PaymentOrder(
-        id="dp-" + secrets.token_hex(16), consent_id=consent.id, client_id=consent.client_id,
-        tenant_id=consent.tenant_id, family=FAMILY, debtor_account_id=order.debtor_account_id,
-        initiation=initiation, created_at=now, status_updated_at=now,
-    )  # fmt: skip
+    order = bank_order(consent, body["Data"]["Initiation"])
+    row = new_order(consent, FAMILY, "dp-", order, now)
     try:
         paid = bank.pay(consent.tenant_id, order)
     except InsufficientFunds:
@@ -173,6 +168,37 @@ def submit(
         row.status_reason_description = "The debtor account has not enough funds available"
     else:
         row.bank_payment_id, row.status, row.settles_at = paid.id, "ACSP", paid.settles_at
+    return record(session, consent, row, now)
+
+
+def bank_order(consent: Consent, initiation: dict[str, Any]) -> BankOrder:
+    """The bank's order for an initiation the customer approved, from the account they
+    picked."""
+    creditor = initiation["CreditorAccount"]
+    remittance = initiation.get("RemittanceInformation") or {}
+    reference = remittance.get("Reference") or initiation.get("EndToEndIdentification")
+    return BankOrder(
+        debtor_account_id=consent.account_ids[0],
+        amount=check_initiation(initiation),
+        creditor=Counterparty(creditor["Name"], creditor["SchemeName"], creditor["Identification"]),
+        reference=(reference or initiation["InstructionIdentification"])[:35],
+        information=" ".join(remittance.get("Unstructured") or ())[:140] or None,
+    )
+
+
+def new_order(
+    consent: Consent, family: str, prefix: str, order: BankOrder, now: dt.datetime
+) -> PaymentOrder:
+    """The gateway's row of a payment order (not yet added)."""
+    return PaymentOrder(
+        id=prefix + secrets.token_hex(16), consent_id=consent.id, client_id=consent.client_id,
+        tenant_id=consent.tenant_id, family=family, debtor_account_id=order.debtor_account_id,
+        initiation=consent.data["Initiation"], created_at=now, status_updated_at=now,
+    )  # fmt: skip
+
+
+def record(session: Session, consent: Consent, row: PaymentOrder, now: dt.datetime) -> PaymentOrder:
+    """Consume the consent and keep the order, together (one order per consent)."""
     consents.consume(session, consent, now=now)
     session.add(row)
     try:

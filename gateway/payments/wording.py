@@ -3,12 +3,15 @@ what reference, when; and which of the customer's accounts can pay it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from gateway.core.accounts import Account
 
+LONDON = ZoneInfo("Europe/London")
 SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
@@ -37,8 +40,16 @@ def lines(data: Mapping[str, Any]) -> list[str]:
         f"Pay {amount(initiation['InstructedAmount'])} to {creditor['Name']}",
         f"Into {_account(creditor)}",
         f"Reference: {reference}",
-        "Once, as soon as you approve",
+        _when(initiation),
     ]
+
+
+def _when(initiation: Mapping[str, Any]) -> str:
+    requested = initiation.get("RequestedExecutionDateTime")
+    if requested is None:
+        return "Once, as soon as you approve"
+    day = dt.datetime.fromisoformat(requested).astimezone(LONDON)
+    return f"Once, on {day.day} {day:%B %Y}"
 
 
 def payable_from(accounts: Sequence[Account], data: Mapping[str, Any]) -> list[Account]:

@@ -43,16 +43,24 @@ def payment_body(consent_id: str, consent: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def staged(partner: Partner, body: dict[str, Any]) -> dict[str, Any]:
-    """POST the consent with a client-credentials token."""
+def staged(
+    partner: Partner, body: dict[str, Any], path: str = f"{PISP}/domestic-payment-consents"
+) -> dict[str, Any]:
+    """POST the consent (to ``path``) with a client-credentials token."""
     token = partner.client.client_credentials("payments")["access_token"]
-    created: dict[str, Any] = partner.client.post(f"{PISP}/domestic-payment-consents", token, body)
+    created: dict[str, Any] = partner.client.post(path, token, body)
     return created
 
 
-def authorised(app: Flask, partner: Partner, body: dict[str, Any]) -> tuple[str, str]:
-    """A consent for ``body`` the customer approved; its id and the authorised token."""
-    consent_id = staged(partner, body)["Data"]["ConsentId"]
+def authorised(
+    app: Flask,
+    partner: Partner,
+    body: dict[str, Any],
+    path: str = f"{PISP}/domestic-payment-consents",
+) -> tuple[str, str]:
+    """A consent for ``body`` (posted to ``path``) the customer approved; its id and the
+    authorised token."""
+    consent_id = staged(partner, body, path)["Data"]["ConsentId"]
     request_uri, verifier, _ = partner.client.push_authorization_request(consent_id, "payments")
     answer = approve_in_browser(
         app, app.test_client(), partner.client.authorization_url(request_uri),

@@ -21,4 +21,4 @@ def _negotiate() -> None:
 
 
 # Route modules register their views on bp.
-from gateway.api.pisp import domestic  # noqa: E402, F401
+from gateway.api.pisp import domestic, scheduled  # noqa: E402, F401

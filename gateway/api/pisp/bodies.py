@@ -12,7 +12,7 @@ from gateway.payments import orders
 from gateway.payments.models import PaymentOrder
 
 # What of the consent's request data goes back in its response, besides Initiation.
-_ECHOED = ("ReadRefundAccount", "Authorisation", "SCASupportData")
+_ECHOED = ("Permission", "ReadRefundAccount", "Authorisation", "SCASupportData")
 
 
 def consent_data(consent: Consent, now: dt.datetime) -> dict[str, Any]:
@@ -29,11 +29,13 @@ def consent_data(consent: Consent, now: dt.datetime) -> dict[str, Any]:
     return data
 
 
-def order_data(order: PaymentOrder, now: dt.datetime) -> dict[str, Any]:
-    """``OBWriteDomesticResponse5.Data``: the payment order and its status at ``now``."""
-    status = orders.status(order, now)
+def order_data(
+    order: PaymentOrder, steps: list[orders.Status], id_name: str = "DomesticPaymentId"
+) -> dict[str, Any]:
+    """``OBWriteDomesticResponse5.Data`` (and kin): the payment order at its last status."""
+    status = steps[-1]
     data: dict[str, Any] = {
-        "DomesticPaymentId": order.id,
+        id_name: order.id,
         "ConsentId": order.consent_id,
         "CreationDateTime": iso(order.created_at),
         "Status": status.code,
@@ -41,8 +43,10 @@ def order_data(order: PaymentOrder, now: dt.datetime) -> dict[str, Any]:
     }
     if status.reason:
         data["StatusReason"] = [_reason(status)]
+    expected = order.initiation.get("RequestedExecutionDateTime")
+    if expected or order.settles_at is not None:
+        data["ExpectedExecutionDateTime"] = expected or iso(order.created_at)
     if order.settles_at is not None:
-        data["ExpectedExecutionDateTime"] = iso(order.created_at)
         data["ExpectedSettlementDateTime"] = iso(order.settles_at)
     data["Initiation"] = order.initiation
     return data
@@ -55,11 +59,11 @@ def _reason(status: orders.Status) -> dict[str, str]:
     return reason
 
 
-def details_data(order: PaymentOrder, now: dt.datetime) -> dict[str, Any]:
+def details_data(order: PaymentOrder, history: list[orders.Status]) -> dict[str, Any]:
     """``OBWritePaymentDetailsResponse1.Data``: each status the order has had."""
     local = order.initiation.get("LocalInstrument")
     steps = []
-    for step in orders.history(order, now):
+    for step in history:
         detail: dict[str, Any] = {"Status": step.code}
         if local:
             detail["LocalInstrument"] = local
