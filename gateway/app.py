@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from gateway import config as settings
 from gateway import health, portal
-from gateway.api import aisp, pisp
+from gateway.api import aisp, idempotency, pisp
 from gateway.api import sandbox as sandbox_api
 from gateway.apidocs import views as apidocs
 from gateway.cli import register_commands
@@ -61,9 +61,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     store = app.extensions["redis"] = make_redis(app.config["REDIS_URL"])
     # One sandbox bank, seen as the bank core by the APIs and as the sandbox by ops and the portal.
     app.extensions["bank_core"] = app.extensions["sandbox"] = _bank_core_factory(app.config)
-    # The edge first and last; the token check is its authentication step for the APIs.
+    # The edge first and last; the token check is its authentication step for the APIs, the
+    # idempotency recorder a finishing step (after every other hook, before the commit).
     ratelimit.init_app(app, store)
-    hooks.init_app(app, identify=[protector.identify])
+    hooks.init_app(app, identify=[protector.identify], finish=[idempotency.record])
     cache = protector.init_cache(app.config.get("TOKEN_CACHE_SECONDS"), not is_fake(store))
     if cache is not None:
         app.extensions["token_cache"] = cache
@@ -107,7 +108,7 @@ def _blueprints(app: Flask) -> None:
     app.extensions["csrf"] = CSRFProtect(app)
     for blueprint in (
         health.bp, oauth_views.bp, registration_views.bp, consent_ui.bp, aisp.bp, pisp.bp,
-        sandbox_api.bp, apidocs.bp, portal.bp,
+        sandbox_api.bp, idempotency.bp, apidocs.bp, portal.bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
 

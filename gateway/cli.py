@@ -9,6 +9,7 @@
     gateway serve                           run the gateway under gunicorn (control socket:
                                             instance/gunicorn-HOST-PORT.ctl)
     gateway specs write|check               write the OpenAPI documents, or check them for drift
+    gateway idempotency purge               delete the idempotency keys past their 24 hours
 
 A command is one unit of work: it commits once at the end, or not at all if it fails. Only
 ``sandbox seed`` creates a tenant; the other sandbox commands refuse one that does not exist.
@@ -28,6 +29,7 @@ from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from gateway import migrate
+from gateway.api.idempotency.cli import idempotency_cli
 from gateway.apidocs.cli import specs_cli
 from gateway.core.administration import SandboxBank, TenantInfo
 from gateway.core.errors import UnknownResource
@@ -215,5 +217,5 @@ def _print_customers(core: SandboxBank, tenant: str, username: str | None = None
 
 def register_commands(app: Flask) -> None:
     """Attach the operator commands to ``app.cli``."""
-    for command in (db_cli, sandbox_cli, serve, ops_cli, keys_cli, specs_cli):
+    for command in (db_cli, sandbox_cli, serve, ops_cli, keys_cli, specs_cli, idempotency_cli):
         app.cli.add_command(command)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     # Issuer identifier of the authorization server (its public base URL, no trailing slash);
     # empty means the URL each request reached, which suits a laptop but not a deployment.
     "ISSUER": "",
+    # The trust anchor of OBIE message signatures (the http://openbanking.org.uk/tan claim of
+    # x-jws-signature): a domain name. Empty means the host name of the issuer, where the bank
+    # publishes its keys and partners register theirs (gateway.api.message_signing).
+    "JWS_TRUST_ANCHOR": "",
     # Limits per app tier, e.g. {"sandbox": "20/second;1000/minute"}; merged over the defaults
     # of gateway.edge.ratelimit.
     "RATE_LIMIT_TIERS": {},
@@ -66,6 +71,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
+# A domain name: dot-separated labels of letters, digits and inner hyphens (RFC 1123 §2.1).
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_DOMAIN = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*", re.ASCII)
 
 
 def _parses_as_limits(text: str) -> bool:
@@ -149,6 +157,7 @@ def validate(config: dict[str, Any], instance_path: str) -> None:
             f"got {cache_seconds!r}"
         )
     config["ISSUER"] = _issuer(str(config.get("ISSUER") or ""))
+    config["JWS_TRUST_ANCHOR"] = _trust_anchor(config.get("JWS_TRUST_ANCHOR") or "")
     _check_tiers(config.get("RATE_LIMIT_TIERS"))
     if config.get("DPOP_NONCE") not in ("offered", "required"):
         raise ConfigError(
@@ -195,6 +204,17 @@ def _issuer(issuer: str) -> str:
         ):
             raise ConfigError(f"{env_name('ISSUER')} must be a base URL such as https://host")
     return issuer.rstrip("/")
+
+
+def _trust_anchor(value: object) -> str:
+    """A domain name (letters, digits and hyphens, in dot-separated labels), or empty."""
+    text = str(value).strip().lower()
+    if text and not _DOMAIN.fullmatch(text):
+        raise ConfigError(
+            f"{env_name('JWS_TRUST_ANCHOR')} must be a domain name such as bank.example, "
+            f"got {value!r}"
+        )
+    return text
 
 
 def _check_tiers(tiers: object) -> None:

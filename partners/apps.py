@@ -289,6 +289,34 @@ def set_tier(session: Session, app: App, tier: str, known: Collection[str]) -> A
     return app
 
 
+def set_request_signing(session: Session, app: App, required: bool) -> App:
+    """Require (or, for a sandbox app, stop requiring) a signed ``x-jws-signature`` on the app's
+    payment, VRP and funds-confirmation requests (OBIE Read/Write Data API Profile v4.0,
+    Message Signing). A production app cannot switch it off."""
+    if not required and app.environment != "sandbox":
+        raise PartnerError(
+            "request_signing_required",
+            "Production apps must sign their requests: only a sandbox app may switch it off",
+            field="request_signing",
+        )
+    if app.request_signing != bool(required):
+        app.request_signing = bool(required)
+        app.updated_at = utcnow()
+        session.flush()
+    return app
+
+
+def signing_issuers(client_id: str, organisation_id: str, software_id: str | None) -> list[str]:
+    """The values of ``http://openbanking.org.uk/iss`` that name an app in its message
+    signatures: its client id, or ``<organisation id>/<software id>`` as OBIE Directory
+    participants send it (the software id of a dynamically registered app, else its client id).
+    """
+    issuers = [client_id, f"{organisation_id}/{client_id}"]
+    if software_id:
+        issuers.append(f"{organisation_id}/{software_id}")
+    return issuers
+
+
 def delete_app(session: Session, app: App) -> None:
     """Delete an app.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 # One metadata for the gateway's and the partners' tables: they reference each other.
@@ -75,6 +75,9 @@ class App(Base):
     secret_rotated_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     # Sandbox apps may use bearer tokens until they opt in; production apps must use DPoP.
     dpop_bound: Mapped[bool] = mapped_column(Boolean, default=False)
+    # OBIE message signing: payment, VRP and funds-confirmation requests carry x-jws-signature.
+    # Always for production apps; a sandbox app may switch it off while it builds its signing.
+    request_signing: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Rate-limit tier (GATEWAY_RATE_LIMIT_TIERS), set by ops.
     tier: Mapped[str] = mapped_column(String(32), default="sandbox", server_default="sandbox")
     scope: Mapped[str] = mapped_column(String(256))

@@ -12,6 +12,7 @@ from flask import Flask
 
 from gateway.apidocs.aisp import build_aisp
 from gateway.apidocs.common import SPECS_DIR
+from gateway.apidocs.idempotency import build_idempotency
 from gateway.apidocs.oauth import build_oauth
 from gateway.apidocs.sandbox import build_sandbox
 
@@ -55,6 +56,14 @@ DOCUMENTS: tuple[Document, ...] = (
         "Your organisation's sandbox bank from a script: read its clock, move it forward (running "
         "what falls due), reset it to its seed.",
         build_sandbox,
+    ),
+    Document(
+        "idempotency",
+        "idempotency-v1",
+        "Idempotency keys",
+        "Retrying a payment or funds-confirmation POST safely with x-idempotency-key, and "
+        "recovering a response lost to a timeout.",
+        build_idempotency,
     ),
 )
 BY_API = {document.api: document for document in DOCUMENTS}

@@ -3,7 +3,7 @@ base of every absolute link an API writes."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import current_app, request
 
@@ -15,6 +15,13 @@ def issuer() -> str:
     """The issuer identifier: ``GATEWAY_ISSUER``, or the URL this request reached."""
     configured: str = current_app.config.get("ISSUER") or ""
     return configured.rstrip("/") or request.url_root.rstrip("/")
+
+
+def trust_anchor() -> str:
+    """The trust anchor of message signatures (the OBIE ``http://openbanking.org.uk/tan``
+    claim): ``GATEWAY_JWS_TRUST_ANCHOR``, or the issuer's host name."""
+    configured: str = current_app.config.get("JWS_TRUST_ANCHOR") or ""
+    return configured or (urlsplit(issuer()).hostname or "")
 
 
 def endpoint_url() -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.oauth.models import ServerKey
+from gateway.store.reads import Reads
 
 SIGNING_ALG = "ES256"
 
@@ -45,6 +46,20 @@ def active_key(session: Session) -> tuple[str, ECKey]:
             row = session.scalars(select(ServerKey).where(ServerKey.status == "active")).one()
     key = import_key(row.private_jwk, "EC")
     return row.kid, key
+
+
+_ACTIVE = select(ServerKey.kid, ServerKey.alg, ServerKey.private_jwk).where(
+    ServerKey.status == "active"
+)
+
+
+def read_active(reads: Reads) -> tuple[str, str, ECKey] | None:
+    """Return the kid, algorithm and private key that signs now, read outside the unit of work
+    (see :class:`~gateway.store.reads.Reads`), or ``None`` before the first key is made."""
+    row = reads.execute(_ACTIVE, {}).first()
+    if row is None:
+        return None
+    return row.kid, row.alg, import_key(row.private_jwk, "EC")
 
 
 def public_jwks(session: Session) -> dict[str, list[dict[str, Any]]]:

@@ -209,7 +209,16 @@ def presented_token() -> tokens.AccessToken:
     token = found.token if found is not None else tokens.find_access(get_reader(), value)
     if token is None:
         raise TokenRefused(INVALID)
-    return _present(scheme, value, token, replay_guard, current_app.extensions["dpop_nonces"])
+    # Checked once a request: a second check would claim the DPoP proof's jti again.
+    try:
+        g.presented = _present(
+            scheme, value, token, replay_guard, current_app.extensions["dpop_nonces"]
+        )
+    except TokenRefused as exc:
+        g.presented = exc
+        raise
+    presented: tokens.AccessToken = g.presented
+    return presented
 
 
 def _refuse_forms() -> None:
@@ -265,8 +274,7 @@ def current_token(
     try:
         row = presented_token()
     except TokenRefused as exc:
-        headers = {"WWW-Authenticate": exc.challenge, **exc.headers}
-        raise ApiError.one("U042", exc.message, status=401, headers=headers) from None
+        raise unauthorised(exc) from None
     if row.grant_type not in grant_types:
         refused = TokenRefused(_needed(grant_types, row.grant_type))
         raise ApiError.one(
@@ -276,6 +284,12 @@ def current_token(
         raise ApiError.one("U042", f"the token lacks the {scope} scope", status=403)
     g.token = row
     return row
+
+
+def unauthorised(refused: TokenRefused) -> ApiError:
+    """The 401 that answers a refused token: its challenge and the OBIE error body."""
+    headers = {"WWW-Authenticate": refused.challenge, **refused.headers}
+    return ApiError.one("U042", refused.message, status=401, headers=headers)
 
 
 # What each grant's token is, in the words of a refusal that names the one needed.

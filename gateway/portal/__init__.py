@@ -37,6 +37,7 @@ ROUTES: tuple[tuple[str, str, Callable[..., ResponseReturnValue], tuple[str, ...
     ("/apps/<client_id>", "app", views.app_page, GET),
     ("/apps/<client_id>/redirect-uris", "redirect_uris", views.redirect_uris, POST),
     ("/apps/<client_id>/keys", "keys", views.app_keys, POST),
+    ("/apps/<client_id>/request-signing", "request_signing", views.request_signing, POST),
     ("/apps/<client_id>/secret", "secret", views.secret, POST),
     ("/apps/<client_id>/delete", "delete", views.delete, POST),
     ("/apps/<client_id>/software-statement", "software_statement", views.statement, POST),

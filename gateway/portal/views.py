@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from gateway.consents.account_access import PERMISSIONS
 from gateway.core.administration import MAX_ADVANCE, SandboxBank
 from gateway.edge.transaction import get_session
-from gateway.edge.urls import issuer
+from gateway.edge.urls import issuer, trust_anchor
 from gateway.portal import forms, sandbox, trial
 from gateway.portal import services as portal
 from gateway.portal.auth import current_developer, login_required, signed_in
@@ -159,6 +159,8 @@ def app_page(client_id: str) -> ResponseReturnValue:
         keys=portal.key_summaries(app),
         customers=portal.sandbox_customers(_core(), org.id, with_accounts=False),
         issuer=issuer(),
+        signing_issuers=services.signing_issuers(app.client_id, org.id, app.software_id),
+        trust_anchor=trust_anchor(),
     )
 
 
@@ -188,6 +190,19 @@ def app_keys(client_id: str) -> ResponseReturnValue:
     except PartnerError as exc:
         return _back_to(app, exc)
     flash("Keys saved.", "ok")
+    return _back_to(app)
+
+
+@login_required
+def request_signing(client_id: str) -> ResponseReturnValue:
+    """Require signed payment, VRP and funds-confirmation requests, or (sandbox apps only) not."""
+    app = _visible_app(client_id)
+    required = request.form.get("required") == "on"
+    try:
+        services.set_request_signing(get_session(), app, required)
+    except PartnerError as exc:
+        return _back_to(app, exc)
+    flash("Requests must now be signed." if required else "Request signing is off.", "ok")
     return _back_to(app)
 
 

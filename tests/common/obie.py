@@ -24,11 +24,12 @@ from werkzeug.test import TestResponse
 REFERENCE = Path(__file__).resolve().parents[2] / "specs" / "reference" / "obie-v4.0"
 PUBLISHED = Path(__file__).resolve().parents[2] / "specs" / "openapi"
 # The document each API's responses are checked against: the OBIE reference for the standard's
-# APIs, our published one for the sandbox API (which follows OBIE's conventions).
+# APIs, our published ones for the sandbox API and the extensions (which follow OBIE's conventions).
 FAMILIES = {
     "/open-banking/v4.0/aisp": REFERENCE / "account-info-openapi.yaml",
     "/open-banking/v4.0/pisp": REFERENCE / "payment-initiation-openapi.yaml",
     "/open-banking/sandbox/v1": PUBLISHED / "sandbox-v1.json",
+    "/open-banking/extensions/v1": PUBLISHED / "idempotency-v1.json",
 }
 # Families whose responses are checked for status and body only: their x-jws-signature header
 # (required by the reference) comes with the message-signing layer.

@@ -26,6 +26,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Seconds a new server has to answer /readyz.
+READY_WITHIN = 90
+
+
 @contextmanager
 def running_gateway(
     folder: Path, secret: str, *, env: Mapping[str, str] | None = None
@@ -55,16 +59,18 @@ def running_gateway(
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
+        # Generous: on a busy machine a new server takes a while to import and to answer. A
+        # slow answer times out (TimeoutError, an OSError like the refusals) and is retried.
+        deadline = time.monotonic() + READY_WITHIN
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{base}/readyz", timeout=1) as response:  # noqa: S310
+                with urllib.request.urlopen(f"{base}/readyz", timeout=5) as response:  # noqa: S310
                     if response.status == 200:
                         break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:
                 time.sleep(0.2)
         else:
-            pytest.fail("the gateway did not become ready within 30 s")
+            pytest.fail(f"the gateway did not become ready within {READY_WITHIN} s")
         yield base, environ
     finally:
         process.terminate()

@@ -454,7 +454,9 @@ def test_db_upgrade_then_current_through_the_console_script(workdir: Path, tmp_p
     assert "Traceback" not in current.stderr
 
 
-COMMANDS = ["db", "keys", "ops", "routes", "run", "sandbox", "serve", "shell", "specs"]
+COMMANDS = [
+    "db", "idempotency", "keys", "ops", "routes", "run", "sandbox", "serve", "shell", "specs",
+]  # fmt: skip
 
 
 def test_help_shows_the_gateway_s_options_and_every_command(workdir: Path, tmp_path: Path) -> None:

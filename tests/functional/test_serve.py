@@ -111,8 +111,9 @@ def test_requests_within_the_limits_reach_the_application(
 
 def listeners(path: Path) -> dict[str, Any]:
     """What the gunicorn at the control socket ``path`` listens on."""
-    # Gunicorn opens its control socket once its workers are up, so maybe after they answer.
-    deadline = time.monotonic() + 15
+    # Gunicorn opens its control socket once its workers are up, so maybe after they answer
+    # (slowly on a busy machine).
+    deadline = time.monotonic() + 60
     while True:
         with socket.socket(socket.AF_UNIX) as probe:
             try:
@@ -122,7 +123,7 @@ def listeners(path: Path) -> dict[str, Any]:
                 if time.monotonic() > deadline:
                     pytest.fail(f"no control socket at {path}")
         time.sleep(0.1)
-    with ControlClient(str(path), timeout=10) as client:
+    with ControlClient(str(path), timeout=30) as client:
         listeners: dict[str, Any] = client.send_command("show listeners")
     return listeners
 

@@ -86,7 +86,7 @@ def test_generation_is_deterministic(app: Flask) -> None:
     assert documents.generate(app) == documents.generate(app)
 
 
-@pytest.mark.parametrize("name", ["aisp-v4.0", "oauth", "sandbox-v1"])
+@pytest.mark.parametrize("name", ["aisp-v4.0", "oauth", "sandbox-v1", "idempotency-v1"])
 def test_documents_are_valid_openapi_3_0(name: str) -> None:
     document = committed(name)
     assert document["openapi"].startswith("3.0.")
@@ -337,7 +337,7 @@ def test_the_published_advance_schema_is_the_checked_one(body: Any, valid: bool)
 # -- serving ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["aisp-v4.0", "oauth", "sandbox-v1"])
+@pytest.mark.parametrize("name", ["aisp-v4.0", "oauth", "sandbox-v1", "idempotency-v1"])
 def test_the_committed_documents_are_served(client: FlaskClient, name: str) -> None:
     with client.get(f"/specs/{name}.json") as response:
         assert response.status_code == 200
@@ -364,7 +364,13 @@ def test_the_docs_index_lists_the_apis(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("api", "name"), [("aisp", "aisp-v4.0"), ("oauth", "oauth"), ("sandbox", "sandbox-v1")]
+    ("api", "name"),
+    [
+        ("aisp", "aisp-v4.0"),
+        ("oauth", "oauth"),
+        ("sandbox", "sandbox-v1"),
+        ("idempotency", "idempotency-v1"),
+    ],
 )
 def test_the_docs_page_runs_swagger_ui_from_local_files(
     client: FlaskClient, api: str, name: str

@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
+import gateway.api.idempotency.models
 import gateway.consents.models
 import gateway.oauth.models
 import gateway.store.models
@@ -19,7 +20,12 @@ from gateway import migrate
 from gateway.store.database import make_engine
 
 # Importing the model modules registers their tables on these metadata objects.
-MODELS = (gateway.consents.models, gateway.oauth.models, partners.models)
+MODELS = (
+    gateway.api.idempotency.models,
+    gateway.consents.models,
+    gateway.oauth.models,
+    partners.models,
+)
 METADATA = [sandbox.models.Base.metadata, gateway.store.models.Base.metadata]
 
 

@@ -1,7 +1,7 @@
 """Payment orders: the payment resources partners create under a payment consent.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = "0009"
-down_revision: Union[str, Sequence[str], None] = "0006"
+down_revision: Union[str, Sequence[str], None] = "0008"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -283,6 +283,21 @@ def test_only_the_sandbox_bank_core_is_shipped() -> None:
         validate(config(BANK_CORE="mainframe"), "/nonexistent")
 
 
+@pytest.mark.parametrize(
+    ("raw", "kept"), [("", ""), ("Bank.Example", "bank.example"), ("ob.org.uk", "ob.org.uk")]
+)
+def test_the_jws_trust_anchor_is_a_domain_name_or_empty(raw: str, kept: str) -> None:
+    settings = config(JWS_TRUST_ANCHOR=raw)
+    validate(settings, "/nonexistent")
+    assert settings["JWS_TRUST_ANCHOR"] == kept
+
+
+@pytest.mark.parametrize("raw", ["https://bank.example", "bank.example/", "-bank.example", "a b"])
+def test_a_jws_trust_anchor_that_is_no_domain_name_is_refused(raw: str) -> None:
+    with pytest.raises(ConfigError, match=r"^GATEWAY_JWS_TRUST_ANCHOR must be a domain name"):
+        validate(config(JWS_TRUST_ANCHOR=raw), "/nonexistent")
+
+
 # The secret key ------------------------------------------------------------------------------
 
 

@@ -1,0 +1,188 @@
+"""The keys in the database: claim one for a request, keep its response, find it, purge.
+
+Plain functions over the request's :class:`~sqlalchemy.orm.Session`: they flush and never commit
+(the request's one commit point, :mod:`gateway.edge.transaction`, commits the key with the
+resource it guards, or rolls both back). No Flask.
+
+How a duplicate is told apart, whatever the store:
+
+* PostgreSQL: the claim inserts the key's row in a savepoint. A second request's insert of the
+  same (client, operation, key) waits on the primary key's index until the first request's
+  transaction ends: when it committed, the insert fails and the second request reads the row,
+  response included (wait and replay); when it rolled back, the insert goes ahead (the second
+  request proceeds, as if it were the first).
+* SQLite: every transaction begins ``BEGIN IMMEDIATE``, so a second writer waits for the first
+  to commit or roll back before its claim reads anything; it then finds the committed row, or
+  none. The savepoint's unique-key failure is the same safety net there.
+
+Either way a committed row holds its response (it is written before the commit), so a claim
+that finds a row without one (:class:`InFlight`) means a row committed by something that is not
+a request: refused as still in progress (409 ``U029``) rather than run twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.api.idempotency.keys import LIFETIME
+from gateway.api.idempotency.models import IdempotencyKey
+
+# A claim that loses the insert but then finds no row (purged or expired in between) tries again.
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose key it is: a client's, for one operation."""
+
+    client_id: str
+    operation: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """The key is new: this request runs, and :func:`keep` stores what it was answered."""
+
+    row: IdempotencyKey
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The same request was answered before: answer it the same (``row`` holds the response)."""
+
+    row: IdempotencyKey
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """The key was used for another request (another body or path) of this operation."""
+
+    row: IdempotencyKey
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """A committed row without a response (see the module's docstring), or a key whose row kept
+    vanishing between a lost insert and the read after it (``row`` is then ``None``)."""
+
+    row: IdempotencyKey | None
+
+
+Claim = Claimed | Replay | Mismatch | InFlight
+
+
+def claim(session: Session, scope: Scope, fingerprint: str, *, now: dt.datetime) -> Claim:
+    """Claim ``scope``'s key for a request of this ``fingerprint``, or say how it was used.
+
+    A key older than its lifetime is a new one: its row is deleted first. May wait for another
+    request's transaction (see the module's docstring)."""
+    for _ in range(_ATTEMPTS):
+        found = _find(session, scope)
+        if found is not None and found.expires_at <= now:
+            _delete_expired(session, scope, now)
+            found = None
+        if found is not None:
+            return _answer(found, fingerprint)
+        row = IdempotencyKey(
+            client_id=scope.client_id,
+            operation=scope.operation,
+            key=scope.key,
+            fingerprint=fingerprint,
+            created_at=now,
+            expires_at=now + LIFETIME,
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            continue  # another request committed this key first: read what it was answered
+        return Claimed(row)
+    return InFlight(None)
+
+
+def _answer(row: IdempotencyKey, fingerprint: str) -> Claim:
+    if row.fingerprint != fingerprint:
+        return Mismatch(row)
+    if row.status is None:
+        return InFlight(row)
+    return Replay(row)
+
+
+def _find(session: Session, scope: Scope) -> IdempotencyKey | None:
+    statement = select(IdempotencyKey).where(
+        IdempotencyKey.client_id == scope.client_id,
+        IdempotencyKey.operation == scope.operation,
+        IdempotencyKey.key == scope.key,
+    )
+    # Read again, never from the session's identity map: another transaction may have written it.
+    found: IdempotencyKey | None = session.scalars(
+        statement.execution_options(populate_existing=True)
+    ).one_or_none()
+    return found
+
+
+def _delete_expired(session: Session, scope: Scope, now: dt.datetime) -> None:
+    # A statement, not session.delete(): a request racing this one may have deleted it already.
+    session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.client_id == scope.client_id,
+            IdempotencyKey.operation == scope.operation,
+            IdempotencyKey.key == scope.key,
+            IdempotencyKey.expires_at <= now,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def keep(
+    session: Session, row: IdempotencyKey, status: int, headers: dict[str, str], body: bytes
+) -> None:
+    """Store the response of the request that claimed ``row`` (flushed, not committed)."""
+    row.status, row.headers, row.body = status, headers, body
+    session.flush()
+
+
+def release(session: Session, row: IdempotencyKey) -> None:
+    """Give up a claim (the request failed): the key is free again once this is flushed."""
+    session.delete(row)
+    session.flush()
+
+
+def lookup(
+    session: Session,
+    client_id: str,
+    key: str,
+    operations: Sequence[str],
+    *,
+    now: dt.datetime,
+) -> list[IdempotencyKey]:
+    """The client's answered, unexpired uses of ``key`` among ``operations``, by operation."""
+    statement = (
+        select(IdempotencyKey)
+        .where(
+            IdempotencyKey.client_id == client_id,
+            IdempotencyKey.key == key,
+            IdempotencyKey.operation.in_(operations),
+            IdempotencyKey.expires_at > now,
+            IdempotencyKey.status.is_not(None),
+        )
+        .order_by(IdempotencyKey.operation)
+    )
+    return list(session.scalars(statement))
+
+
+def purge(session: Session, *, now: dt.datetime) -> int:
+    """Delete every expired key; return how many."""
+    result: Any = session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount)
