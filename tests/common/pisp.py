@@ -48,7 +48,7 @@ def staged(
 ) -> dict[str, Any]:
     """POST the consent (to ``path``) with a client-credentials token."""
     token = partner.client.client_credentials("payments")["access_token"]
-    created: dict[str, Any] = partner.client.post(path, token, body)
+    created: dict[str, Any] = partner.client.post_signed(path, token, body)
     return created
 
 

@@ -49,7 +49,9 @@ def test_a_payment_end_to_end(oauth_app: Flask, pisp: Partner) -> None:
     funds = pisp.client.get(f"{PISP}/domestic-payment-consents/{consent_id}/funds-confirmation",
                             token)  # fmt: skip
     assert funds["Data"]["FundsAvailableResult"]["FundsAvailable"] is True
-    paid = pisp.client.post(f"{PISP}/domestic-payments", token, payment_body(consent_id, body))
+    paid = pisp.client.post_signed(
+        f"{PISP}/domestic-payments", token, payment_body(consent_id, body)
+    )
     order = paid["Data"]
     assert order["Status"] == "ACSP" and order["ConsentId"] == consent_id
     assert order["Initiation"] == body["Data"]["Initiation"]
@@ -70,7 +72,7 @@ def test_the_ledger_holds_the_payment(oauth_app: Flask, pisp: Partner) -> None:
     body = consent_body("3.21")
     consent_id, token = authorised(oauth_app, pisp, body)
     before = balance(oauth_app, pisp, token)
-    pisp.client.post(f"{PISP}/domestic-payments", token, payment_body(consent_id, body))
+    pisp.client.post_signed(f"{PISP}/domestic-payments", token, payment_body(consent_id, body))
     assert before - balance(oauth_app, pisp, token) == pytest.approx(3.21)
 
 
@@ -92,9 +94,9 @@ def balance(app: Flask, partner: Partner, token: str) -> float:
 def test_a_consent_pays_once(oauth_app: Flask, pisp: Partner) -> None:
     body = consent_body()
     consent_id, token = authorised(oauth_app, pisp, body)
-    pisp.client.post(f"{PISP}/domestic-payments", token, payment_body(consent_id, body))
+    pisp.client.post_signed(f"{PISP}/domestic-payments", token, payment_body(consent_id, body))
     status, error = refused(
-        pisp.client.post, f"{PISP}/domestic-payments", token, payment_body(consent_id, body)
+        pisp.client.post_signed, f"{PISP}/domestic-payments", token, payment_body(consent_id, body)
     )
     assert status == 400 and error["Errors"][0]["ErrorCode"] == "U009"
     assert orders_of(oauth_app, consent_id) == 1
@@ -128,7 +130,7 @@ def test_a_payment_that_differs_from_its_consent_is_refused(
     consent_id, token = authorised(oauth_app, pisp, body)
     sent = copy.deepcopy(payment_body(consent_id, body))
     change(sent)
-    status, error = refused(pisp.client.post, f"{PISP}/domestic-payments", token, sent)
+    status, error = refused(pisp.client.post_signed, f"{PISP}/domestic-payments", token, sent)
     assert status == 400
     assert error["Errors"][0]["ErrorCode"] == "U008" and error["Errors"][0]["Path"] == path
     assert orders_of(oauth_app, consent_id) == 0
@@ -141,7 +143,7 @@ def test_a_payment_under_an_unauthorised_consent_is_refused(
     _authorised, token = authorised(oauth_app, pisp, body)
     other = staged(pisp, body)["Data"]["ConsentId"]
     status, error = refused(
-        pisp.client.post, f"{PISP}/domestic-payments", token, payment_body(other, body)
+        pisp.client.post_signed, f"{PISP}/domestic-payments", token, payment_body(other, body)
     )
     assert status == 400 and error["Errors"][0]["ErrorCode"] == "U008"
     assert error["Errors"][0]["Path"] == "Data.ConsentId"
@@ -155,7 +157,9 @@ def test_insufficient_funds_is_a_rejected_payment_not_an_error(
     funds = pisp.client.get(f"{PISP}/domestic-payment-consents/{consent_id}/funds-confirmation",
                             token)  # fmt: skip
     assert funds["Data"]["FundsAvailableResult"]["FundsAvailable"] is False
-    paid = pisp.client.post(f"{PISP}/domestic-payments", token, payment_body(consent_id, body))
+    paid = pisp.client.post_signed(
+        f"{PISP}/domestic-payments", token, payment_body(consent_id, body)
+    )
     assert paid["Data"]["Status"] == "RJCT"
     assert paid["Data"]["StatusReason"][0]["StatusReasonCode"] == "AM04"
 
@@ -218,7 +222,9 @@ def test_the_payment_settles_at_the_next_cycle_on_the_tenant_clock(
 ) -> None:
     body = consent_body("1.00")
     consent_id, token = authorised(oauth_app, pisp, body)
-    order = pisp.client.post(f"{PISP}/domestic-payments", token, payment_body(consent_id, body))
+    order = pisp.client.post_signed(
+        f"{PISP}/domestic-payments", token, payment_body(consent_id, body)
+    )
     settles = dt.datetime.fromisoformat(order["Data"]["ExpectedSettlementDateTime"])
     advance(oauth_app, pisp.organisation_id, dt.timedelta(days=4))
     reader = pisp.client.client_credentials("payments")["access_token"]

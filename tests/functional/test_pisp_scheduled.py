@@ -47,7 +47,7 @@ def test_a_scheduled_payment_waits_for_its_day_then_settles(
     created = staged(pisp, body, CONSENTS)
     assert created["Data"]["Status"] == "AWAU" and created["Data"]["Permission"] == "Create"
     consent_id, token = authorised(oauth_app, pisp, body, CONSENTS)
-    order = pisp.client.post(PAYMENTS, token, scheduled_payment(consent_id, body))["Data"]
+    order = pisp.client.post_signed(PAYMENTS, token, scheduled_payment(consent_id, body))["Data"]
     assert order["Status"] == "ACCP"
     assert (
         order["ExpectedExecutionDateTime"]
@@ -71,7 +71,7 @@ def test_a_scheduled_payment_without_the_funds_on_its_day_is_rejected(
 ) -> None:
     body = scheduled_body("9999999.00", days=2)
     consent_id, token = authorised(oauth_app, pisp, body, CONSENTS)
-    order = pisp.client.post(PAYMENTS, token, scheduled_payment(consent_id, body))["Data"]
+    order = pisp.client.post_signed(PAYMENTS, token, scheduled_payment(consent_id, body))["Data"]
     advance(oauth_app, pisp.organisation_id, dt.timedelta(days=3))
     reader = pisp.client.client_credentials("payments")["access_token"]
     later = pisp.client.get(f"{PAYMENTS}/{order['DomesticScheduledPaymentId']}", reader)["Data"]
@@ -91,7 +91,7 @@ def test_the_schedule_must_match_the_consent(oauth_app: Flask, pisp: Partner) ->
     body = scheduled_body(days=3)
     consent_id, token = authorised(oauth_app, pisp, body, CONSENTS)
     sent = scheduled_payment(consent_id, scheduled_body(days=4))
-    status, error = refused(pisp.client.post, PAYMENTS, token, sent)
+    status, error = refused(pisp.client.post_signed, PAYMENTS, token, sent)
     assert status == 400 and error["Errors"][0]["ErrorCode"] == "U008"
     assert error["Errors"][0]["Path"] == "Data.Initiation.RequestedExecutionDateTime"
 
@@ -102,7 +102,7 @@ def test_a_domestic_consent_cannot_make_a_scheduled_payment(
     body = consent_body()
     consent_id, token = authorised(oauth_app, pisp, body)
     sent = scheduled_payment(consent_id, scheduled_body(days=3))
-    status, error = refused(pisp.client.post, PAYMENTS, token, sent)
+    status, error = refused(pisp.client.post_signed, PAYMENTS, token, sent)
     assert status == 400 and error["Errors"][0]["ErrorCode"] == "U011"
 
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 from flask import Blueprint
 
 from gateway.api.common import accepts_json
+from gateway.api.message_signing import protect_blueprint
 
-bp = Blueprint("pisp", __name__, url_prefix="/open-banking/v4.0/pisp")
+# Every request body is signed by the partner and every response body by the bank (OBIE
+# Read/Write Data API Profile v4.0, Message Signing); every POST carries an idempotency key
+# (gateway.api.idempotency, on each view).
+bp = protect_blueprint(Blueprint("pisp", __name__, url_prefix="/open-banking/v4.0/pisp"))
 REFERENCE_FILE = "payment-initiation-openapi.yaml"
 
 

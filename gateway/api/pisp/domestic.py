@@ -16,6 +16,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from gateway.api.common import check_fapi_headers, envelope, iso
+from gateway.api.idempotency import idempotent
 from gateway.api.pisp import bp
 from gateway.api.pisp import common as views
 from gateway.api.pisp.bodies import consent_data, details_data, order_data
@@ -32,6 +33,7 @@ PAYMENTS = "/domestic-payments"
 
 
 @bp.post(CONSENTS)
+@idempotent("domestic-payment-consents")
 def create_consent() -> ResponseReturnValue:
     """CreateDomesticPaymentConsents: the payment staged, awaiting the customer (201, AWAU)."""
     token = current_token(scope="payments", grant_types=views.CLIENT_TOKEN)
@@ -76,6 +78,7 @@ def funds_confirmation(consent_id: str) -> ResponseReturnValue:
 
 
 @bp.post(PAYMENTS)
+@idempotent("domestic-payments")
 def create_payment() -> ResponseReturnValue:
     """CreateDomesticPayments: the order the customer approved, executed (201)."""
     token = current_token(scope="payments")

@@ -10,6 +10,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from gateway.api.common import check_fapi_headers, envelope
+from gateway.api.idempotency import idempotent
 from gateway.api.pisp import bp
 from gateway.api.pisp import common as views
 from gateway.api.pisp.bodies import consent_data, details_data, order_data
@@ -27,6 +28,7 @@ ID_NAME = "DomesticScheduledPaymentId"
 
 
 @bp.post(CONSENTS)
+@idempotent("domestic-scheduled-payment-consents")
 def create_scheduled_consent() -> ResponseReturnValue:
     """CreateDomesticScheduledPaymentConsents: staged for a day, awaiting the customer."""
     token = current_token(scope="payments", grant_types=views.CLIENT_TOKEN)
@@ -52,6 +54,7 @@ def get_scheduled_consent(consent_id: str) -> ResponseReturnValue:
 
 
 @bp.post(PAYMENTS)
+@idempotent("domestic-scheduled-payments")
 def create_scheduled_payment() -> ResponseReturnValue:
     """CreateDomesticScheduledPayments: the approved payment booked for its day (201)."""
     token = current_token(scope="payments")
