@@ -14,6 +14,17 @@ library. Every request it makes is one function, so you can follow a FAPI 2.0 fl
     client.verify_id_token(tokens["id_token"], consent_id, "n-1")  # the consent was authorised
     accounts = client.get("/open-banking/v4.0/aisp/accounts", tokens["access_token"])
 
+Confirmation of funds goes the same way, with its own consent on one account (scope
+``fundsconfirmations``), then one question per payment:
+
+    consent = client.create_funds_confirmation_consent(
+        {"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "40000012345678"})
+    request_uri, verifier, state = client.push_authorization_request(
+        consent["Data"]["ConsentId"], scope="fundsconfirmations")
+    ...                                            # the customer approves, as above
+    answer = client.confirm_funds(tokens["access_token"], consent_id, "20.00", "GBP")
+    answer["Data"]["FundsAvailable"]               # True or False
+
 ``push_authorization_request(..., signed=True)`` sends the same request as a signed request
 object (RFC 9101) instead. DPoP proofs carry the latest nonce the server gave (RFC 9449 §8, §9,
 ``DPoP-Nonce``), and a request the server answers ``use_dpop_nonce`` is sent again, once, with
@@ -21,7 +32,7 @@ a new proof carrying the nonce it gave.
 
 Run it as a script for the interactive version (it listens on the redirect URI for the code):
 
-    python3 partner_client.py --config client.json
+    python3 partner_client.py --config client.json [--confirm-funds 20.00]
 
 ``client.json`` holds ``issuer``, ``client_id``, ``redirect_uri`` and ``private_jwk`` (the
 private half of the key registered for the app), or ``client_secret`` instead of
@@ -317,6 +328,37 @@ class PartnerClient:
         )
         return result
 
+    def create_funds_confirmation_consent(
+        self, debtor_account: dict[str, str], expiration: str | None = None
+    ) -> dict[str, Any]:  # a POST with a client-credentials token
+        """Ask the bank for a funds-confirmation consent (OBIE Confirmation of Funds v4.0) on
+        one account, named by ``debtor_account`` (``SchemeName`` and ``Identification``, such as
+        ``UK.OBIE.SortCodeAccountNumber`` and the 14 digits of a sort code and account number);
+        ``expiration`` ends it (none: until it is withdrawn)."""
+        token = self.client_credentials("fundsconfirmations")["access_token"]
+        data: dict[str, Any] = {"DebtorAccount": debtor_account}
+        if expiration:
+            data["ExpirationDateTime"] = expiration
+        result: dict[str, Any] = self.post(
+            "/open-banking/v4.0/cbpii/funds-confirmation-consents", token, {"Data": data}
+        )
+        return result
+
+    def confirm_funds(
+        self, token: str, consent_id: str, amount: str, currency: str,
+        reference: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Ask whether ``amount`` (a decimal string, in the account's ``currency``) is available
+        now in the account of an authorised funds-confirmation consent, with a token of that
+        consent: ``Data.FundsAvailable`` is ``True`` or ``False``, and nothing is held back.
+        ``reference`` is yours, once per consent (a new one each call by default: the call is
+        not idempotent, so a retry is a new question)."""
+        body = {"Data": {"ConsentId": consent_id, "Reference": reference or secrets.token_hex(8),
+                         "InstructedAmount": {"Amount": amount, "Currency": currency}}}  # fmt: skip
+        result: dict[str, Any] = self.post("/open-banking/v4.0/cbpii/funds-confirmations", token,
+                                           body)  # fmt: skip
+        return result
+
     def push_authorization_request(
         self,
         consent_id: str,
@@ -496,10 +538,48 @@ def _wait_for_redirect(redirect_uri: str) -> str:
     return received[0]
 
 
+def _authorised_in_browser(
+    client: PartnerClient, consent_id: str, scope: str, step: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Push the request for ``consent_id``, send the customer to the bank, and return the tokens
+    of the code the browser brings back, with the claims of their checked ID token."""
+    # A signed request object where the app has a key; the claims parameter otherwise.
+    nonce = secrets.token_urlsafe(16)
+    request_uri, verifier, state = client.push_authorization_request(
+        consent_id, scope, nonce=nonce, signed=client.client_secret is None
+    )
+    url = client.authorization_url(request_uri)
+    print(f"{step}. pushed the authorization request; open this URL and approve:\n   {url}")
+    webbrowser.open(url)
+    code = parse_redirect(_wait_for_redirect(client.redirect_uri), state, client.issuer)
+    tokens = client.exchange_code(code, verifier)
+    return tokens, client.verify_id_token(tokens["id_token"], consent_id, nonce)
+
+
+def _confirm_funds(client: PartnerClient, account: dict[str, Any], amount: str) -> None:
+    """The confirmation-of-funds steps on an account read through account information: its
+    consent (named by the account's first identification), the customer's approval, one
+    question."""
+    named = account["Account"][0]
+    debtor = {"SchemeName": named["SchemeName"], "Identification": named["Identification"]}
+    consent = client.create_funds_confirmation_consent(debtor)
+    consent_id = consent["Data"]["ConsentId"]
+    print(f"6. funds-confirmation consent {consent_id} created for {debtor['Identification']}")
+    tokens, _identity = _authorised_in_browser(client, consent_id, "fundsconfirmations", 7)
+    answer = client.confirm_funds(tokens["access_token"], consent_id, amount, account["Currency"])
+    available = answer["Data"]["FundsAvailable"]
+    print(f"8. {amount} {account['Currency']} available: {'yes' if available else 'no'}")
+
+
 def main() -> None:
     """The interactive flow: consent, PAR, browser, code exchange, first API call."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", required=True, help="JSON file: issuer, client_id, ...")
+    parser.add_argument(
+        "--confirm-funds", metavar="AMOUNT",
+        help="then ask whether AMOUNT is available in the first account (the app needs the "
+        "fundsconfirmations scope)",
+    )  # fmt: skip
     args = parser.parse_args()
     client = PartnerClient.from_files(args.config)
     consent = client.create_account_access_consent(
@@ -508,17 +588,7 @@ def main() -> None:
     )  # fmt: skip
     consent_id = consent["Data"]["ConsentId"]
     print(f"1. consent {consent_id} created, awaiting authorisation")
-    # A signed request object where the app has a key; the claims parameter otherwise.
-    nonce = secrets.token_urlsafe(16)
-    request_uri, verifier, state = client.push_authorization_request(
-        consent_id, nonce=nonce, signed=client.client_secret is None
-    )
-    url = client.authorization_url(request_uri)
-    print(f"2. pushed the authorization request; open this URL and approve:\n   {url}")
-    webbrowser.open(url)
-    code = parse_redirect(_wait_for_redirect(client.redirect_uri), state, client.issuer)
-    tokens = client.exchange_code(code, verifier)
-    identity = client.verify_id_token(tokens["id_token"], consent_id, nonce)
+    tokens, identity = _authorised_in_browser(client, consent_id, "accounts", 2)
     print(
         f"3. got a {tokens['token_type']} token for {tokens['expires_in']} s; the ID token "
         f"says consent {identity['openbanking_intent_id']} was authorised ({identity['acr']})"
@@ -536,6 +606,8 @@ def main() -> None:
         print(f"   {entry['BookingDateTime'][:10]}  {money}  {narrative}")
     following = history["Links"].get("Next")
     print(f"5. the next page: {following}" if following else "5. that was the whole history")
+    if args.confirm_funds:
+        _confirm_funds(client, accounts["Data"]["Account"][0], args.confirm_funds)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.core.errors import UnknownResource
+from gateway.core.working_days import WorkingDays
 from gateway.store.reads import Reads, SessionReads
 from sandbox import clock, tenants
 from sandbox import models as m
@@ -30,6 +31,7 @@ class Binding:
         dataset: tenants.DataSet,
         reads: Reads | None = None,
         real_time: clock.RealTime = clock.system_time,
+        working_days: WorkingDays | None = None,
     ) -> None:
         self.session = session
         self.default_seed = default_seed
@@ -39,6 +41,9 @@ class Binding:
         self.reads: Reads = reads or SessionReads(session)
         # Real time, which each tenant's clock offsets: the system's, or one a test pins.
         self.real_time = real_time
+        # The days payments are made on (England's unless handed a calendar; tests pin one).
+        if working_days is not None:
+            session.info[clock.WORKING_DAYS_KEY] = working_days
         self._tenants: dict[str, m.Tenant] = {}
         # Clock offsets of tenants found ready (existing, nothing due) without loading them.
         self._offsets: dict[str, int] = {}

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 from gateway.core import changes
 from gateway.core.errors import BankCoreError
 from gateway.core.values import Counterparty
+from gateway.core.working_days import WorkingDays
 from sandbox import catalogue as cat
-from sandbox import execution, ledger
+from sandbox import execution, ledger, schedule
 from sandbox.ledger import Detail
 from sandbox.models import Account, Hold, Payment, ScheduledPayment, StandingOrder, Tenant
-from sandbox.schedule import next_after
 
 # Where real time comes from: the system clock, or a clock a test (or a demo) pins.
 RealTime = Callable[[], dt.datetime]
@@ -82,6 +82,18 @@ def due_processor(kind: str) -> Callable[[Processor], Processor]:
         return fn
 
     return register
+
+
+# Where a sandbox bound to a session keeps the working days it was handed (see
+# :func:`working_days`).
+WORKING_DAYS_KEY = "sandbox.working_days"
+
+
+def working_days(session: Session) -> WorkingDays:
+    """The working days of the sandbox bound to ``session``: the calendar it was handed, else
+    :data:`sandbox.schedule.WORKING_DAYS` (England's)."""
+    handed: WorkingDays | None = session.info.get(WORKING_DAYS_KEY)
+    return handed if handed is not None else schedule.WORKING_DAYS
 
 
 def now(tenant: Tenant, real: dt.datetime) -> dt.datetime:
@@ -170,9 +182,12 @@ def _run(
 
 @due_processor("standing_order")
 def standing_orders(session: Session, tenant: Tenant, at: dt.datetime) -> Outcome:
-    """Execute every standing-order occurrence due on or before ``at``'s day."""
+    """Execute every standing-order payment due by ``at``'s day: each due date in turn, paid on
+    that day or, when it is not a working day, on the next working day (due dates come from
+    the first payment date, never from the day a payment was made, so nothing drifts)."""
     outcome = Outcome()
     today = at.date()
+    calendar = working_days(session)
     due = session.scalars(
         select(StandingOrder).where(
             StandingOrder.account_pk.in_(_tenant_accounts(tenant)),  # type: ignore[arg-type]
@@ -181,34 +196,51 @@ def standing_orders(session: Session, tenant: Tenant, at: dt.datetime) -> Outcom
         )
     ).all()
     for order in due:
+        try:
+            plan = schedule.schedule(order.frequency, order.first_payment_date, calendar)
+        except BankCoreError:
+            continue  # a frequency no schedule follows (never one the contract accepted)
         while order.next_payment_date is not None and order.next_payment_date <= today:
             day = order.next_payment_date
-            following: dt.date | None = next_after(order.frequency, order.first_payment_date, day)
-            if order.final_payment_date and following and following > order.final_payment_date:
-                following = None
-            move_on = (
-                update(StandingOrder)
-                .where(StandingOrder.pk == order.pk, StandingOrder.next_payment_date == day)
-                .values(next_payment_date=following)
-            )
-            instruction = _instruction(session, order, "standing_order")
-            booked_at = _booking_time(day, at)
-            claim = move_on.values(last_payment_date=day)
-            try:
-                done = _run(session, instruction, claim, booked_at)
-            except _Refused as refused:
-                # Refused (e.g. insufficient funds): this occurrence is skipped, as banks do.
-                done = None
-                if _claimed(session, move_on):
-                    execution.reject(session, instruction, booked_at, refused.reason)
-                    outcome.rejected += 1
-                    session.refresh(order)
-                    continue
-            if done is None:
-                break  # another process executed (or refused) this occurrence
-            outcome.executed += 1
-            session.refresh(order)
+            paid_on = plan.paid_on(day)
+            if paid_on > today or not _standing_order_payment(
+                session, order, day, paid_on, plan.next_after(day), at, outcome
+            ):
+                break
     return outcome
+
+
+def _standing_order_payment(
+    session: Session, order: StandingOrder, day: dt.date, paid_on: dt.date,
+    following: dt.date | None, at: dt.datetime, outcome: Outcome,
+) -> bool:  # fmt: skip
+    """Make the payment of ``order`` due on ``day`` (on ``paid_on``) and move the order on to
+    ``following`` (none past the final payment date). ``False`` when another process had
+    already made or refused it."""
+    if order.final_payment_date and following and following > order.final_payment_date:
+        following = None
+    move_on = (
+        update(StandingOrder)
+        .where(StandingOrder.pk == order.pk, StandingOrder.next_payment_date == day)
+        .values(next_payment_date=following)
+    )
+    instruction = _instruction(session, order, "standing_order")
+    booked_at = _booking_time(paid_on, at)
+    try:
+        done = _run(session, instruction, move_on.values(last_payment_date=paid_on), booked_at)
+    except _Refused as refused:
+        # Refused (e.g. insufficient funds): this payment is skipped, as banks do.
+        if not _claimed(session, move_on):
+            return False
+        execution.reject(session, instruction, booked_at, refused.reason)
+        outcome.rejected += 1
+        session.refresh(order)
+        return True
+    if done is None:
+        return False  # another process made (or refused) this payment
+    outcome.executed += 1
+    session.refresh(order)
+    return True
 
 
 def _instruction(

@@ -15,7 +15,7 @@ from gateway.core.accounts import ScheduledPayment, StandingOrder
 from gateway.core.errors import InvalidInstruction, UnknownResource
 from gateway.core.money import Money, to_minor
 from gateway.core.payments import Payment, PaymentOrder, StandingOrderInstruction
-from sandbox import execution, records, schedule
+from sandbox import clock, execution, records, schedule
 from sandbox import models as m
 from sandbox.binding import Binding
 
@@ -126,16 +126,21 @@ class SandboxPayments(Binding):
     def create_standing_order(
         self, tenant: str, instruction: StandingOrderInstruction
     ) -> StandingOrder:
-        """Set up a standing order whose first payment is due on ``first_payment_date``."""
+        """Set up a standing order whose payments fall due from ``first_payment_date`` at its
+        frequency (any schedulable ``OBFrequency6Code`` or ``Frequency_1`` pattern)."""
         order = instruction.order
         debtor, _owner = self._account_row(tenant, order.debtor_account_id)
         first, final = instruction.first_payment_date, instruction.final_payment_date
-        if instruction.frequency not in schedule.SUPPORTED:
-            raise InvalidInstruction(f"frequency {instruction.frequency!r} cannot be scheduled")
+        plan = schedule.schedule(instruction.frequency, first, clock.working_days(self.session))
         if first < self.now(tenant).date():
             raise InvalidInstruction("the first payment date is in the past")
         if final is not None and final < first:
             raise InvalidInstruction("the final payment date is before the first")
+        due = plan.due(0)
+        if final is not None and due > final:
+            raise InvalidInstruction(
+                f"no payment of {instruction.frequency} falls due by the final payment date"
+            )
         row = m.StandingOrder(
             account_pk=debtor.pk,
             public_id=f"sto_{secrets.token_hex(12)}",
@@ -145,7 +150,7 @@ class SandboxPayments(Binding):
             currency=debtor.currency,
             **self._creditor(order),
             first_payment_date=first,
-            next_payment_date=first,
+            next_payment_date=due,
             final_payment_date=final,
             status="Active",
         )

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from gateway.apidocs.aisp import build_aisp
+from gateway.apidocs.cbpii import build_cbpii
 from gateway.apidocs.common import SPECS_DIR
 from gateway.apidocs.idempotency import build_idempotency
 from gateway.apidocs.oauth import build_oauth
@@ -41,6 +42,14 @@ DOCUMENTS: tuple[Document, ...] = (
         "Consents, accounts, balances, transactions, beneficiaries, standing orders, statements "
         "and more: a customer's accounts at the sandbox bank, with their consent.",
         build_aisp,
+    ),
+    Document(
+        "cbpii",
+        "cbpii-v4.0",
+        "Confirmation of Funds (UK Open Banking v4.0)",
+        "Funds-confirmation consents and funds confirmations: whether an amount is available in "
+        "a customer's account, yes or no, with their consent.",
+        build_cbpii,
     ),
     Document(
         "oauth",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models import Base, Timestamp
@@ -37,3 +37,25 @@ class Consent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     status_updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     expires_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class FundsConfirmation(Base):
+    """One answer to a funds-confirmation request of a CBPII (OBIE Confirmation of Funds v4.0).
+
+    The bank is asked, never changed; this row keeps what the payer may ask the bank for (PSD2
+    Art. 65(4): which CBPII asked, and the answer given). A ``Reference`` is used once per consent
+    (the CBPII's "unique reference ... to unambiguously refer to the request").
+    """
+
+    __tablename__ = "gw_funds_confirmation"
+    __table_args__ = (UniqueConstraint("consent_id", "reference"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    consent_id: Mapped[str] = mapped_column(ForeignKey("gw_consent.id", ondelete="CASCADE"))
+    reference: Mapped[str] = mapped_column(String(35))
+    # The amount asked about, in minor units of its currency (ISO 4217 exponent).
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    funds_available: Mapped[bool] = mapped_column(Boolean)
+    # On the bank's clock, as the consent's times are.
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)

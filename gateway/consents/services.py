@@ -1,10 +1,11 @@
 """Consent lifecycle shared by every API family (OBIE ``OBInternalConsentStatus1Code``).
 
 ``AWAU`` (awaiting authorisation) -> ``AUTH`` (authorised) or ``RJCT`` (rejected) on the consent
-page, where the customer may also re-authenticate an ``AUTH`` account-access consent (it stays
-``AUTH``); ``AUTH`` -> ``CANC`` when the customer or partner revokes it, ``EXPD`` when its expiry
-passes on the tenant's clock, ``COND`` when a single-use payment consent is consumed. The family
-APIs (account information, payments, ...) add their own rules on top.
+page, where the customer may also re-authenticate an ``AUTH`` account-access or
+funds-confirmation consent (it stays ``AUTH``); ``AUTH`` -> ``CANC`` when the customer or partner
+revokes it, ``EXPD`` when its expiry passes on the tenant's clock, ``COND`` when a single-use
+payment consent is consumed. The family APIs (account information, payments, ...) add their own
+rules on top.
 """
 
 from __future__ import annotations
@@ -137,11 +138,17 @@ def _transition(consent: Consent, allowed_from: tuple[str, ...], to: str, now: d
     consent.status_updated_at = now
 
 
+# The long-lived consents: OBIE AIS v4.0 profile and Confirmation of Funds API Profile v4.0,
+# Consent Re-authentication ("can be re-authenticated if ... a Status of AUTH and the
+# ExpirationDateTime, if specified, has not elapsed").
+REAUTHENTICABLE = ("accounts", "fundsconfirmations")
+
+
 def reauthenticable(consent: Consent, now: dt.datetime) -> bool:
-    """Whether the customer may authorise this consent again: an account-access consent that is
-    authorised and not expired (OBIE AIS v4.0 profile, Consent Re-authentication: long-lived
-    consents are refreshed under the same ConsentId, not duplicated)."""
-    return consent.kind == "accounts" and effective_status(consent, now) == AUTHORISED
+    """Whether the customer may authorise this consent again: an account-access or
+    funds-confirmation consent that is authorised and not expired (long-lived consents are
+    refreshed under the same ConsentId, not duplicated)."""
+    return consent.kind in REAUTHENTICABLE and effective_status(consent, now) == AUTHORISED
 
 
 def authorise(

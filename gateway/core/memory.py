@@ -34,14 +34,15 @@ from gateway.core.accounts import (
     TransactionPage,
 )
 from gateway.core.errors import InsufficientFunds, InvalidInstruction, UnknownResource
+from gateway.core.frequency import FrequencyError, parse
 from gateway.core.money import Money, from_minor, to_minor
 from gateway.core.payments import Payment, PaymentOrder, PaymentOrigin, StandingOrderInstruction
+from gateway.core.recurrence import Schedule
 from gateway.core.values import AccountIdentifier, CreditDebit
+from gateway.core.working_days import WorkingDays, england
 
 SCAN = "UK.OBIE.SortCodeAccountNumber"
 _Kept = TypeVar("_Kept")
-# What the in-memory bank can schedule (as the sandbox: ISO 20022 codes with a fixed step).
-_STEPS = {"DAIL": dt.timedelta(days=1), "WEEK": dt.timedelta(weeks=1), "FRTN": dt.timedelta(14)}
 
 
 @dataclass
@@ -65,6 +66,8 @@ class MemoryBank:
     ledgers: dict[str, _Ledger] = field(default_factory=dict)
     scheduled: dict[str, tuple[ScheduledPayment, PaymentOrder]] = field(default_factory=dict)
     orders: dict[str, tuple[StandingOrder, PaymentOrder]] = field(default_factory=dict)
+    # The days standing orders are paid on (as the sandbox: England's unless a test pins one).
+    working_days: WorkingDays = field(default_factory=england)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # Building the world ----------------------------------------------------------------------
@@ -252,22 +255,27 @@ class MemoryBank:
     def create_standing_order(
         self, tenant: str, instruction: StandingOrderInstruction
     ) -> StandingOrder:
-        """Keep a standing order (daily, weekly or fortnightly here)."""
+        """Keep a standing order (any frequency the sandbox schedules, on the same dates)."""
         order = instruction.order
         ledger = self._ledger(order.debtor_account_id)
         self._check(ledger, order)
         first, final = instruction.first_payment_date, instruction.final_payment_date
-        if instruction.frequency not in _STEPS:
-            raise InvalidInstruction(f"frequency {instruction.frequency!r} cannot be scheduled")
+        due = self._schedule(instruction.frequency, first).due(0)
         if first < self.clock.date():
             raise InvalidInstruction("the first payment date is in the past")
-        if final is not None and final < first:
-            raise InvalidInstruction("the final payment date is before the first")
+        if final is not None and (final < first or due > final):
+            raise InvalidInstruction("no payment falls due by the final payment date")
         row = StandingOrder(self._id("sto_"), ledger.account.id, instruction.frequency,
-                            order.reference, order.amount, order.creditor, first, first, None,
+                            order.reference, order.amount, order.creditor, first, due, None,
                             final, "Active")  # fmt: skip
         self.orders[row.id] = (row, order)
         return row
+
+    def _schedule(self, frequency: str, first: dt.date) -> Schedule:
+        try:
+            return Schedule.of(parse(frequency), first, self.working_days)
+        except FrequencyError as exc:
+            raise InvalidInstruction(f"frequency {frequency!r} cannot be scheduled") from exc
 
     def cancel_standing_order(self, tenant: str, standing_order_id: str) -> StandingOrder:
         """Stop a standing order."""
@@ -342,15 +350,20 @@ class MemoryBank:
                 status: Literal["Executed", "Rejected"] = "Executed" if booked else "Rejected"
                 self.scheduled[scheduled.id] = (replace(scheduled, status=status), order)
         for standing, order in list(self.orders.values()):
+            plan = self._schedule(standing.frequency, standing.first_payment_date)
             while (
-                (due := standing.next_payment_date) and standing.status == "Active" and due <= day
+                (due := standing.next_payment_date)
+                and standing.status == "Active"
+                and plan.paid_on(due) <= day
             ):
                 self._attempt(order, "standing_order", standing.id)
-                following: dt.date | None = due + _STEPS[standing.frequency]
+                following: dt.date | None = plan.next_after(due)
                 final = standing.final_payment_date
                 if final and following and following > final:
                     following = None
-                standing = replace(standing, next_payment_date=following, last_payment_date=due)
+                standing = replace(
+                    standing, next_payment_date=following, last_payment_date=plan.paid_on(due)
+                )
                 self.orders[standing.id] = (standing, order)
 
     def _attempt(self, order: PaymentOrder, origin: PaymentOrigin, instruction_id: str) -> bool:

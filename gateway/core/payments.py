@@ -48,10 +48,14 @@ class PaymentOrder:
 
 @dataclass(frozen=True, slots=True)
 class StandingOrderInstruction:
-    """A recurring payment: ``order`` repeated at ``frequency`` (an ISO 20022 / OBIE
-    ``OBFrequency6Code`` such as ``WEEK``, ``MNTH``, ``QURT`` or ``YEAR``; ``InvalidInstruction``
-    for one the bank cannot schedule) from ``first_payment_date`` until ``final_payment_date``
-    (inclusive) or for ever."""
+    """A recurring payment: ``order`` repeated at ``frequency`` from ``first_payment_date``
+    until ``final_payment_date`` (inclusive) or for ever.
+
+    ``frequency`` is an OBIE v4.0 ``OBFrequency6Code`` (``WEEK``, ``MNTH``, ``QURT``, ...) or a
+    ``Frequency_1`` pattern (``IntrvlMnthDay:01:15``, ``QtrDay:ENGLISH``, ...): the
+    :attr:`gateway.core.frequency.Frequency.schedule` of what the customer approved; its dates
+    are :mod:`gateway.core.recurrence`'s. ``InvalidInstruction`` for one the bank cannot
+    schedule, or when no payment falls due by ``final_payment_date``."""
 
     order: PaymentOrder
     frequency: str

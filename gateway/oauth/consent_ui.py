@@ -22,6 +22,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from gateway.consents import funds_confirmation as funds
 from gateway.consents import services as consents
 from gateway.consents import wording
 from gateway.consents.models import Consent
@@ -43,6 +44,7 @@ SESSION_KEY = "authorization"
 ANSWERED_KEY = "authorization_answered"
 ANSWERED = "the customer has answered this authorization request already"
 EXPIRED = "This sign-in has expired. Start again from the app."
+NOT_THEIR_ACCOUNT = "The account the consent names is not one of the customer's accounts."
 
 
 @bp.before_request
@@ -244,6 +246,8 @@ def consent_page() -> ResponseReturnValue:
     problem = _consent_problem(app, consent, pushed.parameters["scope"], customer_id)
     if problem:
         return _respond(pushed, error="invalid_request", error_description=problem)
+    if consent.kind == funds.KIND:
+        return render_template("oauth/consent_funds.html", **_funds_context(app, consent))
     return render_template("oauth/consent.html", **_consent_context(app, consent, customer_id))
 
 
@@ -285,6 +289,32 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
     }
 
 
+def _funds_context(app: App, consent: Consent) -> dict[str, Any]:
+    """What the page says of a funds-confirmation consent: who asks, about which account (the one
+    it names, when it is the customer's), until when. There is nothing to choose: the customer
+    agrees to it "in its entirety (but not selectively)" (Confirmation of Funds API Profile,
+    Consent Authorisation)."""
+    debtor = consent.data["DebtorAccount"]
+    account = _funds_account(consent)
+    return {
+        "app": app,
+        "organisation": get_session().get(Organisation, app.organisation_id),
+        "account": account,
+        "kind": wording.account_kind(account.account_subtype) if account else None,
+        "ending": funds.normalised(debtor["Identification"])[-4:],
+        "until": wording.plain_date(consent.expires_at) if consent.expires_at else None,
+        "customer_name": (session.get(SESSION_KEY) or {}).get("customer_name"),
+        "renewing": _renewing(consent),
+    }
+
+
+def _funds_account(consent: Consent) -> Account | None:
+    """The signed-in customer's account that a funds-confirmation consent names, if any."""
+    customer_id = session[SESSION_KEY]["customer_id"]
+    accounts = _core().accounts(consent.tenant_id, customer_id)
+    return funds.owned_account(accounts, consent.data["DebtorAccount"])
+
+
 @bp.post("/authorize/consent")
 def decide() -> ResponseReturnValue:
     """Record the customer's decision and answer the client."""
@@ -299,17 +329,39 @@ def decide() -> ResponseReturnValue:
     problem = _consent_problem(app, consent, pushed.parameters["scope"], customer_id, bank_now)
     if problem:
         return _respond(pushed, error="invalid_request", error_description=problem)
+    picked = _picked(consent, customer_id)
+    if consent.kind == funds.KIND and not picked:
+        # The account is not this customer's: they cannot give the consent, whatever they press
+        # (as OBIE has it for a payment consent whose DebtorAccount is invalid for the PSU:
+        # rejected after the PSU authenticates).
+        return _decline(pushed, consent, bank_now, NOT_THEIR_ACCOUNT)
     if request.form.get("decision") != "approve":
-        # Declining to renew leaves the consent as it was; declining a new one rejects it.
-        if not _renewing(consent):
-            consents.reject(db, consent, now=bank_now)
-        return _respond(pushed, error="access_denied", error_description="The customer said no.")
-    owned = {a.id for a in _choosable(consent, customer_id)}
-    picked = [a for a in request.form.getlist("account") if a in owned]
-    if not picked or (consent.kind != "accounts" and len(picked) != 1):
+        return _decline(pushed, consent, bank_now, "The customer said no.")
+    if not picked:
         context = _consent_context(app, consent, customer_id)
         error = "Choose at least one account." if context["multiple"] else "Choose an account."
         return render_template("oauth/consent.html", error=error, **context), 400
     consents.authorise(db, consent, customer_id=customer_id, account_ids=picked, now=bank_now)
     code = grants.create_code(db, pushed, customer_id=customer_id, consent_id=consent.id, now=now)
     return _respond(pushed, code=code)
+
+
+def _picked(consent: Consent, customer_id: str) -> list[str]:
+    """The accounts the consent is given for: the one a funds-confirmation consent names, or
+    those of the customer's that they ticked (one for a payment); none when that is not so."""
+    if consent.kind == funds.KIND:
+        named = _funds_account(consent)
+        return [named.id] if named is not None else []
+    owned = {a.id for a in _choosable(consent, customer_id)}
+    picked = [a for a in request.form.getlist("account") if a in owned]
+    return picked if consent.kind == "accounts" or len(picked) == 1 else []
+
+
+def _decline(
+    pushed: PushedRequest, consent: Consent, bank_now: dt.datetime, why: str
+) -> ResponseReturnValue:
+    """Answer the client ``access_denied``: declining to renew leaves the consent as it was;
+    declining a new one rejects it."""
+    if not _renewing(consent):
+        consents.reject(get_session(), consent, now=bank_now)
+    return _respond(pushed, error="access_denied", error_description=why)

@@ -24,6 +24,7 @@ PUBLISHED = Path(__file__).resolve().parents[2] / "specs" / "openapi"
 # APIs, our published ones for the sandbox API and the extensions (which follow OBIE's conventions).
 FAMILIES = {
     "/open-banking/v4.0/aisp": REFERENCE / "account-info-openapi.yaml",
+    "/open-banking/v4.0/cbpii": REFERENCE / "confirmation-funds-openapi.yaml",
     "/open-banking/v4.0/pisp": REFERENCE / "payment-initiation-openapi.yaml",
     "/open-banking/sandbox/v1": PUBLISHED / "sandbox-v1.json",
     "/open-banking/extensions/v1": PUBLISHED / "idempotency-v1.json",

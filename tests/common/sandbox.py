@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from gateway.core.working_days import WorkingDays
 from sandbox.clock import system_time
 from sandbox.core import SandboxCore
 from sandbox.synth.population import populate
@@ -17,6 +18,14 @@ def sandbox_core(
     *,
     default_seed: int = 1,
     real_time: Callable[[], dt.datetime] = system_time,
+    working_days: WorkingDays | None = None,
 ) -> SandboxCore:
-    """The sandbox bank with its synthetic data sets, bound to ``session``."""
-    return SandboxCore(session, default_seed=default_seed, dataset=populate, real_time=real_time)
+    """The sandbox bank with its synthetic data sets, bound to ``session`` (paying on
+    ``working_days`` when given)."""
+    return SandboxCore(
+        session,
+        default_seed=default_seed,
+        dataset=populate,
+        real_time=real_time,
+        working_days=working_days,
+    )

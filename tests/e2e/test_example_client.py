@@ -49,7 +49,7 @@ def _partner(
         developer = services.sign_up(
             session, email=f"e2e-{tag}@tpp.example", name="E2E",
             password="e2e correct horse battery", legal_name="E2E Partner Ltd", country="GB",
-            registration_number="07654321", roles=["AISP"],
+            registration_number="07654321", roles=["AISP", "CBPII"],
         )  # fmt: skip
         organisation = session.get_one(Organisation, developer.organisation_id)
         app, client_secret = services.create_app(
@@ -99,10 +99,10 @@ def _customer_approves(url: str, login: tuple[str, str], redirect_uri: str) -> s
         consent_page = response.read().decode()
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', consent_page)
     accounts = re.findall(r'name="account" value="([^"]+)"', consent_page)
-    assert csrf is not None and accounts
-    decision = urllib.parse.urlencode(
-        {"csrf_token": csrf.group(1), "decision": "approve", "account": accounts[0]}
-    ).encode()
+    # A funds-confirmation consent names its account: the page offers none to choose.
+    assert csrf is not None and (accounts or 'id="funds-account"' in consent_page)
+    answer = {"csrf_token": csrf.group(1), "decision": "approve"}
+    decision = urllib.parse.urlencode({**answer, "account": accounts[:1]}, doseq=True).encode()
     with pytest.raises(urllib.error.HTTPError) as answer:
         browser.open(url.split("/authorize")[0] + "/authorize/consent", decision)
     answer.value.close()
@@ -139,6 +139,21 @@ def test_example_client_completes_the_flow(server: tuple[str, str]) -> None:
         headers = client.resource_headers("GET", issuer + signed_for, tokens["access_token"])
         answer, _headers, _body = client.transport("GET", url, headers, None)
         assert answer == status, signed_for
+
+    # Confirmation of funds on the account the customer shared, named as the accounts API gave
+    # it: a consent, the customer's approval, then yes or no for two amounts.
+    named = accounts["Data"]["Account"][0]["Account"][0]
+    debtor = {"SchemeName": named["SchemeName"], "Identification": named["Identification"]}
+    funds_consent = client.create_funds_confirmation_consent(debtor)["Data"]["ConsentId"]
+    request_uri, verifier, state = client.push_authorization_request(
+        funds_consent, "fundsconfirmations", signed=True
+    )
+    location = _customer_approves(client.authorization_url(request_uri), login, client.redirect_uri)
+    funds_tokens = client.exchange_code(parse_redirect(location, state, issuer), verifier)
+    small = client.confirm_funds(funds_tokens["access_token"], funds_consent, "0.01", "GBP")
+    assert small["Data"]["FundsAvailable"] is True
+    huge = client.confirm_funds(funds_tokens["access_token"], funds_consent, "9999999999", "GBP")
+    assert huge["Data"]["FundsAvailable"] is False
 
 
 def test_a_secret_app_configured_in_client_json_reads_accounts(

@@ -16,13 +16,9 @@ from gateway.api.aisp.schemas import cash_account, day
 from gateway.api.common import amount
 from gateway.consents.account_access import Grant
 from gateway.core.accounts import Account, StandingOrder
+from gateway.core.frequency import is_type
 
 STANDING_ORDER_PERMISSIONS = ("ReadStandingOrdersBasic", "ReadStandingOrdersDetail")
-# OBFrequency6Code: a code outside it is reported as ISO 20022 "NotKnown".
-FREQUENCY_CODES = frozenset(
-    {"ADHO", "YEAR", "DAIL", "FRTN", "INDA", "MNTH", "QURT", "MIAN", "WEEK", "WODL", "FOWK",
-     "TWMH", "FOMH", "FIMH", "ALMH", "NONE"}
-)  # fmt: skip
 
 
 def order_status(order: StandingOrder) -> str:
@@ -55,7 +51,8 @@ def standing_order_body(order: StandingOrder, permissions: list[str]) -> dict[st
         creditor = cash_account(order.creditor, permissions)
         if creditor is not None:
             body["CreditorAccount"] = creditor
-    frequency = order.frequency if order.frequency in FREQUENCY_CODES else "NotKnown"
+    # OBFrequency6.Type: a code or a Frequency_1 pattern; anything else is "NotKnown".
+    frequency = order.frequency if is_type(order.frequency) else "NotKnown"
     mandate: dict[str, Any] = {
         "FirstPaymentDateTime": day(order.first_payment_date),
         "Frequency": {"Type": frequency},

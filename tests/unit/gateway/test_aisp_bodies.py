@@ -9,6 +9,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from gateway.api.aisp.parties import address_body
 from gateway.api.aisp.pdf import COLUMNS, LINES_PER_PAGE, text_pdf
 from gateway.api.aisp.products import product_body
@@ -62,10 +64,17 @@ def test_standing_order_status_codes() -> None:
     assert body["CreditorAccount"]["Identification"].endswith("7899")
 
 
-def test_a_frequency_outside_the_code_set_is_not_known() -> None:
-    body = standing_order_body(_order(frequency="EvryDay"), [])
+def test_a_frequency_outside_the_code_set_and_the_patterns_is_not_known() -> None:
+    body = standing_order_body(_order(frequency="Every day"), [])
     conforms_to("OBStandingOrder6Basic", body)
     assert body["MandateRelatedInformation"]["Frequency"] == {"Type": "NotKnown"}
+
+
+@pytest.mark.parametrize("frequency", ["EvryDay", "IntrvlMnthDay:01:-01", "QtrDay:ENGLISH"])
+def test_a_frequency_pattern_is_reported_as_it_is(frequency: str) -> None:
+    body = standing_order_body(_order(frequency=frequency), [])
+    conforms_to("OBStandingOrder6Basic", body)
+    assert body["MandateRelatedInformation"]["Frequency"] == {"Type": frequency}
 
 
 def test_an_unlisted_product_type_is_other_with_a_description() -> None:
