@@ -102,15 +102,15 @@ def _order(payment_id: str) -> tuple[PaymentOrder, dt.datetime]:
     return order, views.bank().now(order.tenant_id)
 
 
-@bp.get(f"{PAYMENTS}/<payment_id>")
-def get_payment(payment_id: str) -> ResponseReturnValue:
+@bp.get(f"{PAYMENTS}/<domestic_payment_id>")
+def get_payment(domestic_payment_id: str) -> ResponseReturnValue:
     """GetDomesticPaymentsDomesticPaymentId: the order and its status now."""
-    order, now = _order(payment_id)
+    order, now = _order(domestic_payment_id)
     return jsonify(envelope(order_data(order, orders.history(order, now))))
 
 
-@bp.get(f"{PAYMENTS}/<payment_id>/payment-details")
-def payment_details(payment_id: str) -> ResponseReturnValue:
+@bp.get(f"{PAYMENTS}/<domestic_payment_id>/payment-details")
+def payment_details(domestic_payment_id: str) -> ResponseReturnValue:
     """GetDomesticPaymentsDomesticPaymentIdPaymentDetails: each status the order has had."""
-    order, now = _order(payment_id)
+    order, now = _order(domestic_payment_id)
     return jsonify(envelope(details_data(order, orders.history(order, now))))

@@ -83,15 +83,15 @@ def _order(payment_id: str) -> tuple[PaymentOrder, list[Status]]:
     return order, scheduled.status(bank, order, now)
 
 
-@bp.get(f"{PAYMENTS}/<payment_id>")
-def get_scheduled_payment(payment_id: str) -> ResponseReturnValue:
+@bp.get(f"{PAYMENTS}/<domestic_scheduled_payment_id>")
+def get_scheduled_payment(domestic_scheduled_payment_id: str) -> ResponseReturnValue:
     """GetDomesticScheduledPaymentsDomesticScheduledPaymentId: its status now."""
-    order, steps = _order(payment_id)
+    order, steps = _order(domestic_scheduled_payment_id)
     return jsonify(envelope(order_data(order, steps, ID_NAME)))
 
 
-@bp.get(f"{PAYMENTS}/<payment_id>/payment-details")
-def scheduled_payment_details(payment_id: str) -> ResponseReturnValue:
+@bp.get(f"{PAYMENTS}/<domestic_scheduled_payment_id>/payment-details")
+def scheduled_payment_details(domestic_scheduled_payment_id: str) -> ResponseReturnValue:
     """GetDomesticScheduledPaymentsDomesticScheduledPaymentIdPaymentDetails."""
-    order, steps = _order(payment_id)
+    order, steps = _order(domestic_scheduled_payment_id)
     return jsonify(envelope(details_data(order, steps)))
