@@ -62,6 +62,16 @@ PSU_SECURITY = (
     "`Authorization: DPoP <token>` with a DPoP proof (RFC 9449) on every request."
 )
 
+def _unique_enums(document: dict[str, Any]) -> None:
+    """Publish each enum once per value: the reference lists ``WEEK`` twice in
+    ``OBFrequency6Code``, which OpenAPI 3.0 (JSON Schema: "elements ... MUST be unique") and
+    the code generators partners use refuse. Validation is unchanged (a repeated value admits
+    nothing more)."""
+    for schema in document["components"].get("schemas", {}).values():
+        if isinstance(schema, dict) and isinstance(schema.get("enum"), list):
+            schema["enum"] = list(dict.fromkeys(schema["enum"]))
+
+
 PISP = Family(
     blueprint=pisp_bp.name,
     prefix=PREFIX,
@@ -72,6 +82,7 @@ PISP = Family(
     tpp_security=TPP_SECURITY,
     psu_security=PSU_SECURITY,
     reference_bodies=True,
+    customise=_unique_enums,
 )
 
 

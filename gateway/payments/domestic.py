@@ -40,24 +40,12 @@ SCHEMES = ("UK.OBIE.SortCodeAccountNumber", "UK.OBIE.IBAN")
 LOCAL_INSTRUMENTS = ("UK.OBIE.FPS", "UK.OBIE.BACS", "UK.OBIE.CHAPS", "UK.OBIE.Paym")
 _SORT_CODE_ACCOUNT = re.compile(r"\d{14}")
 _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}")
-AMOUNT_PATH = "Data.Initiation.InstructedAmount"
 
 
-def check_initiation(initiation: dict[str, Any]) -> Money:
-    """Refuse what the schema admits but the bank cannot carry out; return the amount."""
-    amount = initiation["InstructedAmount"]
-    currency = amount["Currency"]
-    if currency not in EXPONENTS:
-        raise ApiError.one("U023", f"{currency} is not a currency this bank pays in",
-                           path=f"{AMOUNT_PATH}.Currency")  # fmt: skip
-    value = Decimal(amount["Amount"])
-    try:
-        minor = to_minor(value, currency)
-    except InvalidInstruction as exc:
-        raise ApiError.one("U002", str(exc), path=f"{AMOUNT_PATH}.Amount") from None
-    if minor <= 0:
-        raise ApiError.one("U002", "The amount must be more than zero",
-                           path=f"{AMOUNT_PATH}.Amount")  # fmt: skip
+def check_initiation(initiation: dict[str, Any], amount_name: str = "InstructedAmount") -> Money:
+    """Refuse what the schema admits but the bank cannot carry out; return the amount (the
+    initiation's ``amount_name``)."""
+    amount = check_amount(initiation[amount_name], f"Data.Initiation.{amount_name}")
     local = initiation.get("LocalInstrument")
     if local is not None and local not in LOCAL_INSTRUMENTS:
         raise ApiError.one("U026", f"{local} is not offered; use one of "
@@ -66,6 +54,23 @@ def check_initiation(initiation: dict[str, Any]) -> Money:
     for side in ("CreditorAccount", "DebtorAccount"):
         if side in initiation:
             _check_account(initiation[side], f"Data.Initiation.{side}")
+    return amount
+
+
+def check_amount(amount: dict[str, str], path: str) -> Money:
+    """An ``Amount`` and ``Currency`` the bank can pay: a currency it holds, more than zero, no
+    more decimals than the currency has (ISO 4217)."""
+    currency = amount["Currency"]
+    if currency not in EXPONENTS:
+        raise ApiError.one("U023", f"{currency} is not a currency this bank pays in",
+                           path=f"{path}.Currency")  # fmt: skip
+    value = Decimal(amount["Amount"])
+    try:
+        minor = to_minor(value, currency)
+    except InvalidInstruction as exc:
+        raise ApiError.one("U002", str(exc), path=f"{path}.Amount") from None
+    if minor <= 0:
+        raise ApiError.one("U002", "The amount must be more than zero", path=f"{path}.Amount")
     return Money(value, currency)
 
 
@@ -90,11 +95,12 @@ def create_consent(
     body: dict[str, Any],
     now: dt.datetime,
     family: str = CONSENT_FAMILY,
+    amount_name: str = "InstructedAmount",
 ) -> Consent:
     """A payment consent of ``family`` awaiting the customer, from a body valid against its
     reference schema (``OBWriteDomesticConsent4`` and kin)."""
     data = body["Data"]
-    check_initiation(data["Initiation"])
+    check_initiation(data["Initiation"], amount_name)
     kept = dict(data) | {"family": family, "Risk": body["Risk"]}
     return consents.create(
         session, client_id=client_id, tenant_id=tenant_id, kind="payments", data=kept, now=now
@@ -171,17 +177,24 @@ def submit(
     return record(session, consent, row, now)
 
 
-def bank_order(consent: Consent, initiation: dict[str, Any]) -> BankOrder:
+def bank_order(
+    consent: Consent, initiation: dict[str, Any], amount_name: str = "InstructedAmount"
+) -> BankOrder:
     """The bank's order for an initiation the customer approved, from the account they
     picked."""
     creditor = initiation["CreditorAccount"]
     remittance = initiation.get("RemittanceInformation") or {}
-    reference = remittance.get("Reference") or initiation.get("EndToEndIdentification")
+    reference = (
+        remittance.get("Reference")
+        or initiation.get("EndToEndIdentification")
+        or initiation.get("InstructionIdentification")
+        or "Standing order"
+    )
     return BankOrder(
         debtor_account_id=consent.account_ids[0],
-        amount=check_initiation(initiation),
+        amount=check_initiation(initiation, amount_name),
         creditor=Counterparty(creditor["Name"], creditor["SchemeName"], creditor["Identification"]),
-        reference=(reference or initiation["InstructionIdentification"])[:35],
+        reference=reference[:35],
         information=" ".join(remittance.get("Unstructured") or ())[:140] or None,
     )
 

@@ -82,7 +82,7 @@ def status(bank: PaymentsCore, order: PaymentOrder, now: dt.datetime) -> list[St
         return [*steps, Status("CANC", order.status_updated_at)]
     for made in bank.executions(order.tenant_id, instruction):
         if made.status == "Rejected":
-            return [*steps, Status("RJCT", made.created_at, _reason_code(made.status_reason),
+            return [*steps, Status("RJCT", made.created_at, reason_code(made.status_reason),
                                    made.status_reason)]  # fmt: skip
         booked = made.booked_at or made.created_at
         steps.append(Status("ACSP", booked))
@@ -91,7 +91,7 @@ def status(bank: PaymentsCore, order: PaymentOrder, now: dt.datetime) -> list[St
     return steps
 
 
-def _reason_code(reason: str | None) -> str:
+def reason_code(reason: str | None) -> str:
     """The OBExternalStatusReason1Code of the bank's reason: AM04 InsufficientFunds, else MS03
     NotSpecifiedReasonAgentGenerated."""
     return "AM04" if reason and "fund" in reason.lower() else "MS03"

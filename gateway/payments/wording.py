@@ -35,16 +35,38 @@ def lines(data: Mapping[str, Any]) -> list[str]:
     initiation = data["Initiation"]
     creditor = initiation["CreditorAccount"]
     remittance = initiation.get("RemittanceInformation") or {}
-    reference = remittance.get("Reference") or initiation["EndToEndIdentification"]
+    reference = remittance.get("Reference") or initiation.get("EndToEndIdentification") or "none"
     return [
-        f"Pay {amount(initiation['InstructedAmount'])} to {creditor['Name']}",
+        f"Pay {amount(_instructed(initiation))} to {creditor['Name']}",
         f"Into {_account(creditor)}",
         f"Reference: {reference}",
         _when(initiation),
     ]
 
 
+def _instructed(initiation: Mapping[str, Any]) -> Mapping[str, str]:
+    found: Mapping[str, str] = (
+        initiation.get("InstructedAmount") or initiation["FirstPaymentAmount"]
+    )
+    return found
+
+
+# How often, in words, for the frequencies customers meet most; the rest by their code.
+OFTEN = {"EvryDay": "every day", "DAIL": "every day", "EvryWorkgDay": "every working day",
+         "WODL": "every working day", "WEEK": "every week", "FRTN": "every two weeks",
+         "MNTH": "every month", "QURT": "every quarter", "MIAN": "every six months",
+         "YEAR": "every year"}  # fmt: skip
+
+
 def _when(initiation: Mapping[str, Any]) -> str:
+    mandate = initiation.get("MandateRelatedInformation")
+    if mandate is not None:
+        kind = mandate["Frequency"]["Type"]
+        first = dt.datetime.fromisoformat(mandate["FirstPaymentDateTime"]).astimezone(LONDON)
+        count = initiation.get("NumberOfPayments")
+        times = f", {count} payments" if count else ", until you cancel it"
+        return f"{OFTEN.get(kind, f'on the schedule {kind}').capitalize()}, from " \
+            f"{first.day} {first:%B %Y}{times}"  # fmt: skip
     requested = initiation.get("RequestedExecutionDateTime")
     if requested is None:
         return "Once, as soon as you approve"
@@ -56,7 +78,7 @@ def payable_from(accounts: Sequence[Account], data: Mapping[str, Any]) -> list[A
     """The accounts that can make this payment: enabled, in its currency, and the one the
     partner named as the debtor account when it named one."""
     initiation = data["Initiation"]
-    currency = initiation["InstructedAmount"]["Currency"]
+    currency = _instructed(initiation)["Currency"]
     named = initiation.get("DebtorAccount")
     found = [a for a in accounts if a.status == "Enabled" and a.currency == currency]
     if named is not None:
