@@ -240,24 +240,27 @@ class PartnerClient:
     def _call(
         self, method: str, path: str, *, form: dict[str, str] | None = None,
         json_body: Any = None, token: str | None = None, proof: bool = False,
+        signed: dict[str, str] | None = None,
     ) -> Any:  # fmt: skip
         """Send a request: ``form`` is sent with the client's authentication, ``token`` with a
         DPoP proof bound to it, ``proof`` a proof without a token. When the server asks for a
         DPoP nonce (RFC 9449 §8, §9), send it again, once, with a fresh proof carrying it (and a
         fresh client assertion: the first one was used)."""
         url = path if path.startswith("http") else self.issuer + path
-        status, headers, data = self._send(method, url, form, json_body, token, proof)
+        status, headers, data = self._send(method, url, form, json_body, token, proof, signed)
         if (proof or token is not None) and _asks_for_nonce(status, headers, data):
-            status, headers, data = self._send(method, url, form, json_body, token, proof)
+            status, headers, data = self._send(method, url, form, json_body, token, proof, signed)
         if status >= 400:
             raise GatewayError(status, data)
         return data
 
     def _send(
         self, method: str, url: str, form: dict[str, str] | None, json_body: Any,
-        token: str | None, proof: bool,
+        token: str | None, proof: bool, signed: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], Any]:  # fmt: skip
-        """One request; its status, its headers (names in lower case) and its JSON body."""
+        """One request; its status, its headers (names in lower case) and its JSON body.
+        ``signed`` (extra headers, such as the idempotency key) asks for the body's OBIE
+        message signature."""
         headers = {"Accept": "application/json"}
         body = None
         if form is not None:
@@ -266,6 +269,10 @@ class PartnerClient:
         elif json_body is not None:
             body = json.dumps(json_body).encode()
             headers["Content-Type"] = "application/json"
+            if signed is not None:
+                tan = urllib.parse.urlsplit(self.issuer).hostname or ""
+                jws = detached_jws(body, self.private_jwk, iss=self.client_id, tan=tan)
+                headers.update({**signed, "x-jws-signature": jws})
         if token is not None:
             headers.update(self.resource_headers(method, url, token))
         elif proof:
@@ -458,6 +465,17 @@ class PartnerClient:
     def post(self, path: str, token: str, body: Any) -> Any:
         """POST JSON to an API resource with a DPoP-bound token."""
         return self._call("POST", path, json_body=body, token=token)
+
+    def post_signed(
+        self, path: str, token: str, body: Any, *, idempotency_key: str | None = None
+    ) -> Any:
+        """POST to the payment or funds-confirmation APIs: the body signed (``x-jws-signature``)
+        and an ``x-idempotency-key``, a new one unless given. To retry a request whose answer
+        was lost, send it again with the same key: the bank answers what it answered the first
+        time and does nothing twice."""
+        key = idempotency_key or str(uuid.uuid4())
+        return self._call("POST", path, json_body=body, token=token,
+                          signed={"x-idempotency-key": key})  # fmt: skip
 
     def delete(self, path: str, token: str) -> None:
         """DELETE an API resource with a DPoP-bound token (such as a consent the customer

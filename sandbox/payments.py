@@ -67,6 +67,32 @@ class SandboxPayments(Binding):
         )
         return [records.payment(p, account_id) for p in rows]
 
+    def executions(self, tenant: str, instruction_id: str) -> Sequence[Payment]:
+        """Return the payments made for a scheduled payment or standing order, oldest first."""
+        for model in (m.ScheduledPayment, m.StandingOrder):
+            found = self.session.execute(
+                select(model.pk)
+                .join(m.Account, m.Account.pk == model.account_pk)
+                .where(m.Account.tenant_id == tenant, model.public_id == instruction_id)
+            ).first()
+            if found is not None:
+                break
+        else:
+            self._offset(tenant)
+            raise UnknownResource(f"no such instruction {instruction_id}")
+        rows = self.session.execute(
+            select(m.Payment, m.Account.public_id)
+            .join(m.Account, m.Account.pk == m.Payment.account_pk)
+            .where(m.Payment.tenant_id == tenant, m.Payment.instruction_id == instruction_id)
+            .order_by(m.Payment.created_at, m.Payment.pk)
+        ).all()
+        return [records.payment(row, account) for row, account in rows]
+
+    def scheduled_payment(self, tenant: str, scheduled_payment_id: str) -> ScheduledPayment:
+        """Return a scheduled payment in its current status."""
+        row, account = self._instruction(tenant, m.ScheduledPayment, scheduled_payment_id)
+        return records.scheduled_payment(row, account.public_id)
+
     def schedule_payment(
         self, tenant: str, order: PaymentOrder, execution_date: dt.date
     ) -> ScheduledPayment:

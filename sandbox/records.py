@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple, Protocol, cast
 
+from gateway.core import settlement
 from gateway.core.accounts import (
     Account,
     Beneficiary,
@@ -261,4 +262,5 @@ def payment(p: m.Payment, account_id: str) -> Payment:
         origin=cast(Any, p.origin),
         status_reason=p.status_reason,
         instruction_id=p.instruction_id,
+        settles_at=settlement.next_cycle(p.booked_at) if p.booked_at else None,
     )

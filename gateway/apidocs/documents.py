@@ -15,6 +15,7 @@ from gateway.apidocs.cbpii import build_cbpii
 from gateway.apidocs.common import SPECS_DIR
 from gateway.apidocs.idempotency import build_idempotency
 from gateway.apidocs.oauth import build_oauth
+from gateway.apidocs.pisp import build_pisp
 from gateway.apidocs.sandbox import build_sandbox
 
 
@@ -50,6 +51,14 @@ DOCUMENTS: tuple[Document, ...] = (
         "Funds-confirmation consents and funds confirmations: whether an amount is available in "
         "a customer's account, yes or no, with their consent.",
         build_cbpii,
+    ),
+    Document(
+        "pisp",
+        "pisp-v4.0",
+        "Payment Initiation (UK Open Banking v4.0)",
+        "Domestic payments now or on a later day: consents the customer approves, payments that "
+        "repeat them exactly, their status as the bank settles them; signed and idempotent.",
+        build_pisp,
     ),
     Document(
         "oauth",

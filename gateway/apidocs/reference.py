@@ -56,6 +56,9 @@ class Family:
     psu_security: str
     # What the family publishes otherwise than its reference has it (after the generic steps).
     customise: Callable[[dict[str, Any]], None] = _unchanged
+    # The views validate request bodies against the reference schemas themselves
+    # (gateway.api.reference): publish those, not schemas generated from marshmallow.
+    reference_bodies: bool = False
 
 
 def build(app: Flask, family: Family) -> dict[str, Any]:
@@ -95,7 +98,10 @@ def build(app: Flask, family: Family) -> dict[str, Any]:
         "components": reference["components"],
         "x-not-served": not_served,
     }
-    _request_bodies(document, family)
+    if family.reference_bodies:
+        _reference_request_bodies(document)
+    else:
+        _request_bodies(document, family)
     _drop_unserved_media_types(document)
     family.customise(document)
     _drop_authorization_header(document)
@@ -189,6 +195,19 @@ def _request_bodies(document: dict[str, Any], family: Family) -> None:
         if name in schemas:
             raise SpecError(f"request schema {name} clashes with the reference's {name}")
         schemas[name] = schema_object
+
+
+def _reference_request_bodies(document: dict[str, Any]) -> None:
+    """Keep each served request body as the reference has it, under the JSON media types the
+    views read (never the encrypted one)."""
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            body = operation.get("requestBody") if method in METHODS else None
+            if body is None:
+                continue
+            content = body.get("content", {})
+            for media_type in UNSERVED_MEDIA_TYPES & set(content):
+                del content[media_type]
 
 
 def _drop_unserved_media_types(document: dict[str, Any]) -> None:

@@ -182,3 +182,9 @@ def cancel(session: Session, consent: Consent, *, now: dt.datetime) -> None:
     """Revoke a consent (by the partner or the customer)."""
     _transition(consent, (AWAITING, AUTHORISED), CANCELLED, now)
     session.flush()
+
+
+def consume(session: Session, consent: Consent, *, now: dt.datetime) -> None:
+    """Mark a single-use payment consent as used by its payment order (``COND``)."""
+    _transition(consent, (AUTHORISED,), CONSUMED, now)
+    session.flush()

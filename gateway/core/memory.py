@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal, TypeVar
 
+from gateway.core import settlement
 from gateway.core.accounts import (
     Account,
     Balances,
@@ -219,6 +220,17 @@ class MemoryBank:
         """The payments made from an account, newest first."""
         return list(reversed(self._ledger(account_id).payments))
 
+    def executions(self, tenant: str, instruction_id: str) -> Sequence[Payment]:
+        """The payments made for a scheduled payment or standing order, oldest first."""
+        if instruction_id not in self.scheduled and instruction_id not in self.orders:
+            raise UnknownResource(f"no such instruction {instruction_id}")
+        made = [p for ledger in self.ledgers.values() for p in ledger.payments]
+        return [p for p in made if p.instruction_id == instruction_id]
+
+    def scheduled_payment(self, tenant: str, scheduled_payment_id: str) -> ScheduledPayment:
+        """A scheduled payment in its current status."""
+        return self._found(self.scheduled, scheduled_payment_id)[0]
+
     def schedule_payment(
         self, tenant: str, order: PaymentOrder, execution_date: dt.date
     ) -> ScheduledPayment:
@@ -326,7 +338,8 @@ class MemoryBank:
         ))  # fmt: skip
         made = Payment(self._id("pay"), ledger.account.id, order.amount, order.creditor,
                        order.reference, "Booked", self.clock, self.clock,
-                       origin, None, instruction_id)  # fmt: skip
+                       origin, None, instruction_id,
+                       settlement.next_cycle(self.clock))  # fmt: skip
         ledger.payments.append(made)
         return made
 

@@ -80,6 +80,9 @@ class Payment:
     status_reason: str | None = None
     # The standing order or scheduled payment an execution belongs to.
     instruction_id: str | None = None
+    # When a booked payment settles between the banks (gateway.core.settlement); None when
+    # rejected.
+    settles_at: dt.datetime | None = None
 
 
 class PaymentsCore(Protocol):
@@ -109,6 +112,14 @@ class PaymentsCore(Protocol):
     def payments(self, tenant: str, account_id: str) -> Sequence[Payment]:
         """Return the payments executed from an account by this contract (not the history the
         account had before), newest first."""
+
+    def executions(self, tenant: str, instruction_id: str) -> Sequence[Payment]:
+        """Return the payments the bank made (or refused) for a scheduled payment or a standing
+        order, oldest first; empty before its first due day. ``UnknownResource`` when the tenant
+        has no such instruction."""
+
+    def scheduled_payment(self, tenant: str, scheduled_payment_id: str) -> ScheduledPayment:
+        """Return a scheduled payment of the tenant, in its current status."""
 
     def schedule_payment(
         self, tenant: str, order: PaymentOrder, execution_date: dt.date

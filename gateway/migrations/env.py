@@ -8,13 +8,14 @@ from sqlalchemy import Engine, MetaData
 import gateway.api.idempotency.models
 import gateway.consents.models
 import gateway.oauth.models
+import gateway.payments.models
 import gateway.store.models
 import partners.models
 import sandbox.models
 
 # Importing the model modules registers their tables on these metadata objects.
 assert gateway.consents.models and gateway.oauth.models  # noqa: S101 - import side effect
-assert gateway.api.idempotency.models  # noqa: S101 - import side effect
+assert gateway.api.idempotency.models and gateway.payments.models  # noqa: S101 - import side effect
 assert partners.models  # noqa: S101 - import side effect
 target_metadata: list[MetaData] = [sandbox.models.Base.metadata, gateway.store.models.Base.metadata]
 

@@ -35,6 +35,7 @@ from gateway.edge.urls import issuer
 from gateway.oauth import grants, par, scopes
 from gateway.oauth.errors import OAuthError
 from gateway.oauth.models import PushedRequest
+from gateway.payments import wording as payment_wording
 from partners.models import App, Organisation
 
 bp = Blueprint("authorize", __name__)
@@ -250,9 +251,18 @@ def consent_page() -> ResponseReturnValue:
     return render_template("oauth/consent.html", **_consent_context(app, consent, customer_id))
 
 
+def _choosable(consent: Consent, customer_id: str) -> list[Account]:
+    """The customer's accounts this consent may be authorised on: all of them, or for a payment
+    those that can make it (its currency, the debtor account the partner named)."""
+    accounts = list(_core().accounts(consent.tenant_id, customer_id))
+    if consent.kind == "payments":
+        return payment_wording.payable_from(accounts, consent.data or {})
+    return accounts
+
+
 def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, Any]:
     org = get_session().get(Organisation, app.organisation_id)
-    accounts = _core().accounts(consent.tenant_id, customer_id)
+    accounts = _choosable(consent, customer_id)
     # An account-access consent is described by what it lets the app see, in plain words; the
     # other kinds by what their scope lets a partner do (``purpose``).
     sees: list[str] = []
@@ -260,6 +270,7 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
     if consent.kind == "accounts":
         sees = wording.lines(consent.permissions)
         window = wording.transaction_window(consent.permissions, consent.data or {})
+    payment = payment_wording.lines(consent.data) if consent.kind == "payments" else None
     return {
         "app": app,
         "organisation": org,
@@ -274,6 +285,7 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
         "customer_name": (session.get(SESSION_KEY) or {}).get("customer_name"),
         "renewing": _renewing(consent),
         "chosen": set(consent.account_ids or ()),
+        "payment": payment,
     }
 
 
@@ -340,7 +352,7 @@ def _picked(consent: Consent, customer_id: str) -> list[str]:
     if consent.kind == funds.KIND:
         named = _funds_account(consent)
         return [named.id] if named is not None else []
-    owned = {a.id for a in _core().accounts(consent.tenant_id, customer_id)}
+    owned = {a.id for a in _choosable(consent, customer_id)}
     picked = [a for a in request.form.getlist("account") if a in owned]
     return picked if consent.kind == "accounts" or len(picked) == 1 else []
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 from flask.testing import FlaskClient
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_core.validation.response.validators import V30ResponseHeadersValidator
 from openapi_schema_validator import OAS30Validator
@@ -25,6 +25,7 @@ PUBLISHED = Path(__file__).resolve().parents[2] / "specs" / "openapi"
 FAMILIES = {
     "/open-banking/v4.0/aisp": REFERENCE / "account-info-openapi.yaml",
     "/open-banking/v4.0/cbpii": REFERENCE / "confirmation-funds-openapi.yaml",
+    "/open-banking/v4.0/pisp": REFERENCE / "payment-initiation-openapi.yaml",
     "/open-banking/sandbox/v1": PUBLISHED / "sandbox-v1.json",
     "/open-banking/extensions/v1": PUBLISHED / "idempotency-v1.json",
 }
@@ -36,8 +37,10 @@ FILE_OPERATIONS = (re.compile(r"/open-banking/v4\.0/aisp/accounts/[^/]+/statemen
 
 @functools.cache
 def spec(path: Path) -> OpenAPI:
-    """An OpenAPI document (loaded once per test session)."""
-    return OpenAPI.from_file_path(str(path))
+    """An OpenAPI document (loaded once per test session). The document itself is not checked:
+    the payment initiation reference repeats ``WEEK`` in the ``OBFrequency6Code`` enum, which a
+    strict OpenAPI validator refuses although every instance validates the same."""
+    return OpenAPI.from_file_path(str(path), config=Config(spec_validator_cls=None))
 
 
 def conform(

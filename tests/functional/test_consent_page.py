@@ -27,6 +27,7 @@ from tests.common.oauth import (
     register_partner,
     sandbox_login,
 )
+from tests.common.pisp import consent_body, staged
 
 _ACCOUNT = re.compile(r'name="account" value="([^"]+)"')
 
@@ -125,7 +126,7 @@ def test_sharing_no_account_asks_for_at_least_one(
 
 def test_a_payment_consent_asks_for_one_account(oauth_app: Flask, http: FlaskClient) -> None:
     partner = register_partner(oauth_app, http, roles=("PISP",))
-    consent_id = create_consent(oauth_app, partner, kind="payments", permissions=[])
+    consent_id = staged(partner, consent_body("10.50"))["Data"]["ConsentId"]
     request_uri, _verifier, _state = partner.client.push_authorization_request(
         consent_id, scope="payments"
     )
@@ -133,8 +134,11 @@ def test_a_payment_consent_asks_for_one_account(oauth_app: Flask, http: FlaskCli
     page = browser.get(authorize_url(partner, request_uri))
     login = _sign_in(oauth_app, browser, page, partner.organisation_id)
     html = browser.get(login.headers["Location"]).get_data(as_text=True)
-    assert "Choose the account" in html and "more than one" not in html
+    assert "Choose the account to pay from" in html and "more than one" not in html
     assert 'type="radio"' in html and 'type="checkbox"' not in html
+    # What the customer approves, in words: payee, amount, account, reference.
+    assert "Pay £10.50 to ACME Inc" in html and "sort code 08-08-00, account 21325698" in html
+    assert "Reference: FRESCO-101" in html
 
 
 # -- reloads and the back button ----------------------------------------------------------------

@@ -86,7 +86,9 @@ def test_generation_is_deterministic(app: Flask) -> None:
     assert documents.generate(app) == documents.generate(app)
 
 
-@pytest.mark.parametrize("name", ["aisp-v4.0", "oauth", "sandbox-v1", "idempotency-v1"])
+@pytest.mark.parametrize(
+    "name", ["aisp-v4.0", "cbpii-v4.0", "pisp-v4.0", "oauth", "sandbox-v1", "idempotency-v1"]
+)
 def test_documents_are_valid_openapi_3_0(name: str) -> None:
     document = committed(name)
     assert document["openapi"].startswith("3.0.")
@@ -337,7 +339,9 @@ def test_the_published_advance_schema_is_the_checked_one(body: Any, valid: bool)
 # -- serving ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["aisp-v4.0", "oauth", "sandbox-v1", "idempotency-v1"])
+@pytest.mark.parametrize(
+    "name", ["aisp-v4.0", "cbpii-v4.0", "pisp-v4.0", "oauth", "sandbox-v1", "idempotency-v1"]
+)
 def test_the_committed_documents_are_served(client: FlaskClient, name: str) -> None:
     with client.get(f"/specs/{name}.json") as response:
         assert response.status_code == 200

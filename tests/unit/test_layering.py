@@ -164,6 +164,7 @@ NEVER = [
     ("gateway.edge", ("gateway.oauth", "gateway.api", "gateway.consents", "gateway.portal",
                       "gateway.apidocs", "partners", "sandbox")),
     ("gateway.consents", ("gateway.oauth", "gateway.api", "gateway.portal", "sandbox")),
+    ("gateway.payments", ("gateway.oauth", "gateway.api", "gateway.portal", "sandbox")),
     ("gateway.oauth", ("gateway.api", "gateway.portal", "gateway.apidocs", "sandbox")),
     ("gateway.api", ("gateway.portal", "gateway.apidocs", "sandbox")),
     ("gateway.portal", ("gateway.api", "gateway.apidocs", "sandbox")),

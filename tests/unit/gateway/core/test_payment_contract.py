@@ -130,6 +130,8 @@ def test_unknown_accounts_payments_and_instructions_are_unknown(world: World) ->
         lambda: bank.funds_available(tenant, "nosuch", world.gbp("1.00")),
         lambda: bank.cancel_scheduled_payment(tenant, "nosuch"),
         lambda: bank.cancel_standing_order(tenant, "nosuch"),
+        lambda: bank.scheduled_payment(tenant, "nosuch"),
+        lambda: bank.executions(tenant, "nosuch"),
     ]
     for call in calls:
         with pytest.raises(UnknownResource):
@@ -159,6 +161,13 @@ def test_a_scheduled_payment_runs_on_its_day_and_a_cancelled_one_never(world: Wo
     assert world.made_for(dropped.id) == []
     statuses = {s.id: s.status for s in bank.scheduled_payments(tenant, world.debtor.id)}
     assert (statuses[kept.id], statuses[dropped.id]) == ("Executed", "Cancelled")
+    assert bank.scheduled_payment(tenant, kept.id).status == "Executed"
+    assert bank.scheduled_payment(tenant, dropped.id).status == "Cancelled"
+    (made,) = bank.executions(tenant, kept.id)
+    assert (made.status, made.reference, made.amount) == ("Booked", "KEPT", world.gbp("2.50"))
+    assert made.settles_at is not None and made.booked_at is not None
+    assert made.settles_at > made.booked_at
+    assert bank.executions(tenant, dropped.id) == []
     with pytest.raises(InvalidInstruction):
         bank.cancel_scheduled_payment(tenant, kept.id)
 

@@ -1,0 +1,28 @@
+"""UK Open Banking Read/Write API v4.0: Payment Initiation (``/open-banking/v4.0/pisp``).
+
+Request bodies are validated against the reference file itself
+(``specs/reference/obie-v4.0/payment-initiation-openapi.yaml``, see
+:mod:`gateway.api.reference`).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from gateway.api.common import accepts_json
+from gateway.api.message_signing import protect_blueprint
+
+# Every request body is signed by the partner and every response body by the bank (OBIE
+# Read/Write Data API Profile v4.0, Message Signing); every POST carries an idempotency key
+# (gateway.api.idempotency, on each view).
+bp = protect_blueprint(Blueprint("pisp", __name__, url_prefix="/open-banking/v4.0/pisp"))
+REFERENCE_FILE = "payment-initiation-openapi.yaml"
+
+
+@bp.before_request
+def _negotiate() -> None:
+    accepts_json()
+
+
+# Route modules register their views on bp.
+from gateway.api.pisp import domestic, scheduled, standing_orders  # noqa: E402, F401

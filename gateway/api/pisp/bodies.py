@@ -1,0 +1,80 @@
+"""Response bodies of the Payment Initiation API (OBIE v4.0 ``OBWrite...Response`` shapes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from gateway.api.common import iso
+from gateway.consents import services as consents
+from gateway.consents.models import Consent
+from gateway.payments import orders
+from gateway.payments.models import PaymentOrder
+
+# What of the consent's request data goes back in its response, besides Initiation.
+_ECHOED = ("Permission", "ReadRefundAccount", "Authorisation", "SCASupportData")
+
+
+def consent_data(consent: Consent, now: dt.datetime) -> dict[str, Any]:
+    """``OBWriteDomesticConsentResponse5.Data``: the consent as the bank holds it."""
+    kept = consent.data or {}
+    data: dict[str, Any] = {
+        "ConsentId": consent.id,
+        "CreationDateTime": iso(consent.created_at),
+        "Status": consents.effective_status(consent, now),
+        "StatusUpdateDateTime": iso(consent.status_updated_at),
+    }
+    data |= {name: kept[name] for name in _ECHOED if name in kept}
+    data["Initiation"] = kept["Initiation"]
+    return data
+
+
+def order_data(
+    order: PaymentOrder, steps: list[orders.Status], id_name: str = "DomesticPaymentId"
+) -> dict[str, Any]:
+    """``OBWriteDomesticResponse5.Data`` (and kin): the payment order at its last status."""
+    status = steps[-1]
+    data: dict[str, Any] = {
+        id_name: order.id,
+        "ConsentId": order.consent_id,
+        "CreationDateTime": iso(order.created_at),
+        "Status": status.code,
+        "StatusUpdateDateTime": iso(status.updated_at),
+    }
+    if status.reason:
+        data["StatusReason"] = [_reason(status)]
+    expected = order.initiation.get("RequestedExecutionDateTime")
+    if expected or order.settles_at is not None:
+        data["ExpectedExecutionDateTime"] = expected or iso(order.created_at)
+    if order.settles_at is not None:
+        data["ExpectedSettlementDateTime"] = iso(order.settles_at)
+    data["Initiation"] = order.initiation
+    return data
+
+
+def _reason(status: orders.Status) -> dict[str, str]:
+    reason = {"StatusReasonCode": status.reason or ""}
+    if status.reason_description:
+        reason["StatusReasonDescription"] = status.reason_description
+    return reason
+
+
+def details_data(order: PaymentOrder, history: list[orders.Status]) -> dict[str, Any]:
+    """``OBWritePaymentDetailsResponse1.Data``: each status the order has had."""
+    local = order.initiation.get("LocalInstrument")
+    steps = []
+    for step in history:
+        detail: dict[str, Any] = {"Status": step.code}
+        if local:
+            detail["LocalInstrument"] = local
+        if step.reason:
+            detail["StatusReason"] = step.reason
+            if step.reason_description:
+                detail["StatusReasonDescription"] = step.reason_description
+        steps.append({
+            "PaymentTransactionId": order.bank_payment_id or order.id,
+            "Status": step.code,
+            "StatusUpdateDateTime": iso(step.updated_at),
+            "StatusDetail": detail,
+        })  # fmt: skip
+    return {"PaymentStatus": steps}

@@ -1,0 +1,91 @@
+"""The Payment Initiation API document: the OBIE v4.0 reference, cut to what we serve
+(:mod:`gateway.apidocs.reference`). Request bodies are the reference's own schemas, which the
+views validate against (:mod:`gateway.api.reference`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from gateway.api.pisp import REFERENCE_FILE
+from gateway.api.pisp import bp as pisp_bp
+from gateway.apidocs.common import REFERENCE_DIR
+from gateway.apidocs.reference import Family, build
+
+PREFIX = pisp_bp.url_prefix or ""
+TITLE = "Payment Initiation API (UK Open Banking v4.0) — Sandbox Bank"
+GUIDE_URL = "/docs/getting-started"
+
+DESCRIPTION = f"""\
+The UK Open Banking Read/Write API v4.0 for payment initiation, as the Sandbox Bank's gateway
+serves it. Request and response bodies are the OBIE v4.0 reference schemas: the gateway
+validates every request body against them, and a field that breaks them is a `400` naming its
+JSON path (`U004` missing, `U005` not allowed, `U002` invalid).
+
+## The flow (FAPI 2.0)
+
+1. Get a client-credentials token from `POST /token` (scope `payments`; your organisation needs
+   the PISP role) and stage the payment: `POST /domestic-payment-consents` (or
+   `/domestic-scheduled-payment-consents` for a later day). It starts `AWAU`.
+2. Push the authorization request to `POST /par`: scope `openid payments`, the consent id as
+   `openbanking_intent_id`, PKCE with `S256`. Send the customer to `GET /authorize`: the bank's
+   page shows them the payee, amount, account, reference and day, and they pick the account to
+   pay from.
+3. Exchange the code at `POST /token`, then submit the payment with that token: its
+   `Initiation` and `Risk` must repeat the consent's exactly (`U008` names the first field that
+   differs), and a consent pays once (`U009`).
+4. Read the payment and its `/payment-details` with a client-credentials token: `ACSP` once
+   booked, `ACSC` from the bank's next settlement cycle, `RJCT` with `AM04` when the account
+   could not pay; a scheduled payment is `ACCP` until its day.
+
+## Signing and retries
+
+Every request body is signed (`x-jws-signature`, a detached JWS with the OBIE `crit` claims,
+PS256 or ES256, with a key your app registered; `U015`-`U020` say what is wrong), and every
+response body is signed by the bank with a key of `/jwks`. Every `POST` takes an
+`x-idempotency-key`: the same request with the same key within 24 hours gets the first answer
+again, byte for byte, and nothing happens twice.
+
+Start with the [getting-started guide]({GUIDE_URL}).
+"""
+
+TPP_SECURITY = (
+    "Client credentials grant at the gateway's token endpoint (scope payments), to stage "
+    "consents and read consents and payments. The client authenticates with private_key_jwt (or "
+    "client_secret_basic). A DPoP-bound token is presented as `Authorization: DPoP <token>` "
+    "with a DPoP proof (RFC 9449) on every request."
+)
+PSU_SECURITY = (
+    "Authorization code grant (FAPI 2.0: PAR and PKCE S256 required) to submit the payment the "
+    "customer approved and confirm its funds. A DPoP-bound token is presented as "
+    "`Authorization: DPoP <token>` with a DPoP proof (RFC 9449) on every request."
+)
+
+def _unique_enums(document: dict[str, Any]) -> None:
+    """Publish each enum once per value: the reference lists ``WEEK`` twice in
+    ``OBFrequency6Code``, which OpenAPI 3.0 (JSON Schema: "elements ... MUST be unique") and
+    the code generators partners use refuse. Validation is unchanged (a repeated value admits
+    nothing more)."""
+    for schema in document["components"].get("schemas", {}).values():
+        if isinstance(schema, dict) and isinstance(schema.get("enum"), list):
+            schema["enum"] = list(dict.fromkeys(schema["enum"]))
+
+
+PISP = Family(
+    blueprint=pisp_bp.name,
+    prefix=PREFIX,
+    reference=REFERENCE_DIR / REFERENCE_FILE,
+    title=TITLE,
+    description=DESCRIPTION,
+    request_schemas={},
+    tpp_security=TPP_SECURITY,
+    psu_security=PSU_SECURITY,
+    reference_bodies=True,
+    customise=_unique_enums,
+)
+
+
+def build_pisp(app: Flask) -> dict[str, Any]:
+    """The OpenAPI 3.0 document of the Payment Initiation API as ``app`` serves it."""
+    return build(app, PISP)

@@ -1,0 +1,56 @@
+"""A payment order's status on the tenant's clock.
+
+The gateway records what it knew when the order was made: ``ACSP`` (AcceptedSettlementInProcess)
+for a payment the bank booked, with the moment it settles (gateway.core.settlement), or ``RJCT``
+with its reason. What a partner reads is that record seen at the bank's current time: ``ACSC``
+(AcceptedSettlementCompleted) once the settlement moment has passed, its StatusUpdateDateTime that
+moment. Nothing runs in the background to make it so, and no read writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from gateway.edge.errors import ApiError
+from gateway.payments.models import PaymentOrder
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """ExternalPaymentTransactionStatus1Code, when it took effect, and why (for RJCT)."""
+
+    code: str
+    updated_at: dt.datetime
+    reason: str | None = None
+    reason_description: str | None = None
+
+
+def status(order: PaymentOrder, now: dt.datetime) -> Status:
+    """The order's status at ``now`` on its tenant's clock."""
+    if order.status == "ACSP" and order.settles_at is not None and order.settles_at <= now:
+        return Status("ACSC", order.settles_at)
+    return Status(
+        order.status, order.status_updated_at, order.status_reason, order.status_reason_description
+    )
+
+
+def history(order: PaymentOrder, now: dt.datetime) -> list[Status]:
+    """Every status the order has had up to ``now``, oldest first (for payment-details)."""
+    steps = [Status(order.status, order.created_at, order.status_reason,
+                    order.status_reason_description)]  # fmt: skip
+    current = status(order, now)
+    if current.code != order.status:
+        steps.append(current)
+    return steps
+
+
+def own(session: Session, order_id: str, client_id: str, family: str) -> PaymentOrder:
+    """The payment order ``order_id`` of this client in ``family``; 400 U011 otherwise (OBIE
+    Read/Write Data API Profile v4.0: an unknown resource id is a 400, not a 404)."""
+    order = session.get(PaymentOrder, order_id)
+    if order is None or order.client_id != client_id or order.family != family:
+        raise ApiError.one("U011", f"No {family} resource with this id", status=400)
+    return order

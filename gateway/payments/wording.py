@@ -1,0 +1,91 @@
+"""A payment consent in the customer's words, for the consent page: who is paid, how much, with
+what reference, when; and which of the customer's accounts can pay it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.core.accounts import Account
+
+LONDON = ZoneInfo("Europe/London")
+SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
+
+
+def amount(instructed: Mapping[str, str]) -> str:
+    """``£1,234.50``; a currency without a symbol here is written after: ``1,000 JPY``."""
+    value, currency = Decimal(instructed["Amount"]), instructed["Currency"]
+    shown = f"{value:,f}"
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{shown}" if symbol else f"{shown} {currency}"
+
+
+def _account(account: Mapping[str, str]) -> str:
+    ident = account["Identification"]
+    if account["SchemeName"] == "UK.OBIE.SortCodeAccountNumber" and len(ident) == 14:
+        return f"sort code {ident[:2]}-{ident[2:4]}-{ident[4:6]}, account {ident[6:]}"
+    return f"IBAN {' '.join(ident[i : i + 4] for i in range(0, len(ident), 4))}"
+
+
+def lines(data: Mapping[str, Any]) -> list[str]:
+    """What the customer approves, one plain line each: payee, amount, reference, when."""
+    initiation = data["Initiation"]
+    creditor = initiation["CreditorAccount"]
+    remittance = initiation.get("RemittanceInformation") or {}
+    reference = remittance.get("Reference") or initiation.get("EndToEndIdentification") or "none"
+    return [
+        f"Pay {amount(_instructed(initiation))} to {creditor['Name']}",
+        f"Into {_account(creditor)}",
+        f"Reference: {reference}",
+        _when(initiation),
+    ]
+
+
+def _instructed(initiation: Mapping[str, Any]) -> Mapping[str, str]:
+    found: Mapping[str, str] = (
+        initiation.get("InstructedAmount") or initiation["FirstPaymentAmount"]
+    )
+    return found
+
+
+# How often, in words, for the frequencies customers meet most; the rest by their code.
+OFTEN = {"EvryDay": "every day", "DAIL": "every day", "EvryWorkgDay": "every working day",
+         "WODL": "every working day", "WEEK": "every week", "FRTN": "every two weeks",
+         "MNTH": "every month", "QURT": "every quarter", "MIAN": "every six months",
+         "YEAR": "every year"}  # fmt: skip
+
+
+def _when(initiation: Mapping[str, Any]) -> str:
+    mandate = initiation.get("MandateRelatedInformation")
+    if mandate is not None:
+        kind = mandate["Frequency"]["Type"]
+        first = dt.datetime.fromisoformat(mandate["FirstPaymentDateTime"]).astimezone(LONDON)
+        count = initiation.get("NumberOfPayments")
+        times = f", {count} payments" if count else ", until you cancel it"
+        return f"{OFTEN.get(kind, f'on the schedule {kind}').capitalize()}, from " \
+            f"{first.day} {first:%B %Y}{times}"  # fmt: skip
+    requested = initiation.get("RequestedExecutionDateTime")
+    if requested is None:
+        return "Once, as soon as you approve"
+    day = dt.datetime.fromisoformat(requested).astimezone(LONDON)
+    return f"Once, on {day.day} {day:%B %Y}"
+
+
+def payable_from(accounts: Sequence[Account], data: Mapping[str, Any]) -> list[Account]:
+    """The accounts that can make this payment: enabled, in its currency, and the one the
+    partner named as the debtor account when it named one."""
+    initiation = data["Initiation"]
+    currency = _instructed(initiation)["Currency"]
+    named = initiation.get("DebtorAccount")
+    found = [a for a in accounts if a.status == "Enabled" and a.currency == currency]
+    if named is not None:
+        wanted = (named["SchemeName"], named["Identification"].replace(" ", "").upper())
+        found = [
+            a for a in found
+            if any((i.scheme, i.identification.replace(" ", "").upper()) == wanted
+                   for i in a.identifiers)
+        ]  # fmt: skip
+    return found

@@ -1,0 +1,60 @@
+"""The published Payment Initiation document (``specs/openapi/pisp-v4.0.json``): exactly the
+operations the app serves, with the reference's own request bodies (which the views validate
+against), and the reference's responses."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from gateway.apidocs.reference import reference_document
+from tests.functional.test_specs import REFERENCE, committed, operations
+
+PREFIX = "/open-banking/v4.0/pisp"
+
+
+def served_pisp(app: Flask) -> set[tuple[str, str]]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("pisp."):
+            continue
+        path = re.sub(
+            r"<(?:\w+:)?(\w+)>",
+            lambda m: "{" + "".join(p.capitalize() for p in m.group(1).split("_")) + "}",
+            rule.rule.removeprefix(PREFIX),
+        )
+        found |= {(path, m.lower()) for m in rule.methods or () if m not in ("HEAD", "OPTIONS")}
+    return found
+
+
+def test_every_served_payment_route_is_documented_and_no_other(app: Flask) -> None:
+    document = committed("pisp-v4.0")
+    assert served_pisp(app) == operations(document)
+    assert ("/domestic-payments", "post") in operations(document)
+    not_served = {(op["path"], op["method"]) for op in document["x-not-served"]}
+    assert ("/international-payments", "post") in not_served
+    assert not not_served & operations(document)
+
+
+def test_request_bodies_are_the_references(app: Flask) -> None:
+    document = committed("pisp-v4.0")
+    reference = reference_document(REFERENCE / "payment-initiation-openapi.yaml")
+    for path, method in operations(document):
+        ours = document["paths"][path][method].get("requestBody")
+        if ours is None:
+            continue
+        theirs: dict[str, Any] = reference["paths"][path][method]["requestBody"]
+        assert "application/jose+jwe" not in ours["content"]
+        for media_type, content in ours["content"].items():
+            assert content == theirs["content"][media_type], (path, method, media_type)
+
+
+def test_the_docs_page_shows_it(client: FlaskClient) -> None:
+    response = client.get("/docs/pisp")
+    assert response.status_code == 200
+    assert "/specs/pisp-v4.0.json" in response.get_data(as_text=True)
+    with client.get("/specs/pisp-v4.0.json") as published:
+        assert published.get_json()["servers"] == [{"url": PREFIX}]
