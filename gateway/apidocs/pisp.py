@@ -62,6 +62,7 @@ PSU_SECURITY = (
     "`Authorization: DPoP <token>` with a DPoP proof (RFC 9449) on every request."
 )
 
+
 def _unique_enums(document: dict[str, Any]) -> None:
     """Publish each enum once per value: the reference lists ``WEEK`` twice in
     ``OBFrequency6Code``, which OpenAPI 3.0 (JSON Schema: "elements ... MUST be unique") and
