@@ -125,7 +125,14 @@ def register_partner(
 
 
 def create_consent(app: Flask, partner: Partner, kind: str = "accounts", **kwargs: Any) -> str:
-    """Create a consent awaiting authorisation for ``partner``; return its id."""
+    """Create a consent awaiting authorisation for ``partner``; return its id. A payment
+    consent holds a domestic payment, as the payment API stages it, unless ``data`` is given."""
+    if kind == "payments" and "data" not in kwargs:
+        from tests.common.pisp import consent_body
+
+        body = consent_body()
+        staged = {"family": "domestic-payment-consents", "Risk": body["Risk"]}
+        kwargs["data"] = body["Data"] | staged
     database: Database = app.extensions["database"]
     with database.sessions.begin() as session:
         consent = consents.create(
