@@ -53,14 +53,19 @@ def operations(document: dict[str, Any]) -> set[tuple[str, str]]:
 
 def served_ais(app: Flask) -> set[tuple[str, str]]:
     """The AIS operations the app serves, read from its URL map."""
+    return served_by(app, "aisp", PREFIX)
+
+
+def served_by(app: Flask, blueprint: str, prefix: str) -> set[tuple[str, str]]:
+    """The operations ``blueprint`` serves under ``prefix``, read from the app's URL map."""
     found = set()
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("aisp."):
+        if not rule.endpoint.startswith(f"{blueprint}."):
             continue
         path = re.sub(
             r"<(?:\w+:)?(\w+)>",
             lambda m: "{" + "".join(p.capitalize() for p in m.group(1).split("_")) + "}",
-            rule.rule.removeprefix(PREFIX),
+            rule.rule.removeprefix(prefix),
         )
         found |= {(path, m.lower()) for m in rule.methods or () if m not in ("HEAD", "OPTIONS")}
     return found

@@ -4,35 +4,20 @@ against), and the reference's responses."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.apidocs.reference import reference_document
-from tests.functional.test_specs import REFERENCE, committed, operations
+from tests.functional.test_specs import REFERENCE, committed, operations, served_by
 
 PREFIX = "/open-banking/v4.0/pisp"
 
 
-def served_pisp(app: Flask) -> set[tuple[str, str]]:
-    found = set()
-    for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("pisp."):
-            continue
-        path = re.sub(
-            r"<(?:\w+:)?(\w+)>",
-            lambda m: "{" + "".join(p.capitalize() for p in m.group(1).split("_")) + "}",
-            rule.rule.removeprefix(PREFIX),
-        )
-        found |= {(path, m.lower()) for m in rule.methods or () if m not in ("HEAD", "OPTIONS")}
-    return found
-
-
 def test_every_served_payment_route_is_documented_and_no_other(app: Flask) -> None:
     document = committed("pisp-v4.0")
-    assert served_pisp(app) == operations(document)
+    assert served_by(app, "pisp", PREFIX) == operations(document)
     assert ("/domestic-payments", "post") in operations(document)
     not_served = {(op["path"], op["method"]) for op in document["x-not-served"]}
     assert ("/international-payments", "post") in not_served

@@ -19,14 +19,12 @@ from gateway.api.common import check_fapi_headers, envelope, iso
 from gateway.api.idempotency import idempotent
 from gateway.api.pisp import bp
 from gateway.api.pisp import common as views
-from gateway.api.pisp.bodies import consent_data, details_data, order_data
+from gateway.api.pisp.bodies import details_data, order_data
 from gateway.consents import services as consents
 from gateway.edge.errors import ApiError
-from gateway.edge.transaction import get_session
 from gateway.oauth.protector import current_token
 from gateway.payments import domestic, orders
 from gateway.payments.models import PaymentOrder
-from partners.models import App
 
 CONSENTS = "/domestic-payment-consents"
 PAYMENTS = "/domestic-payments"
@@ -36,26 +34,13 @@ PAYMENTS = "/domestic-payments"
 @idempotent("domestic-payment-consents")
 def create_consent() -> ResponseReturnValue:
     """CreateDomesticPaymentConsents: the payment staged, awaiting the customer (201, AWAU)."""
-    token = current_token(scope="payments", grant_types=views.CLIENT_TOKEN)
-    check_fapi_headers()
-    body = views.body("OBWriteDomesticConsent4")
-    session = get_session()
-    tenant = session.get_one(App, token.client_id).organisation_id
-    now = views.bank().now(tenant)
-    consent = domestic.create_consent(
-        session, client_id=token.client_id, tenant_id=tenant, body=body, now=now
-    )
-    return views.created(consent_data(consent, now), f"{CONSENTS}/{consent.id}", body["Risk"])
+    return views.stage_consent("OBWriteDomesticConsent4", domestic.create_consent, CONSENTS)
 
 
 @bp.get(f"{CONSENTS}/<consent_id>")
 def get_consent(consent_id: str) -> ResponseReturnValue:
     """GetDomesticPaymentConsentsConsentId: the consent and its status on the tenant's clock."""
-    token = current_token(scope="payments", grant_types=views.CLIENT_TOKEN)
-    check_fapi_headers()
-    consent = views.own_consent(consent_id, token.client_id, domestic.CONSENT_FAMILY)
-    now = views.bank().now(consent.tenant_id)
-    return jsonify(envelope(consent_data(consent, now)) | {"Risk": consent.data["Risk"]})
+    return views.read_consent(consent_id, domestic.CONSENT_FAMILY)
 
 
 @bp.get(f"{CONSENTS}/<consent_id>/funds-confirmation")
@@ -81,24 +66,12 @@ def funds_confirmation(consent_id: str) -> ResponseReturnValue:
 @idempotent("domestic-payments")
 def create_payment() -> ResponseReturnValue:
     """CreateDomesticPayments: the order the customer approved, executed (201)."""
-    token = current_token(scope="payments")
-    check_fapi_headers()
-    body = views.body("OBWriteDomestic2")
-    consent_id = body["Data"]["ConsentId"]
-    if token.consent_id != consent_id:
-        raise ApiError.one("U008", "The token was issued for another consent",
-                           path="Data.ConsentId")  # fmt: skip
-    session, bank = get_session(), views.bank()
-    now = bank.now(token.consent.tenant_id if token.consent else "")
-    consent = domestic.usable_consent(session, consent_id, token.client_id, now)
-    order = domestic.submit(session, bank, consent, body, now)
+    order, now = views.submit_order("OBWriteDomestic2", domestic.CONSENT_FAMILY, domestic.submit)
     return views.created(order_data(order, orders.history(order, now)), f"{PAYMENTS}/{order.id}")
 
 
 def _order(payment_id: str) -> tuple[PaymentOrder, dt.datetime]:
-    token = current_token(scope="payments", grant_types=views.CLIENT_TOKEN)
-    check_fapi_headers()
-    order = orders.own(get_session(), payment_id, token.client_id, domestic.FAMILY)
+    order = views.own_order(payment_id, domestic.FAMILY)
     return order, views.bank().now(order.tenant_id)
 
 
