@@ -232,6 +232,9 @@ def test_ops_suspend_only_once_confirmed_and_change_a_tier_without_javascript(
     _sign_up(page, issuer, "tiers@browser.example", "Tiered Partner Ltd")
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(f"{issuer}/portal/organisation")
+    # The "Preparing" page is still making the sandbox (slowly on a busy machine): leaving it for
+    # another page before it is done would wait on its navigation.
+    page.get_by_role("heading", name="Tiered Partner Ltd").wait_for(timeout=120_000)
     client_id = _new_sandbox_app(page, issuer, "Tiered App")
     context.close()
 
