@@ -15,7 +15,6 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,11 +166,10 @@ def _modulus_bits(jwk: dict[str, Any]) -> int:
     return int.from_bytes(raw, "big").bit_length()
 
 
-def header_values(headers: Mapping[str, str]) -> list[str]:
-    """The ``DPoP`` header values of a request's ``headers`` (a WSGI environ holds each header
-    once: a server joins repeated fields with commas, which :func:`verify_proof` splits), read
-    without walking every header as ``getlist`` does."""
-    value = headers.get("DPoP")
+def header_values(value: str | None) -> list[str]:
+    """The values of a request's ``DPoP`` header, given as ``headers.get("DPoP")``: a WSGI
+    environ holds each header once (a server joins repeated fields with commas, which
+    :func:`verify_proof` splits), and ``getlist`` would walk every header to find it."""
     return [] if value is None else [value]
 
 

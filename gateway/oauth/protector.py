@@ -237,7 +237,7 @@ def _present(
             raise TokenRefused("this token is DPoP-bound: use the DPoP scheme", scheme="DPoP")
         try:
             proof = dpop.verify_proof(
-                dpop.header_values(request.headers),
+                dpop.header_values(request.headers.get("DPoP")),
                 method=request.method,
                 url=endpoint_url(),
                 replay=guard,
