@@ -79,17 +79,22 @@ def gateway(issuer: str, cache_seconds: int | None) -> Flask:
     return create_app(config)
 
 
-def timed(app: Flask, base: str, requests: list[tuple[str, dict[str, str]]]) -> list[float]:
-    """Send ``requests`` to ``app``; the CPU milliseconds of each (each must answer 200)."""
-    environs = [EnvironBuilder(path, base_url=base, headers=headers).get_environ()
-                for path, headers in requests]  # fmt: skip
+def environs(base: str, requests: list[tuple[str, dict[str, str]]]) -> list[dict[str, Any]]:
+    """The WSGI environ of each of ``requests``, as a server would build it."""
+    return [EnvironBuilder(path, base_url=base, headers=headers).get_environ()
+            for path, headers in requests]  # fmt: skip
+
+
+def timed(app: Flask, prepared: list[dict[str, Any]]) -> list[float]:
+    """Send the requests of ``prepared`` (environs) to ``app``; the CPU milliseconds of each
+    (each must answer 200)."""
     spent = []
     status: list[str] = []
 
     def start_response(sent: str, _headers: Any, _exc_info: Any = None) -> None:
         status[:] = [sent]
 
-    for environ in environs:
+    for environ in prepared:
         started = time.thread_time()
         body = app.wsgi_app(environ, start_response)
         content = b"".join(body)
@@ -173,13 +178,13 @@ def measure(cases: list[Case], issuer: str, churn: Churn, args: argparse.Namespa
     """Rounds that alternate the cases (the first warms up and is not counted)."""
     for round_number in range(args.rounds + 1):
         for case in cases:
-            prepared = case.requests(args.requests)
+            prepared = environs(issuer, case.requests(args.requests))
             statements = counting(case.app)
             if case.churn:
                 with churn:
-                    spent = timed(case.app, issuer, prepared)
+                    spent = timed(case.app, prepared)
             else:
-                spent = timed(case.app, issuer, prepared)
+                spent = timed(case.app, prepared)
             ran = statements()
             if round_number:
                 case.means.append(statistics.mean(spent))
@@ -204,11 +209,11 @@ def report(cases: list[Case], args: argparse.Namespace) -> None:
 
 def profile(case: Case, issuer: str, churn: Churn, requests: int) -> None:
     """Run ``case`` under cProfile, timed by this thread's CPU; print the heaviest functions."""
-    prepared = case.requests(requests)
+    prepared = environs(issuer, case.requests(requests))
     profiler = cProfile.Profile(time.thread_time)
     with churn if case.churn else _Nothing():
         profiler.enable()
-        timed(case.app, issuer, prepared)
+        timed(case.app, prepared)
         profiler.disable()
     stats = pstats.Stats(profiler)
     stats.sort_stats("tottime").print_stats(30)
