@@ -188,10 +188,14 @@ class Churn:
         self._thread: threading.Thread | None = None
 
     def _run(self) -> None:
-        while not self._stop.wait(1.0):
+        # Every second on the clock, not a second after the last one ended (which, with the
+        # authorisation's own time, would be less often than once a second).
+        due = time.monotonic() + 1.0
+        while not self._stop.wait(max(0.0, due - time.monotonic())):
             authorise(self.client, self.customers[self.done % len(self.customers)])
             self.refresh_token = str(self.client.refresh(self.refresh_token)["refresh_token"])
             self.done += 1
+            due += 1.0
 
     def __enter__(self) -> Churn:
         self._stop.clear()

@@ -27,6 +27,7 @@ from gateway.core.accounts import (
 from gateway.core.errors import InvalidInstruction, UnknownResource
 from gateway.core.money import from_minor
 from gateway.core.values import CreditDebit
+from gateway.store.statements import Prepared
 from sandbox import catalogue as cat
 from sandbox import models as m
 from sandbox import paging, records
@@ -38,7 +39,7 @@ _Instruction = TypeVar(
 
 
 # Listing accounts, the most common call, as one plain statement with the tenant's clock.
-_CUSTOMER_ACCOUNTS = (
+_CUSTOMER_ACCOUNTS = Prepared(
     select(
         *(m.Account.__table__.c[name] for name in records.ACCOUNT_COLUMNS),
         m.Tenant.clock_offset_seconds,
@@ -73,14 +74,14 @@ class SandboxAccounts(Binding):
         """Return a customer's accounts (unknown customer: :class:`UnknownResource`)."""
         params = {"tenant_id": tenant, "customer_id": customer_id}
         known = tenant in self._tenants or tenant in self._offsets
-        rows = self.reads.execute(_CUSTOMER_ACCOUNTS, params).all()
+        rows = self.reads.rows(_CUSTOMER_ACCOUNTS, params)
         last = rows[-1] if rows else None
         if not known and not (
             last and self._settled(tenant, last.clock_offset_seconds, last.due_checked_at)
         ):
             # No accounts, or due work to run first: the full path, then read again.
             self._offset(tenant)
-            rows = self.reads.execute(_CUSTOMER_ACCOUNTS, params).all()
+            rows = self.reads.rows(_CUSTOMER_ACCOUNTS, params)
         found = [records.account(cast(records.AccountColumns, a), customer_id) for a in rows]
         if not found:
             self._customer_row(tenant, customer_id)  # raises for an unknown customer

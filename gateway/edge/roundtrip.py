@@ -9,15 +9,23 @@ decides what that means: the rate limits fail open, a replay check fails closed)
 
 Commands are Redis commands as tuples (``("INCR", key)``) and answers the server's replies as
 they are (``SET ... NX`` answers ``b"OK"`` or ``None``). Every API call makes this round trip, so
-it is written to a pooled connection in one packed write and read back reply by reply, without
-the client's pipeline machinery (which costs about as much again in this process); the
-in-process stand-in gets a plain pipeline.
+it costs as little as a round trip can: it keeps connections of its own to the store (taking
+one from the client's pool locks and polls the socket for stray data every time; a connection
+here is dropped on any error instead, so none is left with unread replies), writes the commands
+in one packed write and parses every reply from what one read brought with hiredis, without the
+client's pipeline or per-reply machinery (together about twice the round trip itself in this
+process). The in-process stand-in gets a plain pipeline.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 import time
+import weakref
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -67,27 +75,96 @@ class RoundTrip:
 
 
 def _send(store: redis.Redis, commands: list[Command]) -> list[Any]:
-    """Write ``commands`` in one packed write on a pooled connection; read every reply."""
+    """Write ``commands`` in one packed write on a connection of the round trip's own; read
+    every reply."""
     if is_fake(store):
         pipe: Any = store.pipeline(transaction=False)
         for command in commands:
             pipe.execute_command(*command)
         answered: list[Any] = pipe.execute(raise_on_error=True)
         return answered
-    pool = store.connection_pool
-    # redis-py's connections are untyped: Any, as the client's own code treats them.
-    connection: Any = pool.get_connection()
+    connections = _connections(store)
+    connection = connections.take()
     try:
         # (hiredis's stub types a command as a one-element tuple; it takes any number.)
         packed = b"".join([hiredis.pack_command(command) for command in commands])  # type: ignore[arg-type]
+        # Connects first when the connection is new or was dropped (redis-py's own handshake).
         connection.send_packed_command([packed], check_health=False)
-        return [connection.read_response() for _ in commands]
+        answers = _replies(connection._sock, len(commands))
     except BaseException:
-        # Replies may be left unread on the socket: it must not serve another request.
+        # Replies may be left unread on the socket: it must not serve another request (it
+        # connects anew when next taken).
         connection.disconnect()
         raise
     finally:
-        pool.release(connection)
+        connections.give(connection)
+    for answer in answers:
+        if isinstance(answer, hiredis.ReplyError):
+            # Every reply was read: the connection stays usable.
+            raise redis.ResponseError(str(answer))
+    return answers
+
+
+def _replies(sock: socket.socket, count: int) -> list[Any]:
+    """Read ``count`` replies from ``sock`` (an error reply is a ``hiredis.ReplyError``)."""
+    reader = hiredis.Reader()
+    answers: list[Any] = []
+    while len(answers) < count:
+        answer = reader.gets()
+        if answer is not False:
+            answers.append(answer)
+            continue
+        try:
+            data = sock.recv(_READ_SIZE)
+        except TimeoutError as exc:
+            raise redis.TimeoutError("timed out reading from the store") from exc
+        except OSError as exc:
+            raise redis.ConnectionError(f"error reading from the store: {exc}") from exc
+        if not data:
+            raise redis.ConnectionError("the store closed the connection")
+        reader.feed(data)
+    return answers
+
+
+_READ_SIZE = 65536
+
+
+class _Connections:
+    """The round trip's connections to one store, made with the store's settings when none is
+    idle: a stack that requests take from and give back (``deque`` does both atomically, so no
+    lock), of one process (a forked worker makes its own rather than share its parent's
+    sockets). redis-py's connections are untyped: Any, as the client's own code treats them."""
+
+    def __init__(self, store: redis.Redis) -> None:
+        self.pid = os.getpid()
+        self._pool = store.connection_pool
+        self._idle: deque[Any] = deque()
+
+    def take(self) -> Any:
+        """An idle connection, or a new one (it connects on first use)."""
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return self._pool.connection_class(**self._pool.connection_kwargs)
+
+    def give(self, connection: Any) -> None:
+        """Keep ``connection`` for the next request."""
+        self._idle.append(connection)
+
+
+_by_store: weakref.WeakKeyDictionary[redis.Redis, _Connections] = weakref.WeakKeyDictionary()
+_made = threading.Lock()
+
+
+def _connections(store: redis.Redis) -> _Connections:
+    found = _by_store.get(store)
+    if found is not None and found.pid == os.getpid():
+        return found
+    with _made:
+        found = _by_store.get(store)
+        if found is None or found.pid != os.getpid():
+            found = _by_store[store] = _Connections(store)
+        return found
 
 
 def current() -> RoundTrip:

@@ -166,6 +166,13 @@ def _modulus_bits(jwk: dict[str, Any]) -> int:
     return int.from_bytes(raw, "big").bit_length()
 
 
+def header_values(value: str | None) -> list[str]:
+    """The values of a request's ``DPoP`` header, given as ``headers.get("DPoP")``: a WSGI
+    environ holds each header once (a server joins repeated fields with commas, which
+    :func:`verify_proof` splits), and ``getlist`` would walk every header to find it."""
+    return [] if value is None else [value]
+
+
 def verify_proof(
     headers: list[str],
     *,
@@ -218,10 +225,27 @@ def _issued(claims: dict[str, Any], nonces: Nonces, now: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class _Compact:
-    """A proof's JWS Compact Serialization: what was signed, and the signature."""
+    """A proof's JWS Compact Serialization: what was signed, the signature, and the protected
+    header as sent (base64url)."""
 
     signing_input: bytes
     signature: bytes
+    protected: str
+
+
+@functools.lru_cache(maxsize=1024)
+def _header(protected: str) -> Any:
+    """The JSON of a proof's protected header (``ValueError`` when it is none). A client sends
+    the same header (its key) with every proof: it is decoded once. Callers only read it."""
+    return json.loads(_b64(protected))
+
+
+@functools.lru_cache(maxsize=1024)
+def _key_of(protected: str) -> tuple[Key, str]:
+    """:func:`_public_key` of the ``jwk`` of a protected header already checked, by the header
+    as sent: no canonical JSON to write for the proofs of a key seen before."""
+    jwk = _header(protected)["jwk"]
+    return _public_key(json.dumps(jwk, sort_keys=True, separators=(",", ":")))
 
 
 def _b64(segment: str) -> bytes:
@@ -244,9 +268,9 @@ def _parse(headers: list[str]) -> tuple[_Compact, dict[str, Any], dict[str, Any]
         protected, payload, signature = value.split(".")
         if not _BASE64URL.fullmatch(f"{protected}{payload}{signature}"):
             raise ValueError(value)
-        header = json.loads(_b64(protected))
+        header = _header(protected)
         claims = json.loads(_b64(payload))
-        compact = _Compact(f"{protected}.{payload}".encode("ascii"), _b64(signature))
+        compact = _Compact(f"{protected}.{payload}".encode("ascii"), _b64(signature), protected)
     except (ValueError, UnicodeError):
         raise invalid_dpop_proof("the DPoP proof is not a well-formed JWT") from None
     if not isinstance(header, dict):
@@ -274,7 +298,7 @@ def _verify_signature(compact: _Compact, header: dict[str, Any]) -> str:
         raise invalid_dpop_proof(f"RSA keys must have at least {MIN_RSA_BITS} bits")
     # §4.3 (6): the JWT signature verifies with the public key contained in the jwk header.
     try:
-        key, jkt = _public_key(json.dumps(jwk, sort_keys=True, separators=(",", ":")))
+        key, jkt = _key_of(compact.protected)
     except (JoseError, ValueError, TypeError, KeyError):
         # joserfc raises ValueError for a point off the curve or an impossible RSA exponent.
         raise invalid_dpop_proof("jwk is not a valid public key") from None

@@ -93,7 +93,8 @@ def identify() -> None:
     extensions = current_app.extensions
     cache: TokenCache | None = extensions.get("token_cache")
     digest = secrets.digest(value)
-    entry = cache.get(digest) if cache is not None else None
+    # An entry past the cache's age is read again after the versions (_settle_versions).
+    entry = cache.recall(digest) if cache is not None else None
     if entry is not None and entry.token.expires_at <= tokens.now():
         entry = None
     token = entry.token if entry is not None else tokens.find_access(get_reader(), value)
@@ -159,7 +160,7 @@ def _settle_versions(cache: TokenCache, found: _Presented, answers: Sequence[Any
         return
     versions = token_cache.versions_of(answers)
     cache.generation_seen = versions[0] is not None
-    if entry is not None and entry.tags == versions and entry.confirmed:
+    if entry is not None and entry.tags == versions and entry.confirmed and cache.young(entry):
         g.token_entry = entry
         return
     if entry is None and found.token is not None:
@@ -245,7 +246,7 @@ def _present(
             raise TokenRefused("this token is DPoP-bound: use the DPoP scheme", scheme="DPoP")
         try:
             proof = dpop.verify_proof(
-                request.headers.getlist("DPoP"),
+                dpop.header_values(request.headers.get("DPoP")),
                 method=request.method,
                 url=endpoint_url(),
                 replay=guard,

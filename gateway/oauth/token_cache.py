@@ -28,7 +28,8 @@ Why a revoked token is never served from here:
 * Entries live at most ``max_age`` seconds (``GATEWAY_TOKEN_CACHE_SECONDS``), which bounds what
   the versions cannot see: a commit whose versions could not be replaced because the store was
   down at that moment (logged as an error), a failover to a replica that missed the change, and
-  writes that bypass the gateway's sessions.
+  writes that bypass the gateway's sessions. An older entry serves nothing: the call that finds
+  it reads its token again after the versions, as for a version that moved, and keeps it anew.
 * Expiry is never cached: the token's and the consent's are compared with the clock on each call.
 
 This module imports no Flask.
@@ -124,10 +125,22 @@ class TokenCache:
     def get(self, digest: str) -> Entry | None:
         """The entry of ``digest`` if it is young enough (its versions are checked later)."""
         entry = self._entries.get(digest)
-        if entry is not None and time.monotonic() - entry.stored_at >= self.max_age:
+        if entry is not None and not self.young(entry):
             self._entries.pop(digest, None)
             return None
         return entry
+
+    def recall(self, digest: str) -> Entry | None:
+        """The entry of ``digest`` however old. One past ``max_age`` serves nothing (see
+        :meth:`young`): it only names the versions to read, so that the call that finds it so
+        reads it again once, after them, and keeps it confirmed. Dropping it instead would take
+        two reads on two calls (a first read, before the versions, confirms nothing) and the
+        listing read twice: with many tokens, every one of them each ``max_age``."""
+        return self._entries.get(digest)
+
+    def young(self, entry: Entry) -> bool:
+        """Whether ``entry`` is younger than ``max_age``."""
+        return time.monotonic() - entry.stored_at < self.max_age
 
     def put(
         self, digest: str, token: Any, tags: Sequence[bytes | None], *, confirmed: bool

@@ -26,6 +26,7 @@ from gateway.oauth import secrets, token_cache
 from gateway.oauth.models import Token
 from gateway.oauth.oidc import Authentication
 from gateway.store.reads import Reads
+from gateway.store.statements import Prepared
 from partners.models import App
 
 ACCESS_TTL = dt.timedelta(minutes=10)
@@ -66,7 +67,7 @@ class AccessToken:
 # Every API call runs this: one statement for the token, its app and its consent, read without
 # the ORM's identity map (nothing here is changed by the request).
 _TOKEN_FIELDS = tuple(name for name in AccessToken.__slots__ if name not in ("tier", "consent"))
-_LIVE_ACCESS = (
+_LIVE_ACCESS = Prepared(
     select(
         *(Token.__table__.c[name] for name in _TOKEN_FIELDS),
         App.tier,
@@ -139,7 +140,8 @@ def find_access(reads: Reads, value: str) -> AccessToken | None:
     app), or ``None``."""
     if not value.startswith(secrets.ACCESS_PREFIX):
         return None
-    found = reads.execute(_LIVE_ACCESS, {"access_hash": secrets.digest(value)}).first()
+    rows = reads.rows(_LIVE_ACCESS, {"access_hash": secrets.digest(value)})
+    found = rows[0] if rows else None
     if found is None or found.expires_at <= now():
         return None
     # The token's columns and its app's tier, then the consent's.

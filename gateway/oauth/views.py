@@ -78,7 +78,7 @@ def _authenticated_client(form: dict[str, str]) -> App:
 
 
 def _proof(access_token: str | None = None) -> dpop.Proof | None:
-    values = request.headers.getlist("DPoP")
+    values = dpop.header_values(request.headers.get("DPoP"))
     if not values:
         return None
     nonces = current_app.extensions["dpop_nonces"]

@@ -10,14 +10,17 @@ This module imports no Flask: the sandbox bank reads through the same :class:`Re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, Executable, Result, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from gateway.store import pg_cursor
+from gateway.store.statements import Prepared
+
+_T = TypeVar("_T")
 
 
 class Reads(Protocol):
@@ -25,6 +28,10 @@ class Reads(Protocol):
 
     def execute(self, statement: Executable, parameters: Mapping[str, Any]) -> Result[Any]:
         """Run one read and return its (fully fetched) result."""
+
+    def rows(self, read: Prepared, parameters: Mapping[str, Any]) -> Sequence[Any]:
+        """Run one read of the hot path (:mod:`gateway.store.statements`); its rows (read by
+        attribute or index, like a result's)."""
 
 
 # The connection settings of every SQLite engine: wait for a writer rather than fail at once, and
@@ -73,6 +80,11 @@ class SessionReads:
         """Run one read in the session's transaction."""
         return self._session.connection().execute(statement, parameters)
 
+    def rows(self, read: Prepared, parameters: Mapping[str, Any]) -> Sequence[Any]:
+        """Run one read of the hot path in the session's transaction (through SQLAlchemy, as
+        the session's own statements)."""
+        return self.execute(read.statement, parameters).all()
+
 
 class Reader:
     """The lone reads of one request, each a statement outside any transaction.
@@ -91,11 +103,20 @@ class Reader:
         """Run one read and return its (fully fetched) result."""
         if self._session.in_transaction():
             return self._unit_of_work.execute(statement, parameters)
+        return self._read(lambda connection: connection.execute(statement, parameters))
+
+    def rows(self, read: Prepared, parameters: Mapping[str, Any]) -> Sequence[Any]:
+        """Run one read of the hot path on the driver's cursor (see :class:`Prepared`)."""
+        if self._session.in_transaction():
+            return self._unit_of_work.rows(read, parameters)
+        return self._read(lambda connection: read.run(connection, parameters))
+
+    def _read(self, run: Callable[[Connection], _T]) -> _T:
         for attempt in (1, 2):
             if self._connection is None:
                 self._connection = self._engine.connect()
             try:
-                return self._connection.execute(statement, parameters)
+                return run(self._connection)
             except DBAPIError as exc:
                 self.close()
                 # A pooled connection the server dropped (a restart, an idle timeout): read again

@@ -16,7 +16,7 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from gateway.app import create_app
 from gateway.edge import roundtrip
@@ -150,6 +150,33 @@ def test_a_kept_token_is_read_again_without_a_new_version_when(
     spoil(oauth_app, consented, monkeypatch)
     status, _body = refusal(consented, "/accounts")
     assert status == 401
+
+
+def test_an_entry_past_its_age_is_read_once_after_the_versions_and_kept_anew(
+    oauth_app: Flask, http: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consented = kept(oauth_app, http)
+    cache: token_cache.TokenCache = oauth_app.extensions["token_cache"]
+    database: Database = oauth_app.extensions["database"]
+    statements: list[str] = []
+
+    def on_statement(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(database.read_engine, "before_cursor_execute", on_statement)
+    try:
+        monkeypatch.setattr(cache, "max_age", 0.0)  # the entry is past its age
+        assert read(consented, "/accounts")["Data"]["Account"]
+        # Its token once (after the versions: confirmed), and the accounts once.
+        assert len(statements) == 2, statements
+        monkeypatch.setattr(cache, "max_age", 30.0)
+        entry = entry_of(oauth_app, consented[1])
+        assert entry is not None and entry.confirmed and entry.listing is not None
+        statements.clear()
+        assert read(consented, "/accounts")["Data"]["Account"]
+        assert statements == []  # served from what that call kept
+    finally:
+        event.remove(database.read_engine, "before_cursor_execute", on_statement)
 
 
 def committed(app: Flask, change: Callable[[Any], None]) -> None:

@@ -57,6 +57,25 @@ def test_a_real_store_answers_in_one_packed_write_and_keeps_its_connection_usabl
     store.delete(key, f"{key}:n")
 
 
+@pytest.mark.redis
+def test_round_trips_keep_their_connection_and_make_a_new_one_after_a_failure() -> None:
+    store = services.redis_client()
+
+    def connection_id() -> Any:
+        got: list[Sequence[Any] | None] = []
+        trip = RoundTrip()
+        trip.add([("CLIENT", "ID")], got.append)
+        trip.run(store)
+        return None if got[0] is None else got[0][0]
+
+    first = connection_id()
+    assert first is not None and connection_id() == first  # no new connection per request
+    store.client_kill_filter(_id=first)  # the server drops it
+    assert connection_id() is None  # that request finds it closed, and drops it too
+    again = connection_id()
+    assert again is not None and again != first
+
+
 def test_an_unreachable_store_settles_every_layer_with_none(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

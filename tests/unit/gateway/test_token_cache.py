@@ -57,6 +57,20 @@ def test_an_entry_lives_at_most_max_age(monkeypatch: pytest.MonkeyPatch) -> None
     assert cache.get("d") is None and len(cache) == 0
 
 
+def test_an_entry_past_max_age_names_its_versions_but_is_not_young(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cache = TokenCache(max_age=30)
+    clock = [1000.0]
+    monkeypatch.setattr(token_cache.time, "monotonic", lambda: clock[0])
+    entry = cache.put("d", _token(), (b"g", None, None), confirmed=True)
+    assert cache.young(entry)
+    clock[0] += 30
+    # Recalled (its keys say what to read), never served as it is: it is read again.
+    assert cache.recall("d") is entry and not cache.young(entry)
+    assert cache.recall("unknown") is None
+
+
 def test_the_cache_is_bounded_and_keeps_no_token_value() -> None:
     cache = TokenCache(max_age=30, max_entries=3)
     for n in range(4):
