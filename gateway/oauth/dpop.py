@@ -13,6 +13,7 @@ import base64
 import functools
 import hashlib
 import json
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -353,8 +354,10 @@ def _check_claims(
         raise invalid_dpop_proof("htu does not match the request URI")
     # §4.3 (11): the creation time is within an acceptable window.
     iat = claims["iat"]
-    if not isinstance(iat, int | float) or isinstance(iat, bool):
-        raise invalid_dpop_proof("iat must be a number")
+    # A finite number: JSON parsers in Python accept NaN and Infinity, and every comparison with
+    # NaN is false, so a NaN iat would pass the window check below.
+    if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
+        raise invalid_dpop_proof("iat must be a finite number")
     if iat > now + MAX_SKEW or iat < now - MAX_AGE:
         raise invalid_dpop_proof("iat is outside the acceptable window")
     # §4.3 (12): with an access token, ath equals the hash of that token.

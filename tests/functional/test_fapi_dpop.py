@@ -135,6 +135,9 @@ BAD_PROOFS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "iat-future": ({}, {"iat": 120}),
     "iat-missing": ({}, {"iat": DROP}),
     "iat-not-number": ({}, {"iat": "now"}),
+    # Python's JSON reads NaN and Infinity; NaN compares false with everything.
+    "iat-nan": ({}, {"iat": float("nan")}),
+    "iat-infinite": ({}, {"iat": float("inf")}),
     "jti-missing": ({}, {"jti": DROP}),
     "jti-too-short": ({}, {"jti": "abc"}),
     "typ-jwt": ({"typ": "JWT"}, {}),
