@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from gateway.core.payments import Payment
 from gateway.edge.errors import ApiError
 from gateway.payments.models import PaymentOrder
 
@@ -45,6 +46,26 @@ def history(order: PaymentOrder, now: dt.datetime) -> list[Status]:
     if current.code != order.status:
         steps.append(current)
     return steps
+
+
+def of_execution(made: Payment, now: dt.datetime) -> list[Status]:
+    """The statuses up to ``now`` of one payment the bank made for an instruction (a scheduled
+    payment, a standing order's occurrence): ``RJCT`` with its reason, or ``ACSP`` once booked
+    and ``ACSC`` from its settlement."""
+    if made.status == "Rejected":
+        return [
+            Status("RJCT", made.created_at, reason_code(made.status_reason), made.status_reason)
+        ]
+    steps = [Status("ACSP", made.booked_at or made.created_at)]
+    if made.settles_at is not None and made.settles_at <= now:
+        steps.append(Status("ACSC", made.settles_at))
+    return steps
+
+
+def reason_code(reason: str | None) -> str:
+    """The OBExternalStatusReason1Code of the bank's reason: AM04 InsufficientFunds, else MS03
+    NotSpecifiedReasonAgentGenerated."""
+    return "AM04" if reason and "fund" in reason.lower() else "MS03"
 
 
 def own(session: Session, order_id: str, client_id: str, family: str) -> PaymentOrder:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from gateway.consents.models import Consent
 from gateway.core.payments import PaymentsCore
 from gateway.edge.errors import ApiError
-from gateway.payments import domestic
+from gateway.payments import domestic, orders
 from gateway.payments.models import PaymentOrder
 from gateway.payments.orders import Status
 
@@ -81,17 +81,5 @@ def status(bank: PaymentsCore, order: PaymentOrder, now: dt.datetime) -> list[St
     if bank.scheduled_payment(order.tenant_id, instruction).status == "Cancelled":
         return [*steps, Status("CANC", order.status_updated_at)]
     for made in bank.executions(order.tenant_id, instruction):
-        if made.status == "Rejected":
-            return [*steps, Status("RJCT", made.created_at, reason_code(made.status_reason),
-                                   made.status_reason)]  # fmt: skip
-        booked = made.booked_at or made.created_at
-        steps.append(Status("ACSP", booked))
-        if made.settles_at is not None and made.settles_at <= now:
-            steps.append(Status("ACSC", made.settles_at))
+        steps.extend(orders.of_execution(made, now))
     return steps
-
-
-def reason_code(reason: str | None) -> str:
-    """The OBExternalStatusReason1Code of the bank's reason: AM04 InsufficientFunds, else MS03
-    NotSpecifiedReasonAgentGenerated."""
-    return "AM04" if reason and "fund" in reason.lower() else "MS03"

@@ -25,10 +25,9 @@ from gateway.core.payments import PaymentsCore, StandingOrderInstruction
 from gateway.core.recurrence import Schedule
 from gateway.core.working_days import england
 from gateway.edge.errors import ApiError
-from gateway.payments import domestic
+from gateway.payments import domestic, orders
 from gateway.payments.models import PaymentOrder
 from gateway.payments.orders import Status
-from gateway.payments.scheduled import reason_code
 
 FAMILY = "domestic-standing-orders"
 CONSENT_FAMILY = "domestic-standing-order-consents"
@@ -132,11 +131,5 @@ def payments(bank: PaymentsCore, order: PaymentOrder, now: dt.datetime) -> list[
     """Every payment status up to ``now``: ``ACCP`` when set up, then each payment's."""
     steps = [Status("ACCP", order.created_at)]
     for made in bank.executions(order.tenant_id, order.bank_payment_id or ""):
-        if made.status == "Rejected":
-            reason = reason_code(made.status_reason)
-            steps.append(Status("RJCT", made.created_at, reason, made.status_reason))
-            continue
-        steps.append(Status("ACSP", made.booked_at or made.created_at))
-        if made.settles_at is not None and made.settles_at <= now:
-            steps.append(Status("ACSC", made.settles_at))
+        steps.extend(orders.of_execution(made, now))
     return steps
