@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,11 +75,20 @@ class Window:
 
 
 class Limiter:
-    """Counts the calls of each caller against its tier's limits in the shared store."""
+    """Counts the calls of each caller against its tier's limits in the shared store.
 
-    def __init__(self, tiers: Mapping[str, tuple[RateLimitItem, ...]], store: redis.Redis) -> None:
+    ``clock`` gives the time windows are counted in (the wall clock; tests pin it, so that no
+    test straddles a window's end)."""
+
+    def __init__(
+        self,
+        tiers: Mapping[str, tuple[RateLimitItem, ...]],
+        store: redis.Redis,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.tiers = dict(tiers)
         self.store = store
+        self.clock = clock
 
     def count(self, trip: RoundTrip, key: str, tier: str, now: float) -> None:
         """Count one call of ``key`` against every limit of ``tier`` in ``trip``; the windows
@@ -129,7 +138,7 @@ def charge(key: str, tier: str) -> None:
     request's round trip to the store."""
     limiter: Limiter = current_app.extensions["rate_limiter"]
     g.rate_charged = True
-    limiter.count(roundtrip.current(), key, tier, time.time())
+    limiter.count(roundtrip.current(), key, tier, limiter.clock())
 
 
 def charge_unknown_caller() -> None:
@@ -151,7 +160,8 @@ def refusal() -> Response | None:
     worst = max(exceeded, key=lambda w: w.reset_at)
     detail = ErrorDetail("U042", f"Rate limit exceeded: {worst.limit} calls; retry later")
     response = error_response(429, (detail,))
-    response.headers["Retry-After"] = str(max(1, math.ceil(worst.reset_at - time.time())))
+    now = current_app.extensions["rate_limiter"].clock()
+    response.headers["Retry-After"] = str(max(1, math.ceil(worst.reset_at - now)))
     return response
 
 
@@ -161,7 +171,8 @@ def add_headers(response: Response) -> None:
     if window is not None:
         response.headers["RateLimit-Limit"] = str(window.limit)
         response.headers["RateLimit-Remaining"] = str(max(0, window.remaining))
-        response.headers["RateLimit-Reset"] = str(max(0, math.ceil(window.reset_at - time.time())))
+        now = current_app.extensions["rate_limiter"].clock()
+        response.headers["RateLimit-Reset"] = str(max(0, math.ceil(window.reset_at - now)))
 
 
 def init_app(app: Flask, store: redis.Redis) -> Limiter:
