@@ -3,9 +3,9 @@ reference schema for creating, updating and revoking one.
 
 A VRP consent is a standing permission: its ``ControlParameters``
 (:mod:`gateway.consents.vrp_limits`) bound every payment made under it, and it is never consumed
-(its statuses are ``AWAU``, ``AUTH``, ``RJCT``, ``CANC`` and ``EXPD``: OBDomesticVRPConsentResponse
-``Data.Status``). It expires at its ``ValidToDateTime`` on the tenant's clock. The consent keeps
-the request's ``Data`` and ``Risk`` as the partner sent them.
+(its statuses are ``AWAU``, ``AUTH``, ``RJCT``, ``CANC`` and ``EXPD``:
+OBDomesticVRPConsentResponse ``Data.Status``). It expires once its ``ValidToDateTime`` has passed
+on the tenant's clock. The consent keeps the request's ``Data`` and ``Risk`` as sent.
 
 An update (``PUT``, or ``PATCH`` with a JSON Patch) is "only to be used for version migrations"
 (vrp-openapi.yaml, domesticVrpConsentsPut and domesticVrpConsentsPatch): it must leave what the
@@ -41,6 +41,9 @@ UPDATABLE = (
 )
 
 
+_INSTANT = dt.timedelta(microseconds=1)
+
+
 def check_request(data: dict[str, Any], now: dt.datetime | None) -> vrp_limits.ControlParameters:
     """Refuse what the schema admits but the bank cannot honour: the control parameters
     (:func:`gateway.consents.vrp_limits.control_parameters`) and the accounts of the
@@ -61,9 +64,12 @@ def create_consent(
     data = body["Data"]
     control = check_request(data, now)
     kept = dict(data) | {"family": CONSENT_FAMILY, "Risk": body["Risk"]}
+    # A payment at ValidToDateTime itself is still allowed (gateway.consents.vrp_limits: both
+    # ends included): the consent expires just after it.
+    expires = control.valid_to + _INSTANT if control.valid_to is not None else None
     return consents.create(
         session, client_id=client_id, tenant_id=tenant_id, kind="payments", data=kept,
-        expires_at=control.valid_to, now=now,
+        expires_at=expires, now=now,
     )  # fmt: skip
 
 
