@@ -115,13 +115,11 @@ def update_consent(
 
 
 def revoke(session: Session, consent: Consent, now: dt.datetime) -> None:
-    """Revoke the consent (``CANC``): no payment can be made under it any more (``U009`` when
-    it is rejected, expired or revoked already)."""
-    try:
+    """Revoke the consent (``CANC``) if it is still in force: no payment can be made under it any
+    more. Revoking a consent no longer in force changes nothing (the partner "must call the
+    DELETE operation" when the customer revokes it with the partner: a repeat does no harm)."""
+    if consents.effective_status(consent, now) in (consents.AWAITING, consents.AUTHORISED):
         consents.cancel(session, consent, now=now)
-    except consents.ConsentError:
-        status = consents.effective_status(consent, now)
-        raise ApiError.one("U009", f"The consent is {status}: it cannot be revoked") from None
 
 
 # JSON Patch (RFC 6902) of a consent: domesticVrpConsentsPatch ----------------------------------

@@ -10,8 +10,10 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from gateway.payments.models import VrpPayment
 from gateway.store.database import Database
 from partners.example_client import detached_jws
 from tests.common.oauth import Partner
@@ -124,3 +126,11 @@ def first_error(answer: Any) -> tuple[str, str | None]:
     """The code and path of an error body's first error."""
     error = answer["Errors"][0]
     return error["ErrorCode"], error.get("Path")
+
+
+def vrps_of(app: Flask, consent_id: str) -> int:
+    """How many VRPs the gateway holds under the consent."""
+    database: Database = app.extensions["database"]
+    with database.sessions() as session:
+        query = select(func.count()).select_from(VrpPayment)
+        return int(session.scalar(query.where(VrpPayment.consent_id == consent_id)) or 0)

@@ -21,6 +21,7 @@ from tests.common.vrp import (
     payment_body,
     reader,
     send,
+    vrps_of,
 )
 from tests.functional.test_pisp_domestic import orders_of
 
@@ -136,7 +137,7 @@ def test_every_body_needs_an_idempotency_key_and_a_signature(
     unsigned = send(http, pisp, method, url, used, sent, x_idempotency_key="k-1",
                     x_jws_signature="")  # fmt: skip
     assert unsigned.status_code == 400 and first_error(unsigned.get_json())[0] == "U019"
-    assert _vrps(oauth_app, consent_id) == 0
+    assert vrps_of(oauth_app, consent_id) == 0
     assert orders_of(oauth_app, consent_id) == 0
 
 
@@ -148,19 +149,7 @@ def test_a_retried_payment_pays_once(oauth_app: Flask, http: FlaskClient, pisp: 
     again = send(http, pisp, "POST", PAYMENTS, token, sent, x_idempotency_key="vrp-once")
     assert first.status_code == again.status_code == 201
     assert again.get_data() == first.get_data()
-    assert _vrps(oauth_app, consent_id) == 1
+    assert vrps_of(oauth_app, consent_id) == 1
     # Another key is another payment: a VRP consent pays many times.
     third = send(http, pisp, "POST", PAYMENTS, token, sent, x_idempotency_key="vrp-twice")
-    assert third.status_code == 201 and _vrps(oauth_app, consent_id) == 2
-
-
-def _vrps(app: Flask, consent_id: str) -> int:
-    from sqlalchemy import func, select
-
-    from gateway.payments.models import VrpPayment
-
-    with app.extensions["database"].sessions() as session:
-        count = session.scalar(
-            select(func.count()).select_from(VrpPayment).where(VrpPayment.consent_id == consent_id)
-        )
-        return int(count or 0)
+    assert third.status_code == 201 and vrps_of(oauth_app, consent_id) == 2

@@ -29,6 +29,7 @@ from gateway.consents.models import Consent
 from gateway.core.accounts import Account
 from gateway.edge.errors import ApiError
 from gateway.edge.transaction import get_session
+from gateway.oauth import tokens
 from gateway.oauth.protector import current_token
 from gateway.payments import domestic, vrp
 from gateway.payments import vrp_consents as vrp_consent
@@ -119,9 +120,12 @@ def patch_vrp_consent(consent_id: str) -> ResponseReturnValue:
 
 @bp.delete(f"{CONSENTS}/<consent_id>")
 def delete_vrp_consent(consent_id: str) -> ResponseReturnValue:
-    """domesticVrpConsentsDelete: the consent revoked (``CANC``); 204 with no body."""
+    """domesticVrpConsentsDelete: the consent revoked (``CANC``) and its tokens with it; 204
+    with no body."""
     consent, now = _client_consent(consent_id)
-    vrp_consent.revoke(get_session(), consent, now)
+    session = get_session()
+    vrp_consent.revoke(session, consent, now)
+    tokens.revoke_consent(session, consent.client_id, consent.id)
     return Response(status=204)
 
 
