@@ -286,6 +286,7 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
         "renewing": _renewing(consent),
         "chosen": set(consent.account_ids or ()),
         "payment": payment,
+        "currency": payment_wording.currency(consent.data) if payment else None,
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core.accounts import Account
+from gateway.core.money import EXPONENTS
 
 LONDON = ZoneInfo("Europe/London")
 SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -32,6 +33,8 @@ def _account(account: Mapping[str, str]) -> str:
 
 def lines(data: Mapping[str, Any]) -> list[str]:
     """What the customer approves, one plain line each: payee, amount, reference, when."""
+    if "File" in data:
+        return file_lines(data)
     initiation = data["Initiation"]
     creditor = initiation["CreditorAccount"]
     remittance = initiation.get("RemittanceInformation") or {}
@@ -42,6 +45,39 @@ def lines(data: Mapping[str, Any]) -> list[str]:
         f"Reference: {reference}",
         _when(initiation),
     ]
+
+
+def file_lines(data: Mapping[str, Any]) -> list[str]:
+    """A file payment in words: how many payments, their total, to whom, from which account
+    (when the partner named one), and when."""
+    initiation, summary = data["Initiation"], data["File"]
+    count = int(initiation["NumberOfTransactions"])
+    places = Decimal(1).scaleb(-EXPONENTS.get(summary["Currency"], 2))
+    total = {
+        "Amount": str(Decimal(str(initiation["ControlSum"])).quantize(places)),
+        "Currency": summary["Currency"],
+    }
+    payees = ", ".join(summary["Payees"])
+    more = summary.get("MorePayees") or 0
+    found = [
+        f"{count} payment{'s' if count != 1 else ''} from a file, {amount(total)} in total",
+        f"To {payees}{f' and {more} more' if more else ''}",
+    ]
+    if "DebtorAccount" in initiation:
+        found.append(f"From {_account(initiation['DebtorAccount'])}")
+    reference = initiation.get("FileReference")
+    if reference:
+        found.append(f"File reference: {reference}")
+    found.append("Once, as soon as you approve")
+    return found
+
+
+def currency(data: Mapping[str, Any]) -> str:
+    """The currency a payment consent pays in (a file's: that of its transactions)."""
+    if "File" in data:
+        found: str = data["File"]["Currency"]
+        return found
+    return _instructed(data["Initiation"])["Currency"]
 
 
 def _instructed(initiation: Mapping[str, Any]) -> Mapping[str, str]:
@@ -78,9 +114,9 @@ def payable_from(accounts: Sequence[Account], data: Mapping[str, Any]) -> list[A
     """The accounts that can make this payment: enabled, in its currency, and the one the
     partner named as the debtor account when it named one."""
     initiation = data["Initiation"]
-    currency = _instructed(initiation)["Currency"]
+    paid_in = currency(data)
     named = initiation.get("DebtorAccount")
-    found = [a for a in accounts if a.status == "Enabled" and a.currency == currency]
+    found = [a for a in accounts if a.status == "Enabled" and a.currency == paid_in]
     if named is not None:
         wanted = (named["SchemeName"], named["Identification"].replace(" ", "").upper())
         found = [
