@@ -155,3 +155,17 @@ def test_the_whole_file_pays_after_a_lost_answer_once(oauth_app: Flask, pisp: Pa
     again = pisp.client.post_signed(path, token, sent, idempotency_key="file-retry-1")
     assert again == first
     assert before - balance(oauth_app, consent_id) == pytest.approx(4.0)
+
+
+def test_the_example_client_uploads_and_downloads_a_file(pisp: Partner) -> None:
+    from partners.example_client import GatewayError
+
+    content = pain_file("2.00", "3.00")
+    consent_id = stage(pisp, consent_body(content, PAIN_TYPE, 2, 5.0))
+    staff = pisp.client.client_credentials("payments")["access_token"]
+    path = f"{CONSENTS}/{consent_id}/file"
+    with pytest.raises(GatewayError) as caught:
+        pisp.client.post_file(path, staff, content + b" ", "application/xml")
+    assert caught.value.body["Errors"][0]["Path"] == "Data.Initiation.FileHash"
+    pisp.client.post_file(path, staff, content, "application/xml")
+    assert pisp.client.get_file(path, staff) == content
