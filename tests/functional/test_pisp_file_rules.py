@@ -297,3 +297,13 @@ def test_the_file_is_downloaded_in_its_own_media_type_only(oauth_app: Flask, pis
     assert (status, errors(raw)) == (406, [("U006", "Accept")])
     token = authorise(oauth_app, pisp, consent_id)
     assert token
+
+
+def test_an_upload_retried_with_its_key_is_answered_again_not_refused(
+    oauth_app: Flask, pisp: Partner
+) -> None:
+    content = json_file("1.00")
+    consent_id = stage(pisp, consent_body(content, JSON_TYPE, 1, 1.0))
+    first = upload(pisp, consent_id, content, "application/json", key="upload-retry-1")
+    again = upload(pisp, consent_id, content, "application/json", key="upload-retry-1")
+    assert first[0] == again[0] == 200 and first[2] == again[2] == b""
