@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from gateway.consents.models import Consent
 from gateway.store.database import Database
-from tests.common.oauth import Partner, register_partner
+from tests.common.oauth import CSRF, Partner, register_partner, sandbox_login
 from tests.common.pisp import PISP
 from tests.common.pisp_files import (
     CONSENTS,
@@ -135,15 +134,19 @@ def test_the_consent_page_shows_the_file(oauth_app: Flask, pisp: Partner) -> Non
     content = pain_file("1.00", "2.00", "3.00", "4.00", "5.50")
     consent_id = stage(pisp, consent_body(content, PAIN_TYPE, 5, 15.5))
     assert upload(pisp, consent_id, content, "application/xml")[0] == 200
-    database: Database = oauth_app.extensions["database"]
-    with database.sessions() as session:
-        consent = session.scalars(select(Consent).where(Consent.id == consent_id)).one()
-        from gateway.payments import wording
-
-        lines = wording.lines(consent.data)
-    assert lines[0] == "5 payments from a file, £15.50 in total"
-    assert lines[1] == f"To {', '.join(PAYEES[:3])} and 1 more"
-    assert "File reference: PAYROLL-MARCH" in lines
+    request_uri, _verifier, _ = pisp.client.push_authorization_request(consent_id, "payments")
+    browser = oauth_app.test_client()
+    username, password = sandbox_login(oauth_app, pisp.organisation_id)
+    page = browser.get(pisp.client.authorization_url(request_uri)).get_data(as_text=True)
+    token = CSRF.search(page)
+    assert token is not None
+    form = {"csrf_token": token.group(1), "username": username, "password": password}
+    login = browser.post("/authorize/login", data=form)
+    html = browser.get(login.headers["Location"]).get_data(as_text=True)
+    assert "5 payments from a file, £15.50 in total" in html
+    assert f"To {', '.join(PAYEES[:3])} and 1 more" in html
+    assert "File reference: PAYROLL-MARCH" in html
+    assert 'name="account"' in html
 
 
 def test_the_whole_file_pays_after_a_lost_answer_once(oauth_app: Flask, pisp: Partner) -> None:
