@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -39,6 +40,10 @@ MEDIA_TYPES: dict[str, tuple[str, ...]] = {
 # The most transactions one file may carry.
 MAX_TRANSACTIONS = 1000
 PAIN = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.08"
+# An amount as the OBIE reference writes one (OBActiveCurrencyAndAmount_SimpleType).
+_AMOUNT = re.compile(r"\d{1,13}(\.\d{1,5})?")
+# Max35Text: the identifications of a transaction (PmtId/InstrId, PmtId/EndToEndId).
+MAX_ID = 35
 # Checks one initiation of a JSON file against the reference schema of a domestic payment's
 # ``Initiation`` (the API layer's validator; paths relative to ``Data.Initiation``).
 SchemaCheck = Callable[[Any], object]
@@ -85,7 +90,7 @@ def control_sum(transactions: list[Transaction]) -> Decimal:
 def _read_json(content: bytes, schema: SchemaCheck) -> list[Transaction]:
     try:
         document = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError.one("U010", "The file is not valid JSON") from None
     items: Any
     if isinstance(document, list):
@@ -160,22 +165,23 @@ def _pain_transactions(initiation: Element) -> Iterator[Transaction]:
 
 def _pain_transaction(element: Element, path: str) -> Transaction:
     ids = _child(element, "PmtId", path)
-    end_to_end = _text(ids, "EndToEndId", f"{path}.PmtId")
+    end_to_end = _identification(ids, "EndToEndId", f"{path}.PmtId")
+    instruction = _identification(ids, "InstrId", f"{path}.PmtId", end_to_end)
     amount_element = _child(_child(element, "Amt", path), "InstdAmt", f"{path}.Amt")
     amount_path = f"{path}.Amt.InstdAmt"
     currency = amount_element.get("Ccy") or ""
     value = (amount_element.text or "").strip()
+    if not _AMOUNT.fullmatch(value):
+        raise ApiError.one("U002", f"{value[:40]!r} is not an amount", path=amount_path)
     try:
         domestic.check_amount({"Amount": value, "Currency": currency}, amount_path)
-    except (InvalidOperation, ValueError):
-        raise ApiError.one("U002", f"{value!r} is not an amount", path=amount_path) from None
     except ApiError as exc:
         raise ApiError(*(dataclasses.replace(d, path=amount_path) for d in exc.details)) from None
     scheme, identification = _account(_child(element, "CdtrAcct", path), f"{path}.CdtrAcct")
     remittance = element.find(_q("RmtInf"))
     unstructured = remittance.findtext(_q("Ustrd")) if remittance is not None else None
     return Transaction(
-        instruction_id=(ids.findtext(_q("InstrId")) or end_to_end)[:35], end_to_end_id=end_to_end,
+        instruction_id=instruction, end_to_end_id=end_to_end,
         amount=value, currency=currency,
         creditor_name=_text(_child(element, "Cdtr", path), "Nm", f"{path}.Cdtr")[:350],
         creditor_scheme=scheme, creditor_identification=identification,
@@ -221,6 +227,19 @@ def _check_header(header: Element, found: list[Transaction]) -> None:
     if not matches:
         raise ApiError.one("U002", f"CtrlSum {total} is not the total of the file's amounts "
                            f"({control_sum(found)})", path=f"{path}.CtrlSum")  # fmt: skip
+
+
+def _identification(ids: Element, name: str, path: str, default: str | None = None) -> str:
+    """``PmtId/<name>``: Max35Text, required unless it has a ``default``."""
+    found = (ids.findtext(_q(name)) or "").strip()
+    if not found and default is not None:
+        return default
+    if not found:
+        raise ApiError.one("U004", f"{name} is required", path=f"{path}.{name}")
+    if len(found) > MAX_ID:
+        raise ApiError.one("U002", f"{name} is at most {MAX_ID} characters",
+                           path=f"{path}.{name}")  # fmt: skip
+    return found
 
 
 def _q(name: str) -> str:

@@ -84,11 +84,15 @@ def _check_declared(initiation: dict[str, Any], now: dt.datetime) -> None:
             # The customer approves a number of payments and a total: both are needed.
             raise ApiError.one("U004", f"{name} is required for a file payment",
                                path=f"{_PATH}.{name}")  # fmt: skip
-    count = int(initiation["NumberOfTransactions"])
-    if not 1 <= count <= file_formats.MAX_TRANSACTIONS:
+    written = initiation["NumberOfTransactions"]
+    # The reference's pattern [0-9]{1,15} is not anchored: "1x" passes it.
+    if not (written.isascii() and written.isdigit()) or not (
+        1 <= int(written) <= file_formats.MAX_TRANSACTIONS
+    ):
         raise ApiError.one("U002", f"A file holds 1 to {file_formats.MAX_TRANSACTIONS} "
                            "transactions", path=f"{_PATH}.NumberOfTransactions")  # fmt: skip
-    if declared_sum(initiation) <= 0:
+    total = declared_sum(initiation)
+    if not total.is_finite() or total <= 0:
         raise ApiError.one("U002", "The control sum must be more than zero",
                            path=f"{_PATH}.ControlSum")  # fmt: skip
     _check_file_hash(initiation["FileHash"])
@@ -113,8 +117,11 @@ def _check_file_hash(value: str) -> None:
 
 def _check_execution_date(requested: str, now: dt.datetime) -> None:
     """The bank executes a file when it is submitted: a requested day must be today (London)."""
-    moment = dt.datetime.fromisoformat(requested)
     path = f"{_PATH}.RequestedExecutionDateTime"
+    try:
+        moment = dt.datetime.fromisoformat(requested)
+    except ValueError:
+        raise ApiError.one("U003", f"{requested!r} is not a date-time", path=path) from None
     if moment.tzinfo is None:
         raise ApiError.one("U003", "RequestedExecutionDateTime needs its UTC offset", path=path)
     today = now.astimezone(LONDON).date()

@@ -234,6 +234,8 @@ def test_a_file_pays_once(oauth_app: Flask, pisp: Partner) -> None:
         ({"NumberOfTransactions": None}, "U004", "NumberOfTransactions"),
         ({"ControlSum": None}, "U004", "ControlSum"),
         ({"NumberOfTransactions": "0"}, "U002", "NumberOfTransactions"),
+        ({"NumberOfTransactions": "1x"}, "U002", "NumberOfTransactions"),
+        ({"NumberOfTransactions": "1001"}, "U002", "NumberOfTransactions"),
         ({"ControlSum": 0}, "U002", "ControlSum"),
         ({"FileHash": "not-a-digest"}, "U002", "FileHash"),
         ({"FileType": "UK.OBIE.Other"}, "U002", "FileType"),

@@ -103,3 +103,31 @@ def test_an_iban_creditor_in_xml_is_read_and_a_bad_one_named() -> None:
 
 def test_the_hash_is_the_base64_of_the_sha256() -> None:
     assert file_hash(b"") == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code", "path"),
+    [
+        (b">1.00<", b">NaN<", "U002", "Amt.InstdAmt"),
+        (b">1.00<", b">1e2<", "U002", "Amt.InstdAmt"),
+        (b"<EndToEndId>E2E-0</EndToEndId>", b"<EndToEndId>" + b"E" * 36 + b"</EndToEndId>",
+         "U002", "PmtId.EndToEndId"),
+        (b"<EndToEndId>E2E-0</EndToEndId>", b"", "U004", "PmtId.EndToEndId"),
+        (b"<Cdtr><Nm>ACME Inc</Nm></Cdtr>", b"", "U004", "Cdtr"),
+    ],
+)  # fmt: skip
+def test_a_pain_transaction_that_breaks_a_rule_is_named(
+    old: bytes, new: bytes, code: str, path: str
+) -> None:
+    content = pain_file("1.00").replace(old, new)
+    assert content != pain_file("1.00")
+    with pytest.raises(ApiError) as caught:
+        file_formats.read(PAIN_TYPE, content, _no_schema)
+    where = f"Document.CstmrCdtTrfInitn.PmtInf[0].CdtTrfTxInf[0].{path}"
+    assert _codes(caught) == [(code, where)]
+
+
+def test_json_nested_past_the_parsers_depth_is_unreadable() -> None:
+    with pytest.raises(ApiError) as caught:
+        file_formats.read(JSON_TYPE, b"[" * 100_000 + b"]" * 100_000, _no_schema)
+    assert _codes(caught) == [("U010", None)]
