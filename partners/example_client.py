@@ -477,6 +477,43 @@ class PartnerClient:
         return self._call("POST", path, json_body=body, token=token,
                           signed={"x-idempotency-key": key})  # fmt: skip
 
+    def post_file(
+        self, path: str, token: str, content: bytes, media_type: str, *,
+        idempotency_key: str | None = None,
+    ) -> None:  # fmt: skip
+        """Upload a payment file (``/file-payment-consents/{ConsentId}/file``) as it is, in its
+        own media type (``application/json`` or ``application/xml``), signed and with an
+        ``x-idempotency-key`` like every payment POST."""
+        tan = urllib.parse.urlsplit(self.issuer).hostname or ""
+        headers = {
+            "Content-Type": media_type,
+            "x-idempotency-key": idempotency_key or str(uuid.uuid4()),
+            "x-jws-signature": detached_jws(content, self.private_jwk, iss=self.client_id, tan=tan),
+        }
+        self._raw("POST", path, token, headers, content)
+
+    def get_file(self, path: str, token: str, accept: str = "*/*") -> bytes:
+        """GET a file (a payment file as uploaded, a file payment's report) as it is."""
+        return self._raw("GET", path, token, {"Accept": accept}, None)
+
+    def _raw(
+        self, method: str, path: str, token: str, headers: dict[str, str], body: bytes | None
+    ) -> bytes:
+        """A request whose body and answer are not JSON; once more with the DPoP nonce the
+        server asks for."""
+        url = self.issuer + path
+        for _attempt in range(2):
+            sent = {**headers, **self.resource_headers(method, url, token)}
+            status, answered, raw = self.transport(method, url, sent, body)
+            lowered = {name.lower(): value for name, value in answered.items()}
+            if "dpop-nonce" in lowered:
+                self.dpop_nonces[_origin(url)] = lowered["dpop-nonce"]
+            if not (status == 401 and "dpop-nonce" in lowered):
+                break
+        if status >= 400:
+            raise GatewayError(status, json.loads(raw) if raw else None)
+        return raw
+
     def delete(self, path: str, token: str) -> None:
         """DELETE an API resource with a DPoP-bound token (such as a consent the customer
         withdrew: OBIE says the partner must delete it)."""

@@ -42,6 +42,19 @@ JSON path (`U004` missing, `U005` not allowed, `U002` invalid).
    booked, `ACSC` from the bank's next settlement cycle, `RJCT` with `AM04` when the account
    could not pay; a scheduled payment is `ACCP` until its day.
 
+## File payments
+
+Stage `POST /file-payment-consents` with the file's `FileType`, `FileHash` (the base64 of the
+SHA-256 of the file), `NumberOfTransactions` and `ControlSum`: the consent awaits its file
+(`AWUP`). Upload the file to `POST /file-payment-consents/{{ConsentId}}/file` in its own media
+type (`application/json` for `UK.OBIE.PaymentInitiation.4.0`, `{{"Data": {{"DomesticPayments":
+[...]}}}}` of domestic initiations; `application/xml` for an ISO 20022 `UK.OBIE.pain.001.001.08`
+document, without DTD or entities), signed like any body: its hash, count and total must be
+exactly the consent's (`U002` names the field), and it goes up once (`U009`). The consent then
+awaits the customer (`AWAU`), who sees the count, the total and the payees. `POST /file-payments`
+pays each transaction: the file payment is `INCO` when all were accepted, `INFA` when any was
+refused (`AM04` for want of funds); `/payment-details` and `/report-file` list each transaction.
+
 ## Signing and retries
 
 Every request body is signed (`x-jws-signature`, a detached JWS with the OBIE `crit` claims,
@@ -86,6 +99,22 @@ def _not_vrp(path: str) -> bool:
     return not is_vrp(path)
 
 
+# The payment file goes up in the media type of its FileType; the reference lists only JSON media
+# types, with an empty ``File`` object, for its body.
+FILE_PATH = "/file-payment-consents/{ConsentId}/file"
+XML_FILE = {
+    "schema": {"type": "string", "format": "binary"},
+    "example": '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.08">...</Document>',
+}
+
+
+def _customise(document: dict[str, Any]) -> None:
+    _unique_enums(document)
+    operations = document["paths"].get(FILE_PATH, {})
+    if "post" in operations:
+        operations["post"]["requestBody"]["content"]["application/xml"] = XML_FILE
+
+
 PISP = Family(
     blueprint=pisp_bp.name,
     prefix=PREFIX,
@@ -96,7 +125,7 @@ PISP = Family(
     tpp_security=TPP_SECURITY,
     psu_security=PSU_SECURITY,
     reference_bodies=True,
-    customise=_unique_enums,
+    customise=_customise,
     includes=_not_vrp,
 )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models import Base, Timestamp
@@ -76,4 +76,49 @@ class VrpPayment(Base):
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     status_updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    settles_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class PaymentFile(Base):
+    """The file uploaded for a file payment consent (``POST .../file``), as it arrived, and
+    the transactions read from it.
+
+    One per consent (the primary key): a file is uploaded once, while the consent awaits it
+    (``AWUP``).
+    """
+
+    __tablename__ = "gw_payment_file"
+
+    consent_id: Mapped[str] = mapped_column(
+        ForeignKey("gw_consent.id", ondelete="CASCADE"), primary_key=True
+    )
+    media_type: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # The transactions of gateway.payments.file_formats.Transaction, in file order.
+    transactions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class FileTransaction(Base):
+    """What became of one transaction of a file payment: the bank's payment, or its refusal."""
+
+    __tablename__ = "gw_file_transaction"
+    __table_args__ = (UniqueConstraint("order_id", "position"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("gw_payment_order.id", ondelete="CASCADE"))
+    # The place of the transaction in the file, from 0.
+    position: Mapped[int] = mapped_column(Integer)
+    instruction_id: Mapped[str] = mapped_column(String(35))
+    end_to_end_id: Mapped[str] = mapped_column(String(35))
+    # The decimal amount as the file wrote it, in ``currency`` (ISO 4217).
+    amount: Mapped[str] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3))
+    creditor_name: Mapped[str] = mapped_column(String(350))
+    creditor_scheme: Mapped[str] = mapped_column(String(40))
+    creditor_identification: Mapped[str] = mapped_column(String(256))
+    bank_payment_id: Mapped[str | None] = mapped_column(String(40))
+    # ACSP (booked; ACSC from ``settles_at``, read not written) or RJCT with its reason.
+    status: Mapped[str] = mapped_column(String(4))
+    status_reason: Mapped[str | None] = mapped_column(String(4))
     settles_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)

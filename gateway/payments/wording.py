@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core.accounts import Account
+from gateway.core.money import EXPONENTS
 
 LONDON = ZoneInfo("Europe/London")
 SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -32,9 +33,11 @@ def _account(account: Mapping[str, str]) -> str:
 
 def lines(data: Mapping[str, Any], created: dt.datetime | None = None) -> list[str]:
     """What the customer approves, one plain line each: payee, amount, reference, when (for a
-    VRP consent, created at ``created``: :func:`vrp_lines`)."""
+    VRP consent, created at ``created``: :func:`vrp_lines`; for a file: :func:`file_lines`)."""
     if "ControlParameters" in data:
         return vrp_lines(data, created.isoformat() if created else None)
+    if "File" in data:
+        return file_lines(data)
     initiation = data["Initiation"]
     creditor = initiation["CreditorAccount"]
     remittance = initiation.get("RemittanceInformation") or {}
@@ -47,10 +50,39 @@ def lines(data: Mapping[str, Any], created: dt.datetime | None = None) -> list[s
     ]
 
 
+def file_lines(data: Mapping[str, Any]) -> list[str]:
+    """A file payment in words: how many payments, their total, to whom, from which account
+    (when the partner named one), and when."""
+    initiation, summary = data["Initiation"], data["File"]
+    count = int(initiation["NumberOfTransactions"])
+    places = Decimal(1).scaleb(-EXPONENTS.get(summary["Currency"], 2))
+    total = {
+        "Amount": str(Decimal(str(initiation["ControlSum"])).quantize(places)),
+        "Currency": summary["Currency"],
+    }
+    payees = ", ".join(summary["Payees"])
+    more = summary.get("MorePayees") or 0
+    found = [
+        f"{count} payment{'s' if count != 1 else ''} from a file, {amount(total)} in total",
+        f"To {payees}{f' and {more} more' if more else ''}",
+    ]
+    if "DebtorAccount" in initiation:
+        found.append(f"From {_account(initiation['DebtorAccount'])}")
+    reference = initiation.get("FileReference")
+    if reference:
+        found.append(f"File reference: {reference}")
+    found.append("Once, as soon as you approve")
+    return found
+
+
 def currency(data: Mapping[str, Any]) -> str:
-    """The currency the consent pays in (a VRP consent's: that of its limits)."""
+    """The currency a payment consent pays in (a VRP consent's: that of its limits; a file's:
+    that of its transactions)."""
     if "ControlParameters" in data:
         return str(data["ControlParameters"]["MaximumIndividualAmount"]["Currency"])
+    if "File" in data:
+        found: str = data["File"]["Currency"]
+        return found
     return _instructed(data["Initiation"])["Currency"]
 
 

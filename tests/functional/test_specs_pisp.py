@@ -13,6 +13,7 @@ from gateway.apidocs.reference import reference_document
 from tests.functional.test_specs import REFERENCE, committed, operations, served_by
 
 PREFIX = "/open-banking/v4.0/pisp"
+FILE_UPLOAD = "/file-payment-consents/{ConsentId}/file"
 
 
 def test_every_served_payment_route_is_documented_and_no_other(app: Flask) -> None:
@@ -21,6 +22,7 @@ def test_every_served_payment_route_is_documented_and_no_other(app: Flask) -> No
     served = {op for op in served_by(app, "pisp", PREFIX) if not op[0].startswith("/domestic-vrp")}
     assert served == operations(document)
     assert ("/domestic-payments", "post") in operations(document)
+    assert ("/file-payments/{FilePaymentId}/report-file", "get") in operations(document)
     not_served = {(op["path"], op["method"]) for op in document["x-not-served"]}
     assert ("/international-payments", "post") in not_served
     assert not not_served & operations(document)
@@ -36,6 +38,10 @@ def test_request_bodies_are_the_references(app: Flask) -> None:
         theirs: dict[str, Any] = reference["paths"][path][method]["requestBody"]
         assert "application/jose+jwe" not in ours["content"]
         for media_type, content in ours["content"].items():
+            if media_type not in theirs["content"]:
+                # A pain.001 payment file is uploaded as XML, which the reference does not list.
+                assert (path, method, media_type) == (FILE_UPLOAD, "post", "application/xml")
+                continue
             assert content == theirs["content"][media_type], (path, method, media_type)
 
 

@@ -7,7 +7,7 @@ Request bodies are validated against the reference file itself
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from gateway.api.common import accepts_json
 from gateway.api.message_signing import protect_blueprint
@@ -21,8 +21,10 @@ REFERENCE_FILE = "payment-initiation-openapi.yaml"
 
 @bp.before_request
 def _negotiate() -> None:
-    accepts_json()
+    # A file payment's uploaded file is downloaded in its own media type (pisp.files).
+    if request.endpoint != "pisp.download_file":
+        accepts_json()
 
 
 # Route modules register their views on bp.
-from gateway.api.pisp import domestic, scheduled, standing_orders, vrp  # noqa: E402, F401
+from gateway.api.pisp import domestic, files, scheduled, standing_orders, vrp  # noqa: E402, F401

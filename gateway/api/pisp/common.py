@@ -90,7 +90,7 @@ def stage_consent(schema: str, stage: Stage, collection: str) -> ResponseReturnV
     tenant = session.get_one(App, token.client_id).organisation_id
     now = bank().now(tenant)
     consent = stage(session, client_id=token.client_id, tenant_id=tenant, body=sent, now=now)
-    return created(consent_data(consent, now), f"{collection}/{consent.id}", sent["Risk"])
+    return created(consent_data(consent, now), f"{collection}/{consent.id}", sent.get("Risk"))
 
 
 def read_consent(consent_id: str, family: str) -> ResponseReturnValue:
