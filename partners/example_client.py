@@ -291,8 +291,12 @@ class PartnerClient:
             body = json.dumps(json_body).encode()
             headers["Content-Type"] = "application/json"
             if signed is not None:
+                headers.update(signed)
+            # A sandbox app with a client secret has no key to sign with: it sends its
+            # requests unsigned, which the bank accepts once its message signing is off.
+            if signed is not None and self.private_jwk:
                 jws = detached_jws(body, self.private_jwk, iss=self.client_id, tan=self.tan())
-                headers.update({**signed, "x-jws-signature": jws})
+                headers["x-jws-signature"] = jws
         if token is not None:
             headers.update(self.resource_headers(method, url, token))
         elif proof:
