@@ -47,3 +47,19 @@ def test_a_forged_or_missing_response_signature_is_refused(oauth_app: Flask, pis
         pisp.client.verify_response(raw.replace(b"U011", b"U012"), signature)
     with pytest.raises(GatewayError, match="no x-jws-signature"):
         pisp.client.verify_response(raw, None)
+
+
+def test_the_payment_reference_is_read_when_the_app_is_made(database_url: str) -> None:
+    from gateway.api import reference
+    from gateway.api.pisp import REFERENCE_FILE
+    from gateway.app import create_app
+
+    reference._registry.cache_clear()
+    reference.validator.cache_clear()
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "t"})
+    try:  # no request yet: the reference file is read already, and read once
+        assert reference._registry.cache_info().currsize == 1
+        reference.validator(REFERENCE_FILE, "OBWriteDomestic2")
+        assert reference._registry.cache_info().hits >= 1
+    finally:
+        app.extensions["database"].dispose()
