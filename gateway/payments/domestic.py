@@ -30,6 +30,7 @@ from gateway.core.payments import PaymentOrder as BankOrder
 from gateway.core.payments import PaymentsCore
 from gateway.core.values import Counterparty
 from gateway.edge.errors import ApiError
+from gateway.payments import scenarios
 from gateway.payments.models import PaymentOrder
 
 FAMILY = "domestic-payments"
@@ -163,17 +164,23 @@ def submit(
     session: Session, bank: PaymentsCore, consent: Consent, body: dict[str, Any], now: dt.datetime
 ) -> PaymentOrder:
     """Execute the order the customer approved and consume the consent; a payment the bank
-    refuses for want of funds is recorded as ``RJCT`` (AM04), never an error of the API."""
+    refuses for want of funds is recorded as ``RJCT`` (AM04), never an error of the API. A
+    sandbox scenario's amount (gateway.payments.scenarios) gets its outcome instead."""
     check_matches(consent, body)
     order = bank_order(consent, body["Data"]["Initiation"])
     row = new_order(consent, FAMILY, "dp-", order, now)
+    outcome = scenarios.triggered(order.amount)
+    if outcome is not None and not outcome.books:
+        scenarios.record(row, outcome, now)
+        return record(session, consent, row, now)
     try:
         paid = bank.pay(consent.tenant_id, order)
     except InsufficientFunds:
-        row.status, row.status_reason = "RJCT", "AM04"
-        row.status_reason_description = "The debtor account has not enough funds available"
+        scenarios.record(row, scenarios.INSUFFICIENT_FUNDS, now)
     else:
         row.bank_payment_id, row.status, row.settles_at = paid.id, "ACSP", paid.settles_at
+        if outcome is not None:
+            scenarios.record(row, outcome, now)
     return record(session, consent, row, now)
 
 
