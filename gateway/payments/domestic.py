@@ -30,7 +30,7 @@ from gateway.core.payments import PaymentOrder as BankOrder
 from gateway.core.payments import PaymentsCore
 from gateway.core.values import Counterparty
 from gateway.edge.errors import ApiError
-from gateway.payments import scenarios
+from gateway.payments import multi_authorisation, scenarios
 from gateway.payments.models import PaymentOrder
 
 FAMILY = "domestic-payments"
@@ -165,14 +165,26 @@ def submit(
 ) -> PaymentOrder:
     """Execute the order the customer approved and consume the consent; a payment the bank
     refuses for want of funds is recorded as ``RJCT`` (AM04), never an error of the API. A
-    sandbox scenario's amount (gateway.payments.scenarios) gets its outcome instead."""
+    sandbox scenario's amount (gateway.payments.scenarios) gets its outcome instead, and a
+    payment that awaits another authoriser (gateway.payments.multi_authorisation) waits."""
     check_matches(consent, body)
     order = bank_order(consent, body["Data"]["Initiation"])
     row = new_order(consent, FAMILY, "dp-", order, now)
+    flow = multi_authorisation.awaiting(consent)
+    if flow is not None:
+        multi_authorisation.hold(row, flow)
+    else:
+        execute(bank, consent, row, now)
+    return record(session, consent, row, now)
+
+
+def execute(bank: PaymentsCore, consent: Consent, row: PaymentOrder, now: dt.datetime) -> None:
+    """Ask the bank to pay the order of ``row`` now and write what became of it."""
+    order = bank_order(consent, row.initiation)
     outcome = scenarios.triggered(order.amount)
     if outcome is not None and not outcome.books:
         scenarios.record(row, outcome, now)
-        return record(session, consent, row, now)
+        return
     try:
         paid = bank.pay(consent.tenant_id, order)
     except InsufficientFunds:
@@ -181,7 +193,6 @@ def submit(
         row.bank_payment_id, row.status, row.settles_at = paid.id, "ACSP", paid.settles_at
         if outcome is not None:
             scenarios.record(row, outcome, now)
-    return record(session, consent, row, now)
 
 
 def bank_order(

@@ -47,3 +47,7 @@ class PaymentOrder(Base):
     # the moment on the tenant's clock it takes effect (gateway.payments.scenarios).
     decision: Mapped[str | None] = mapped_column(String(4))
     decided_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # The multiple-authorisation flow of a business's payment: how many authorisers it needs,
+    # who approved, its status (AWAF, AUTH, RJCT) and when it changed or expires
+    # (gateway.payments.multi_authorisation).
+    multi_authorisation: Mapped[dict[str, Any] | None] = mapped_column(JSON)

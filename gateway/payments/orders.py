@@ -12,13 +12,17 @@ that moment. Nothing runs in the background to make it so, and no read writes.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
 from gateway.core.payments import Payment
 from gateway.edge.errors import ApiError
+from gateway.payments import multi_authorisation
 from gateway.payments.models import PaymentOrder
+
+# Why an order whose authorisers did not all answer in time is rejected.
+EXPIRED = ("MS03", "Not every authoriser approved the payment by its CompletionDateTime")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +42,22 @@ def status(order: PaymentOrder, now: dt.datetime) -> Status:
 
 def history(order: PaymentOrder, now: dt.datetime) -> list[Status]:
     """Every status the order has had up to ``now``, oldest first (for payment-details): as
-    recorded; then, for a ``PDNG`` order (gateway.payments.scenarios), its decision once its
-    moment has passed; then ``ACSC`` once an ``ACSP`` payment has settled."""
+    recorded (after ``PDNG`` while it awaited a second authoriser,
+    gateway.payments.multi_authorisation); then, for a ``PDNG`` order
+    (gateway.payments.scenarios), its decision once its moment has passed; then ``ACSC`` once
+    an ``ACSP`` payment has settled."""
     rejected = order.status == "RJCT"
-    steps = [Status(order.status, order.created_at,
+    steps = [Status(order.status, order.status_updated_at,
                     order.status_reason if rejected else None,
                     order.status_reason_description if rejected else None)]  # fmt: skip
+    if order.multi_authorisation is not None:
+        if multi_authorisation.expired(order, now):
+            limit = dt.datetime.fromisoformat(order.multi_authorisation["Expires"])
+            return [Status("PDNG", order.created_at), Status("RJCT", limit, *EXPIRED)]
+        if order.status != "PDNG":
+            steps.insert(0, Status("PDNG", order.created_at))
+    else:
+        steps[0] = replace(steps[0], updated_at=order.created_at)
     decided = order.decided_at
     if order.status == "PDNG" and order.decision and decided is not None and decided <= now:
         if order.decision == "RJCT":

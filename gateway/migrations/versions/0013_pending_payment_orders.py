@@ -1,4 +1,5 @@
-"""Pending payment orders: a PDNG order's decision and when it takes effect.
+"""Pending payment orders: a PDNG order's decision and when it takes effect, and the
+multiple-authorisation flow of a business's payment.
 
 Revision ID: 0013
 Revises: 0010
@@ -22,10 +23,12 @@ def upgrade() -> None:
     with op.batch_alter_table("gw_payment_order") as batch:
         batch.add_column(sa.Column("decision", sa.String(length=4), nullable=True))
         batch.add_column(sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("multi_authorisation", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table("gw_payment_order") as batch:
+        batch.drop_column("multi_authorisation")
         batch.drop_column("decided_at")
         batch.drop_column("decision")
