@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 from gateway.consents.models import Consent
 from gateway.core.bank import BankCore
@@ -36,9 +37,14 @@ def _core() -> BankCore:
     return core
 
 
-def _found(payment_id: str) -> tuple[PaymentOrder, Consent] | None:
+def _found(payment_id: str, lock: bool = False) -> tuple[PaymentOrder, Consent] | None:
+    """The order awaiting (or once awaiting) authorisers, and its consent; ``lock``: the order's
+    row locked for this unit of work (two answers at once take turns)."""
     db = get_session()
-    order = db.get(PaymentOrder, payment_id)
+    query = select(PaymentOrder).where(PaymentOrder.id == payment_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    order = db.scalar(query)
     if order is None or order.multi_authorisation is None:
         return None
     consent = db.get(Consent, order.consent_id)
@@ -72,7 +78,7 @@ def approval_page(payment_id: str) -> ResponseReturnValue:
 def answer(payment_id: str) -> ResponseReturnValue:
     """Check the authoriser's credentials and record their answer; the last approval executes
     the payment, a refusal rejects it."""
-    found = _found(payment_id)
+    found = _found(payment_id, lock=True)
     if found is None:
         return render_template("oauth/error.html", message=UNKNOWN), 404
     order, consent = found

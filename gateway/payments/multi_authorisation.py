@@ -29,6 +29,10 @@ REQUIRED = {"Personal": 1, "Business": 2}
 SINGLE_REFUSED = "This customer's payments need more than one authoriser; the consent asks for one"
 REFUSED_REASON = ("MS02", "An authoriser of the business refused the payment")
 _KEY = "MultiAuthorisation"
+# The consent families whose orders wait for every authoriser (their submission calls
+# :func:`awaiting` and :func:`hold`; the approval page executes them). Others are authorised by
+# one authoriser.
+FAMILIES = ("domestic-payment-consents",)
 
 
 def iso(value: dt.datetime) -> str:
@@ -42,11 +46,11 @@ def required(kind: str) -> int:
 
 
 def on_consent_approval(consent: Consent, kind: str, username: str, now: dt.datetime) -> str | None:
-    """Record the first authoriser of a payment consent, before it is authorised; return why the
-    consent must be rejected instead (a ``Single`` authorisation asked of a customer who needs
-    more), if so."""
+    """Record the first authoriser of a payment consent of the :data:`FAMILIES`, before it is
+    authorised; return why the consent must be rejected instead (a ``Single`` authorisation
+    asked of a customer who needs more), if so."""
     needed = required(kind)
-    if needed == 1:
+    if needed == 1 or (consent.data or {}).get("family") not in FAMILIES:
         return None
     asked = (consent.data.get("Authorisation") or {}).get("AuthorisationType")
     if asked == "Single":

@@ -213,3 +213,23 @@ def test_a_flow_past_its_completion_time_is_rejected(oauth_app: Flask, pisp: Par
 
 def test_an_unknown_payment_has_no_approval_page(oauth_app: Flask) -> None:
     assert oauth_app.test_client().get("/authorize/approvals/dp-nosuch").status_code == 404
+
+
+def test_a_business_scheduled_payment_needs_one_authoriser(oauth_app: Flask, pisp: Partner) -> None:
+    from tests.functional.test_pisp_scheduled import scheduled_body
+
+    body = scheduled_body("12.39", days=3)
+    body["Data"]["Authorisation"] = {"AuthorisationType": "Single"}
+    path = f"{PISP}/domestic-scheduled-payment-consents"
+    consent_id = staged(pisp, body, path)["Data"]["ConsentId"]
+    request_uri, verifier, _ = pisp.client.push_authorization_request(consent_id, "payments")
+    login = business_login(oauth_app, pisp.organisation_id)
+    answer = approve_in_browser(
+        oauth_app, oauth_app.test_client(), pisp.client.authorization_url(request_uri),
+        pisp.organisation_id, login=login,
+    )  # fmt: skip
+    token = pisp.client.exchange_code(answer["code"], verifier)["access_token"]
+    order = pisp.client.post_signed(
+        f"{PISP}/domestic-scheduled-payments", token, payment_body(consent_id, body)
+    )["Data"]
+    assert order["Status"] == "ACCP" and "MultiAuthorisation" not in order
