@@ -34,7 +34,10 @@ JSON path (`U004` missing, `U005` not allowed, `U002` invalid).
    pay from.
 3. Exchange the code at `POST /token`, then submit the payment with that token: its
    `Initiation` and `Risk` must repeat the consent's exactly (`U008` names the first field that
-   differs), and a consent pays once (`U009`).
+   differs), and a consent pays once (`U009`), by its `CutOffDateTime` (a day after it was
+   staged, earlier for a payment due sooner; after it the order is `U012` and the consent reads
+   `RJCT` with `StatusReason` `U012`). A consent whose `Authorisation.CompletionDateTime` has
+   passed can no longer be authorised.
 4. Read the payment and its `/payment-details` with a client-credentials token: `ACSP` once
    booked, `ACSC` from the bank's next settlement cycle, `RJCT` with `AM04` when the account
    could not pay; a scheduled payment is `ACCP` until its day. In the sandbox, trigger amounts

@@ -35,7 +35,7 @@ from gateway.edge.urls import issuer
 from gateway.oauth import grants, par, scopes
 from gateway.oauth.errors import OAuthError
 from gateway.oauth.models import PushedRequest
-from gateway.payments import multi_authorisation
+from gateway.payments import cutoff, multi_authorisation
 from gateway.payments import wording as payment_wording
 from partners.models import App, Organisation
 
@@ -142,6 +142,9 @@ def _consent_problem(
     status = consents.effective_status(consent, now)
     if status != consents.AWAITING and not consents.reauthenticable(consent, now):
         return f"the consent is {status}, not awaiting authorisation"
+    closed = cutoff.authorisation_closed(consent.data or {}, now)
+    if closed is not None and status == consents.AWAITING:
+        return f"its authorisation had to be completed by {closed:%d %B %Y %H:%M} UTC"
     if customer_id and _given_by_another(consent, customer_id):
         # Another customer authorised it meanwhile (two sign-ins on one consent).
         return "the consent was authorised by another customer"

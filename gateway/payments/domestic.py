@@ -30,7 +30,7 @@ from gateway.core.payments import PaymentOrder as BankOrder
 from gateway.core.payments import PaymentsCore
 from gateway.core.values import Counterparty
 from gateway.edge.errors import ApiError
-from gateway.payments import multi_authorisation, scenarios
+from gateway.payments import cutoff, multi_authorisation, scenarios
 from gateway.payments.models import PaymentOrder
 
 FAMILY = "domestic-payments"
@@ -104,8 +104,9 @@ def create_consent(
     check_initiation(data["Initiation"], amount_name)
     kept = dict(data) | {"family": family, "Risk": body["Risk"]}
     return consents.create(
-        session, client_id=client_id, tenant_id=tenant_id, kind="payments", data=kept, now=now
-    )
+        session, client_id=client_id, tenant_id=tenant_id, kind="payments", data=kept, now=now,
+        expires_at=cutoff.cut_off(family, data["Initiation"], now),
+    )  # fmt: skip
 
 
 def differences(sent: Any, kept: Any, path: str) -> Iterator[str]:
@@ -153,6 +154,8 @@ def usable_consent(
         or (consent.data or {}).get("family") != family
     ):
         raise ApiError.one("U011", f"No {family[:-1]} with this id", status=400)
+    if consent.status == consents.AUTHORISED and cutoff.applies(family):
+        cutoff.check_order_in_time(consent.expires_at, now)
     status = consents.effective_status(consent, now)
     if status != consents.AUTHORISED:
         word = "consumed already" if status == consents.CONSUMED else f"{status}, not AUTH"

@@ -8,7 +8,7 @@ from typing import Any
 from gateway.api.common import iso
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
-from gateway.payments import multi_authorisation, orders
+from gateway.payments import cutoff, multi_authorisation, orders
 from gateway.payments.models import PaymentOrder
 
 # What of the consent's request data goes back in its response, besides Initiation.
@@ -24,6 +24,12 @@ def consent_data(consent: Consent, now: dt.datetime) -> dict[str, Any]:
         "Status": consents.effective_status(consent, now),
         "StatusUpdateDateTime": iso(consent.status_updated_at),
     }
+    if consent.expires_at is not None and cutoff.applies(kept.get("family", "")):
+        if data["Status"] == consents.EXPIRED:
+            # A payment consent has no EXPD (its Status enum): past its cut-off it is rejected.
+            data["Status"], data["StatusUpdateDateTime"] = "RJCT", iso(consent.expires_at)
+            data["StatusReason"] = [cutoff.REASON]
+        data["CutOffDateTime"] = iso(consent.expires_at)
     data |= {name: kept[name] for name in _ECHOED if name in kept}
     data["Initiation"] = kept["Initiation"]
     return data

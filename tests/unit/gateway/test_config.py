@@ -47,10 +47,12 @@ def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Give apps built by the test an instance folder in ``tmp_path``, not the repository's."""
     folder = tmp_path / "instance"
 
-    def flask(import_name: str, **kwargs: Any) -> Flask:
-        return Flask(import_name, instance_path=str(folder), **kwargs)
+    application = gateway.app.Gateway
 
-    monkeypatch.setattr(gateway.app, "Flask", flask)
+    def flask(import_name: str, **kwargs: Any) -> Flask:
+        return application(import_name, instance_path=str(folder), **kwargs)
+
+    monkeypatch.setattr(gateway.app, "Gateway", flask)
     return folder
 
 
