@@ -50,12 +50,12 @@ def history(order: PaymentOrder, now: dt.datetime) -> list[Status]:
     steps = [Status(order.status, order.status_updated_at,
                     order.status_reason if rejected else None,
                     order.status_reason_description if rejected else None)]  # fmt: skip
-    if order.multi_authorisation is not None:
-        if multi_authorisation.expired(order, now):
-            limit = dt.datetime.fromisoformat(order.multi_authorisation["Expires"])
-            return [Status("PDNG", order.created_at), Status("RJCT", limit, *EXPIRED)]
-        if order.status != "PDNG":
-            steps.insert(0, Status("PDNG", order.created_at))
+    flow = order.multi_authorisation
+    if flow is not None and multi_authorisation.expired(order, now):
+        limit = dt.datetime.fromisoformat(flow["Expires"])
+        return [Status("PDNG", order.created_at), Status("RJCT", limit, *EXPIRED)]
+    if flow is not None and order.status != "PDNG":
+        steps.insert(0, Status("PDNG", order.created_at))
     else:
         steps[0] = replace(steps[0], updated_at=order.created_at)
     decided = order.decided_at

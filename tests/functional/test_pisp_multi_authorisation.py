@@ -146,6 +146,7 @@ def test_the_second_authoriser_refusing_rejects_the_payment(
 def test_the_second_authoriser_meets_the_scenarios_too(oauth_app: Flask, pisp: Partner) -> None:
     login = business_login(oauth_app, pisp.organisation_id)
     data, _token = submitted(oauth_app, pisp, consent_body("8.88"), login)
+    advance(oauth_app, pisp.organisation_id, dt.timedelta(hours=1))
     assert approval(oauth_app, data["DomesticPaymentId"], second(login))[0] == 200
     reader = pisp.client.client_credentials("payments")["access_token"]
     path = f"{PAYMENTS}/{data['DomesticPaymentId']}"
@@ -153,6 +154,10 @@ def test_the_second_authoriser_meets_the_scenarios_too(oauth_app: Flask, pisp: P
     advance(oauth_app, pisp.organisation_id, dt.timedelta(days=4))
     order = pisp.client.get(path, reader)["Data"]
     assert order["Status"] == "RJCT" and order["MultiAuthorisation"]["Status"] == "AUTH"
+    steps = pisp.client.get(f"{path}/payment-details", reader)["Data"]["PaymentStatus"]
+    assert [s["Status"] for s in steps] == ["PDNG", "RJCT"]
+    # Pending since it was submitted, not since the second authoriser answered.
+    assert steps[0]["StatusUpdateDateTime"] == order["CreationDateTime"]
 
 
 def test_a_single_authorisation_asked_of_a_business_rejects_the_consent(
