@@ -17,6 +17,7 @@ from gateway.apidocs.idempotency import build_idempotency
 from gateway.apidocs.oauth import build_oauth
 from gateway.apidocs.pisp import build_pisp
 from gateway.apidocs.sandbox import build_sandbox
+from gateway.apidocs.vrp import build_vrp
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,14 @@ DOCUMENTS: tuple[Document, ...] = (
         "Domestic payments now or on a later day: consents the customer approves, payments that "
         "repeat them exactly, their status as the bank settles them; signed and idempotent.",
         build_pisp,
+    ),
+    Document(
+        "vrp",
+        "vrp-v4.0",
+        "Variable Recurring Payments (UK Open Banking v4.0)",
+        "Domestic VRP consents with limits per payment and per period, and the payments made "
+        "under them on the sandbox's clock; signed and idempotent.",
+        build_vrp,
     ),
     Document(
         "oauth",

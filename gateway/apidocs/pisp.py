@@ -79,6 +79,16 @@ def _unique_enums(document: dict[str, Any]) -> None:
             schema["enum"] = list(dict.fromkeys(schema["enum"]))
 
 
+def is_vrp(path: str) -> bool:
+    """Whether a path of the blueprint is one of the VRP file's (``/domestic-vrp-consents``,
+    ``/domestic-vrps``): those are published in their own document (gateway.apidocs.vrp)."""
+    return path.startswith("/domestic-vrp")
+
+
+def _not_vrp(path: str) -> bool:
+    return not is_vrp(path)
+
+
 PISP = Family(
     blueprint=pisp_bp.name,
     prefix=PREFIX,
@@ -90,6 +100,7 @@ PISP = Family(
     psu_security=PSU_SECURITY,
     reference_bodies=True,
     customise=_unique_enums,
+    includes=_not_vrp,
 )
 
 

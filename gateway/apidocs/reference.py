@@ -40,6 +40,11 @@ def _unchanged(document: dict[str, Any]) -> None:
     """No change of the family's own."""
 
 
+def _every_path(path: str) -> bool:
+    """Every path the blueprint serves belongs to the family."""
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class Family:
     """An API family published from its OBIE reference file."""
@@ -59,6 +64,10 @@ class Family:
     # The views validate request bodies against the reference schemas themselves
     # (gateway.api.reference): publish those, not schemas generated from marshmallow.
     reference_bodies: bool = False
+    # Which of the blueprint's paths (relative to ``prefix``) the reference file defines: a
+    # blueprint may serve the operations of more than one file (the VRP file's under the
+    # Payment Initiation prefix).
+    includes: Callable[[str], bool] = _every_path
 
 
 def build(app: Flask, family: Family) -> dict[str, Any]:
@@ -69,7 +78,11 @@ def build(app: Flask, family: Family) -> dict[str, Any]:
     ``request_schemas``.
     """
     reference = copy.deepcopy(reference_document(family.reference))
-    ours = served(app, [family.blueprint], family.prefix)
+    ours = {
+        (path, method)
+        for path, method in served(app, [family.blueprint], family.prefix)
+        if family.includes(path)
+    }
     theirs = documented(reference)
     unknown = sorted(ours - theirs)
     if unknown:

@@ -276,7 +276,11 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
     if consent.kind == "accounts":
         sees = wording.lines(consent.permissions)
         window = wording.transaction_window(consent.permissions, consent.data or {})
-    payment = payment_wording.lines(consent.data) if consent.kind == "payments" else None
+    payment = (
+        payment_wording.lines(consent.data, consent.created_at)
+        if consent.kind == "payments"
+        else None
+    )
     return {
         "app": app,
         "organisation": org,
@@ -292,6 +296,8 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
         "renewing": _renewing(consent),
         "chosen": set(consent.account_ids or ()),
         "payment": payment,
+        "currency": payment_wording.currency(consent.data) if payment else None,
+        "recurring": "ControlParameters" in (consent.data or {}),
     }
 
 

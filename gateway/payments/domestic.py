@@ -54,7 +54,7 @@ def check_initiation(initiation: dict[str, Any], amount_name: str = "InstructedA
                            path="Data.Initiation.LocalInstrument")  # fmt: skip
     for side in ("CreditorAccount", "DebtorAccount"):
         if side in initiation:
-            _check_account(initiation[side], f"Data.Initiation.{side}")
+            check_account(initiation[side], f"Data.Initiation.{side}")
     return amount
 
 
@@ -75,7 +75,9 @@ def check_amount(amount: dict[str, str], path: str) -> Money:
     return Money(value, currency)
 
 
-def _check_account(account: dict[str, Any], path: str) -> None:
+def check_account(account: dict[str, Any], path: str) -> None:
+    """An account at ``path`` the bank can pay to or from: a scheme it reaches (U027), an
+    identification of that scheme's shape (U021)."""
     scheme = account["SchemeName"]
     if scheme not in SCHEMES:
         raise ApiError.one("U027", f"{scheme} is not supported; use one of {', '.join(SCHEMES)}",

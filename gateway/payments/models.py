@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.models import Base, Timestamp
@@ -51,3 +51,37 @@ class PaymentOrder(Base):
     # who approved, its status (AWAF, AUTH, RJCT) and when it changed or expires
     # (gateway.payments.multi_authorisation).
     multi_authorisation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class VrpPayment(Base):
+    """A variable recurring payment made under a domestic VRP consent (OBIE VRP v4.0,
+    ``/domestic-vrps``).
+
+    A VRP consent is not consumed by its payments: it holds many, each with its own
+    ``Instruction`` (the amount varies within the consent's control parameters), so they have a
+    table of their own rather than :class:`PaymentOrder`'s one row per consent. The amount is
+    kept in minor units of its currency (ISO 4217 exponent): the periodic limits are summed over
+    the payments the bank accepted under the consent.
+    """
+
+    __tablename__ = "gw_vrp_payment"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    consent_id: Mapped[str] = mapped_column(
+        ForeignKey("gw_consent.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[str] = mapped_column(String(40), index=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    debtor_account_id: Mapped[str] = mapped_column(String(40))
+    bank_payment_id: Mapped[str | None] = mapped_column(String(40))
+    # ACSP (ACSC from ``settles_at`` on the tenant's clock) or RJCT with its reason.
+    status: Mapped[str] = mapped_column(String(4))
+    status_reason: Mapped[str | None] = mapped_column(String(4))
+    status_reason_description: Mapped[str | None] = mapped_column(String(500))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    # The request's Data (PSUAuthenticationMethod, VRPType, Initiation, Instruction) and Risk.
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    status_updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    settles_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)

@@ -30,8 +30,11 @@ def _account(account: Mapping[str, str]) -> str:
     return f"IBAN {' '.join(ident[i : i + 4] for i in range(0, len(ident), 4))}"
 
 
-def lines(data: Mapping[str, Any]) -> list[str]:
-    """What the customer approves, one plain line each: payee, amount, reference, when."""
+def lines(data: Mapping[str, Any], created: dt.datetime | None = None) -> list[str]:
+    """What the customer approves, one plain line each: payee, amount, reference, when (for a
+    VRP consent, created at ``created``: :func:`vrp_lines`)."""
+    if "ControlParameters" in data:
+        return vrp_lines(data, created.isoformat() if created else None)
     initiation = data["Initiation"]
     creditor = initiation["CreditorAccount"]
     remittance = initiation.get("RemittanceInformation") or {}
@@ -42,6 +45,13 @@ def lines(data: Mapping[str, Any]) -> list[str]:
         f"Reference: {reference}",
         _when(initiation),
     ]
+
+
+def currency(data: Mapping[str, Any]) -> str:
+    """The currency the consent pays in (a VRP consent's: that of its limits)."""
+    if "ControlParameters" in data:
+        return str(data["ControlParameters"]["MaximumIndividualAmount"]["Currency"])
+    return _instructed(data["Initiation"])["Currency"]
 
 
 def _instructed(initiation: Mapping[str, Any]) -> Mapping[str, str]:
@@ -78,9 +88,9 @@ def payable_from(accounts: Sequence[Account], data: Mapping[str, Any]) -> list[A
     """The accounts that can make this payment: enabled, in its currency, and the one the
     partner named as the debtor account when it named one."""
     initiation = data["Initiation"]
-    currency = _instructed(initiation)["Currency"]
+    paid_in = currency(data)
     named = initiation.get("DebtorAccount")
-    found = [a for a in accounts if a.status == "Enabled" and a.currency == currency]
+    found = [a for a in accounts if a.status == "Enabled" and a.currency == paid_in]
     if named is not None:
         wanted = (named["SchemeName"], named["Identification"].replace(" ", "").upper())
         found = [
@@ -88,4 +98,50 @@ def payable_from(accounts: Sequence[Account], data: Mapping[str, Any]) -> list[A
             if any((i.scheme, i.identification.replace(" ", "").upper()) == wanted
                    for i in a.identifiers)
         ]  # fmt: skip
+    return found
+
+
+# A VRP consent (OBIE VRP v4.0): the payee, the limits, the validity ----------------------------
+
+PERIODS = {"Day": "day", "Week": "week", "Fortnight": "fortnight", "Month": "month",
+           "Half-year": "half-year", "Year": "year"}  # fmt: skip
+
+
+def _day(value: str) -> str:
+    moment = dt.datetime.fromisoformat(value).astimezone(LONDON)
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def limit_line(limit: Mapping[str, str], start: str | None) -> str:
+    """A periodic limit in words: "At most £100.00 per calendar month", or for one aligned on
+    the consent "At most £100.00 per month, counted from 1 March 2027" (from ``start``, the
+    consent's ValidFromDateTime or creation)."""
+    period = PERIODS.get(limit["PeriodType"], limit["PeriodType"].lower())
+    most = f"At most {amount(limit)}"
+    if limit["PeriodAlignment"] == "Calendar":
+        week = " (Monday to Sunday)" if period == "week" else ""
+        return f"{most} per calendar {period}{week}"
+    return f"{most} per {period}, counted from {_day(start)}" if start else f"{most} per {period}"
+
+
+def vrp_lines(data: Mapping[str, Any], created: str | None = None) -> list[str]:
+    """What the customer approves when they give a VRP consent, one plain line each: who may be
+    paid, each payment's maximum, the limit of each period, the reference, how long."""
+    initiation, control = data["Initiation"], data["ControlParameters"]
+    creditor = initiation.get("CreditorAccount")
+    found = (
+        [f"Payments to {creditor['Name']}, whenever the app asks", f"Into {_account(creditor)}"]
+        if creditor
+        else ["Payments to the payees the app chooses, whenever it asks"]
+    )
+    found.append(f"Each payment at most {amount(control['MaximumIndividualAmount'])}")
+    start = control.get("ValidFromDateTime") or created
+    found += [limit_line(limit, start) for limit in control["PeriodicLimits"]]
+    reference = (initiation.get("RemittanceInformation") or {}).get("Reference")
+    if reference:
+        found.append(f"Reference: {reference}")
+    since = control.get("ValidFromDateTime")
+    until = control.get("ValidToDateTime")
+    when = f"From {_day(since)}" if since else "From today"
+    found.append(f"{when} until {_day(until)}" if until else f"{when} until you cancel it")
     return found

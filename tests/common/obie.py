@@ -29,6 +29,8 @@ FAMILIES = {
     "/open-banking/sandbox/v1": PUBLISHED / "sandbox-v1.json",
     "/open-banking/extensions/v1": PUBLISHED / "idempotency-v1.json",
 }
+# The VRP file's operations share the Payment Initiation prefix (its ``servers``): routed by path.
+VRP_PATHS = ("/open-banking/v4.0/pisp/domestic-vrp", REFERENCE / "vrp-openapi.yaml")
 # Operations whose reference response lists only JSON media types although the specification
 # returns a file in its own format ("statement information ... in json and non-json (file)
 # format"): a 200 of another media type is checked for its status and headers, not its body.
@@ -50,6 +52,7 @@ def conform(
     family = next((prefix for prefix in FAMILIES if path.startswith(prefix)), None)
     if family is None:
         return
+    document = VRP_PATHS[1] if path.startswith(VRP_PATHS[0]) else FAMILIES[family]
     request = MockRequest(
         "https://localhost", method.lower(), path, args=dict(_pairs(query)), headers=headers
     )
@@ -57,7 +60,7 @@ def conform(
     if _file_download(path, response):
         assert body, "a file download must not be empty"
         mock = MockResponse(body, status_code=200, headers=dict(response.headers))
-        V30ResponseHeadersValidator(spec(FAMILIES[family]).spec).validate(request, mock)
+        V30ResponseHeadersValidator(spec(document).spec).validate(request, mock)
         return
     mock = MockResponse(
         body,
@@ -65,7 +68,7 @@ def conform(
         headers=dict(response.headers),
         content_type=(response.mimetype or "application/json") if body else None,
     )
-    spec(FAMILIES[family]).validate_response(request, mock)
+    spec(document).validate_response(request, mock)
 
 
 def _file_download(path: str, response: TestResponse) -> bool:

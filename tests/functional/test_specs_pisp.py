@@ -17,7 +17,9 @@ PREFIX = "/open-banking/v4.0/pisp"
 
 def test_every_served_payment_route_is_documented_and_no_other(app: Flask) -> None:
     document = committed("pisp-v4.0")
-    assert served_by(app, "pisp", PREFIX) == operations(document)
+    # The blueprint serves the VRP file's operations too: those are in vrp-v4.0.json.
+    served = {op for op in served_by(app, "pisp", PREFIX) if not op[0].startswith("/domestic-vrp")}
+    assert served == operations(document)
     assert ("/domestic-payments", "post") in operations(document)
     not_served = {(op["path"], op["method"]) for op in document["x-not-served"]}
     assert ("/international-payments", "post") in not_served

@@ -25,4 +25,4 @@ def _negotiate() -> None:
 
 
 # Route modules register their views on bp.
-from gateway.api.pisp import domestic, scheduled, standing_orders  # noqa: E402, F401
+from gateway.api.pisp import domestic, scheduled, standing_orders, vrp  # noqa: E402, F401

@@ -34,14 +34,16 @@ def bank() -> BankCore:
     return bank
 
 
-def body(component: str) -> dict[str, Any]:
+def body(component: str, reference_file: str = REFERENCE_FILE) -> dict[str, Any]:
+    """The request's JSON body, valid against ``component`` of the reference ``reference_file``
+    (the Payment Initiation file unless named; the VRP operations name theirs)."""
     if not request.is_json:
         raise ApiError.one("U006", "The body must be application/json", path="Content-Type",
                            status=415)  # fmt: skip
     sent = request.get_json(silent=True)
     if sent is None:
         raise ApiError.one("U010", "The body is not valid JSON")
-    return reference.check(sent, REFERENCE_FILE, component)
+    return reference.check(sent, reference_file, component)
 
 
 def created(
