@@ -63,8 +63,8 @@ answer holds:
 
 - every instalment: date, amount, principal, interest, fees, the balance after it, and the
   periodic rate its interest was charged at (the nominal rate times the period's day-count
-  fraction). Interest is the opening balance at that rate, rounded to the minor unit; the last
-  instalment absorbs every rounding, so the balance ends at zero;
+  fraction). Interest is the opening balance at that rate, rounded to the minor unit (half to
+  even); the last instalment absorbs every rounding, so the balance ends at zero;
 - every cash flow with its date and its time in years from the drawdown (whole months as
   twelfths, left-over days over 365, Directive 2008/48/EC Annex I, I(c));
 - the APR, fees included, solving sum C(1+X)^-t = sum D(1+X)^-s over those cash flows, stated

@@ -90,7 +90,7 @@ INSTALMENT = _object({
     "Balance": _AMOUNT | {"description": "Principal outstanding after this instalment."},
     "PeriodicRate": _DECIMAL | {"description": "The period's rate (nominal rate times its "
                                 "day-count fraction) to 12 places; interest is the opening "
-                                "balance times it, rounded to the minor unit."},
+                                "balance times it, rounded to the minor unit (half to even)."},
 })  # fmt: skip
 
 CASH_FLOW = _object({

@@ -5,6 +5,7 @@ shown are the ones any other implementation would give."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from gateway.core import apr, loan_schedule
@@ -78,6 +79,8 @@ def price(product: LoanProduct, request: QuoteRequest, today: dt.date) -> Quote:
     first = check(product, request, today)
     band = product.band(request.band)
     exponent = EXPONENTS[product.currency]
+    # 1000.00000 is 1000.00: the figures carry the currency's exponent, not the request's.
+    request = replace(request, amount=loan_schedule.round_minor(request.amount, exponent))
     fee = arrangement_fee(product, request.amount)
     added = product.arrangement_fee.treatment is FeeTreatment.ADDED_TO_LOAN
     principal = request.amount + fee if added else request.amount

@@ -2,7 +2,8 @@
 
 A schedule repays ``principal`` at a fixed nominal annual rate over dated periods. Each
 period's interest is the opening balance times the periodic rate (the nominal rate times the
-period's day-count fraction), rounded to the currency's minor unit; the principal part is what
+period's day-count fraction), rounded to the currency's minor unit half to even (Decimal's
+default, and Apache Fineract's); the principal part is what
 the instalment leaves after interest. The last instalment repays whatever balance remains, so
 it absorbs every rounding of the others and the balance ends at exactly zero.
 

@@ -162,3 +162,9 @@ def test_the_memory_double_prices_on_its_clock() -> None:
     assert quote.drawdown_date == TODAY and quote.apr == D("14.8")
     with pytest.raises(UnknownProduct):
         lending.loan_product("t", "mortgage")
+
+
+def test_an_amount_with_trailing_zeros_is_priced_in_the_currencys_exponent() -> None:
+    quote = loan_quotes.price(PERSONAL_LOAN, _request(PERSONAL_LOAN, "10000.00000", 24), TODAY)
+    assert f"{quote.amount}" == "10000.00" and f"{quote.principal}" == "10099.00"
+    assert all(i.amount.as_tuple().exponent == -2 for i in quote.instalments)
