@@ -10,8 +10,8 @@ it absorbs every rounding of the others and the balance ends at exactly zero.
 * Equal instalments: the one instalment ``A`` that repays the principal over the actual
   periods, ``A = P * prod(1 + i_k) / sum_k prod_{j > k}(1 + i_j)`` (the annuity formula
   ``P * i / (1 - (1 + i)^-n)`` when every period is alike), rounded to the minor unit. Interest
-  is never added to the balance: an instalment whose interest alone passes ``A`` (a long first
-  period at a high rate) pays that interest, and the last instalment the principal left.
+  is never added to the balance: when a long first period's interest alone passes ``A``, the
+  first instalment pays that interest only, and ``A`` repays the principal over the others.
 * Equal principal: the principal divided evenly (rounded to the minor unit), interest on top.
 """
 
@@ -101,6 +101,13 @@ def build(
         raise ValueError("one rate per due date, at least one")
     if amortisation is Amortisation.EQUAL_INSTALMENTS:
         level = level_instalment(principal, rates, exponent)
+        with localcontext() as context:
+            context.prec = PRECISION
+            first_interest = round_minor(principal * rates[0], exponent)
+        if count > 1 and first_interest >= level:
+            # A first period so long that its interest alone passes the instalment: it pays
+            # that interest only, and the level instalment repays the principal over the rest.
+            level = level_instalment(principal, rates[1:], exponent)
     else:
         part = round_minor(principal / count, exponent, ROUND_HALF_UP)
     balance = principal

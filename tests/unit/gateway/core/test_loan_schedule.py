@@ -114,11 +114,20 @@ def test_schedule_properties(
         assert instalment.amount.as_tuple().exponent == -exponent
         opening = instalment.balance
     if amortisation is Amortisation.EQUAL_INSTALMENTS:
-        # Every instalment but the last is the same; the last absorbs the rounding. One whose
-        # interest alone passes it (a long first period at a high rate) pays that interest.
+        # Every instalment but the last is the same; the last absorbs the rounding. A first one
+        # whose interest alone passes it (a long first period at a high rate) pays that interest.
         level = {i.amount for i in schedule[:-1] if i.principal > 0}
         assert len(level) <= 1
         assert all(i.amount == i.interest >= max(level, default=0) for i in schedule[:-1]
                    if i.principal == 0)  # fmt: skip
+        assert all(i.principal > 0 for i in schedule[1:])
+        if level and len(schedule) > 1:
+            # The last is the level one give or take the roundings: at most a minor unit a
+            # period, each grown by the interest charged on it since.
+            growth = D(1)
+            for rate in rates:
+                growth *= 1 + rate
+            bound = D(len(schedule)).scaleb(-exponent) * growth
+            assert abs(schedule[-1].amount - max(level)) <= bound
     else:
         assert len({i.principal for i in schedule[:-1]}) <= 1
