@@ -17,7 +17,7 @@ from flask import Flask
 
 from gateway.api.financing import PREFIX
 from gateway.api.financing import bp as financing_bp
-from gateway.api.financing.schemas import QuoteRequest
+from gateway.api.financing.schemas import ApplicationRequest, QuoteRequest
 from gateway.apidocs.aisp import REFERENCE, reference_document
 from gateway.apidocs.common import SpecError, documented, prune_components, served
 from gateway.apidocs.financing_schemas import SCHEMAS
@@ -74,6 +74,18 @@ answer holds:
 Quotes are not stored: the answer is `200`, and the same request on the same day gets the same
 quote. A quote is not an offer: the credit decision comes with an application.
 
+## Applications
+
+`POST /loan-applications` with `{"Data": {"Loan": {...as a quote...}, "ExpirationDateTime":
+...}}` applies for a loan on a customer's behalf: the loan is priced now and the application is a
+consent (`201`, status `AWAU`) the customer authorises at the bank. Push an authorization request
+with scope `openid financing` naming its `ConsentId` as `openbanking_intent_id` and send the
+customer to `/authorize`: the bank's page shows the loan, its APR and its schedule, and the
+customer chooses the account it is paid into, agreeing that the bank reads that account's
+transaction history to decide (`AUTH`), or declines (`RJCT`). `GET
+/loan-applications/{ConsentId}` reads it, its status on the bank's clock (`EXPD` once
+`ExpirationDateTime` passes unanswered).
+
 ## Errors
 
 `400` with `U002` (`Field.Invalid`) for an amount, currency, term, band or date the product does
@@ -100,9 +112,10 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
-def _ok(schema: str, description: str) -> dict[str, Any]:
+def _ok(schema: str, description: str, status: str = "200") -> dict[str, Any]:
     ref = {"$ref": f"#/components/schemas/{schema}"}
     return {
+        "x-status": status,
         "description": description,
         "headers": {INTERACTION_ID: _interaction_header()},
         "content": {media: {"schema": ref} for media in JSON},
@@ -125,6 +138,8 @@ ERRORS = {
 
 def _operation(operation_id: str, summary: str, ok: dict[str, Any], *errors: str) -> dict[str, Any]:
     refused = ("400", *errors, "401", "403", "405", "406", "429", "500", "503")
+    ok = dict(ok)
+    status = ok.pop("x-status")
     return {
         "operationId": operation_id,
         "summary": summary,
@@ -132,7 +147,7 @@ def _operation(operation_id: str, summary: str, ok: dict[str, Any], *errors: str
         "parameters": [
             {"$ref": f"#/components/parameters/{name}"} for name in FROM_REFERENCE["parameters"]
         ],
-        "responses": {"200": ok}
+        "responses": {status: ok}
         | {code: {"$ref": f"#/components/responses/{code}Error"} for code in refused},
     }
 
@@ -147,6 +162,19 @@ PATHS: dict[str, Any] = {
                         "description": "A product's id", "schema": {"type": "string"}}],
         "get": _operation("GetLoanProduct", "One loan product",
                           _ok("LoanProductsResponse", "The product")),
+    },
+    "/loan-applications": {
+        "post": _operation("CreateLoanApplication", "Apply for a loan on a customer's behalf",
+                           _ok("LoanApplicationResponse", "The application, awaiting the "
+                               "customer", "201"), "415")
+        | {"requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/ApplicationRequest"}}}}},
+    },
+    "/loan-applications/{ConsentId}": {
+        "parameters": [{"name": "ConsentId", "in": "path", "required": True,
+                        "description": "An application's id", "schema": {"type": "string"}}],
+        "get": _operation("GetLoanApplication", "An application and its status",
+                          _ok("LoanApplicationResponse", "The application")),
     },
     "/quotes": {
         "post": _operation("CreateLoanQuote", "Price a loan: schedule, cash flows, APR",
@@ -199,6 +227,7 @@ def _request_schemas() -> dict[str, Any]:
     spec = APISpec(
         title=TITLE, version=VERSION, openapi_version="3.0.3", plugins=[MarshmallowPlugin()]
     )
-    spec.components.schema(QuoteRequest.__name__, schema=QuoteRequest)
+    for schema in (QuoteRequest, ApplicationRequest):
+        spec.components.schema(schema.__name__, schema=schema)
     generated: dict[str, Any] = spec.to_dict()["components"]["schemas"]
     return generated

@@ -144,6 +144,16 @@ QUOTE = _object({
     "RepresentativeExample": {"$ref": "#/components/schemas/RepresentativeExample"},
 })  # fmt: skip
 
+APPLICATION = _object({
+    "ConsentId": {"type": "string", "description": "The application's id: a financing consent."},
+    "Status": _enum("AWAU", "AUTH", "RJCT", "CANC", "EXPD"),
+    "CreationDateTime": _ref("ISODateTime"),
+    "StatusUpdateDateTime": _ref("ISODateTime"),
+    "ExpirationDateTime": _ref("ISODateTime"),
+    "Loan": _ref("QuoteData"),
+    "Quote": _ref("LoanQuote"),
+}, optional=("ExpirationDateTime",))  # fmt: skip
+
 SCHEMAS: dict[str, Any] = {
     "LoanAmount": LOAN_AMOUNT,
     "LoanProduct": PRODUCT,
@@ -154,4 +164,6 @@ SCHEMAS: dict[str, Any] = {
     "LoanProductsResponse": _envelope(_object({"Product": {
         "type": "array", "items": {"$ref": "#/components/schemas/LoanProduct"}}})),
     "LoanQuoteResponse": _envelope({"$ref": "#/components/schemas/LoanQuote"}),
+    "LoanApplication": APPLICATION,
+    "LoanApplicationResponse": _envelope(_ref("LoanApplication")),
 }  # fmt: skip

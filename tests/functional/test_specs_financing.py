@@ -19,7 +19,8 @@ from tests.functional.test_specs import committed, operations
 def test_the_document_lists_exactly_the_financing_routes(app: Flask) -> None:
     document = committed("financing-v1")
     assert operations(document) == served(app, [financing_bp.name], PREFIX) == {
-        ("/products", "get"), ("/products/{ProductId}", "get"), ("/quotes", "post")
+        ("/products", "get"), ("/products/{ProductId}", "get"), ("/quotes", "post"),
+        ("/loan-applications", "post"), ("/loan-applications/{ConsentId}", "get"),
     }  # fmt: skip
     assert document["servers"] == [{"url": PREFIX}]
     flows = document["components"]["securitySchemes"]["FinancingClientCredentials"]["flows"]
@@ -40,6 +41,13 @@ def test_the_quote_body_is_generated_from_its_schema() -> None:
         "ProductId", "Amount", "Term", "PricingBand", "FirstRepaymentDate"
     }  # fmt: skip
     assert data["additionalProperties"] is False
+
+
+def test_an_application_is_created_with_201() -> None:
+    operation = committed("financing-v1")["paths"]["/loan-applications"]["post"]
+    assert "201" in operation["responses"] and "200" not in operation["responses"]
+    applied = committed("financing-v1")["components"]["schemas"]["ApplicationData"]
+    assert applied["required"] == ["Loan"]
 
 
 def test_a_financing_route_the_document_lacks_stops_the_build() -> None:

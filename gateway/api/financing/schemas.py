@@ -9,6 +9,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from gateway.api.aisp.schemas import UtcDateTime
 from gateway.api.cbpii.schemas import AMOUNT_PATTERN, CURRENCY_PATTERN, pattern
 from gateway.core.lending import Instalment, LoanProduct, Quote, RepresentativeExample
 
@@ -61,6 +62,20 @@ class QuoteRequest(_Strict):
     """The body of ``POST /quotes``."""
 
     Data = fields.Nested(QuoteData, required=True)
+
+
+class ApplicationData(_Strict):
+    """What a partner applies for on a customer's behalf: a loan as a quote names it, and
+    optionally when the application lapses if the customer has not answered."""
+
+    Loan = fields.Nested(QuoteData, required=True)
+    ExpirationDateTime = UtcDateTime(metadata={"example": "2099-12-31T23:59:59+00:00"})
+
+
+class ApplicationRequest(_Strict):
+    """The body of ``POST /loan-applications``."""
+
+    Data = fields.Nested(ApplicationData, required=True)
 
 
 def money(amount: Decimal, currency: str) -> dict[str, str]:
