@@ -3,10 +3,10 @@
 
 Three products in GBP: a personal loan (equal instalments, Actual/365, a fee added to the loan),
 an SME term loan (equal principal, 30/360, a fee deducted from the loan) and a revolving credit
-line. A quote for the credit line assumes, as CONC App 1.1.11R(1)... and Annex I, II(c) do for
-credit with no fixed repayment plan, that the whole limit is drawn at once and repaid in equal
-monthly instalments over the term asked for (12 months unless told). The rates, fees and
-eligibility are the sandbox's, chosen to look like a UK bank's book.
+line. A quote for the credit line assumes, as the assumptions of Directive 2008/48/EC Annex I,
+part II (and CONC App 1.1) do for credit the customer may draw freely, that the whole limit is
+drawn at once, and that it is repaid in equal monthly instalments over the term asked for. The
+rates, fees and eligibility are the sandbox's, chosen to look like a UK bank's book.
 """
 
 from __future__ import annotations

@@ -190,9 +190,9 @@ class CashFlow:
 
 @dataclass(frozen=True, slots=True)
 class RepresentativeExample:
-    """The elements CONC 3.5.5R(2)... lists: rate and its type, other charges, total amount of
-    credit, the representative APR, duration, total amount payable and each repayment, with the
-    sentence that shows them together."""
+    """The elements of a representative example CONC 3.5.5R lists: rate and its type, other
+    charges, total amount of credit, the representative APR, duration, total amount payable and
+    each repayment, with the sentence that shows them together."""
 
     rate: Decimal
     rate_type: str
