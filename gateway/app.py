@@ -22,7 +22,15 @@ from gateway.cli import register_commands
 from gateway.core.administration import SandboxBank
 from gateway.edge import errors, hooks, interaction, ratelimit, sessions, transaction
 from gateway.edge.json_provider import FastJSONProvider
-from gateway.oauth import consent_ui, nonces, protector, registration_views, replay, token_cache
+from gateway.oauth import (
+    approvals,
+    consent_ui,
+    nonces,
+    protector,
+    registration_views,
+    replay,
+    token_cache,
+)
 from gateway.oauth import errors as oauth_errors
 from gateway.oauth import views as oauth_views
 from gateway.store.database import Database, StoreUnreachable, check_connection, make_engine
@@ -116,8 +124,8 @@ def _blueprints(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.extensions["csrf"] = CSRFProtect(app)
     for blueprint in (
-        health.bp, oauth_views.bp, registration_views.bp, consent_ui.bp, aisp.bp, cbpii.bp,
-        pisp.bp, financing.bp,
+        health.bp, oauth_views.bp, registration_views.bp, consent_ui.bp, approvals.bp, aisp.bp,
+        cbpii.bp, pisp.bp, financing.bp,
         sandbox_api.bp, idempotency.bp, apidocs.bp, portal.bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
