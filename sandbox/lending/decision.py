@@ -18,7 +18,8 @@ balance volatility      above 0.6 of monthly income      -
 days overdrawn          above 30 (business: 60)          above 90 (business: 180)
 returned payments       1 or 2                           3 or more
 existing credit         -                                commitments above the debt cap
-affordability           -                                no instalment fits
+affordability           no instalment fits, and income   no instalment fits
+                        is irregular or history short
 ======================  ===============================  ==================================
 
 Affordability: the largest instalment the applicant can carry is the smaller of (income less
@@ -58,7 +59,11 @@ DECLINE_RETURNED_PAYMENTS = 3
 BUFFER_SHARE = {"Personal": Decimal("0.10"), "Business": Decimal("0.05")}
 BUFFER_FLOOR = {"Personal": Decimal(150), "Business": Decimal(500)}
 DEBT_CAP = {"Personal": Decimal("0.40"), "Business": Decimal("0.25")}
+# Reasons that make the median month a poor measure of income: with one of them, a loan that
+# does not fit is referred rather than declined.
+DOUBTFUL_INCOME = frozenset({"ShortHistory", "IrregularIncome", "VolatileBalance"})
 CENT = Decimal("0.01")
+NIL = Decimal("0.00")
 AMOUNT_STEP = Decimal(100)  # a lower amount offered is a whole number of hundreds
 
 
@@ -131,11 +136,14 @@ def decide(histories: Sequence[AccountHistory], request: LoanRequest) -> Decisio
     if not declines and m.monthly_income > 0 and asked > room:
         conditions = _counter_offers(request, room)
         if not conditions:
-            left = f"{ccy} {max(room, Decimal(0))} a month is left for a new loan"
+            left = f"{ccy} {max(room, NIL)} a month is left for a new loan"
             text = f"After essential outgoings and existing credit, {left}, less than the"
-            declines.append(Reason("Unaffordable", (
-                f"{text} {ccy} {asked} instalment, and no smaller loan or longer term fits."
-            )))  # fmt: skip
+            text = f"{text} {ccy} {asked} instalment, and no smaller loan or longer term fits."
+            if any(r.code in DOUBTFUL_INCOME for r in refers):
+                # The median month understates an irregular income: a person judges it.
+                refers.append(Reason("AffordabilityUnclear", text))
+            else:
+                declines.append(Reason("Unaffordable", text))
     if declines:
         return Decision(Outcome.DECLINE, (*declines, *refers), (), room, m)
     if refers:
@@ -195,7 +203,8 @@ def _conduct(
             Reason(
                 "IrregularIncome",
                 (
-                    f"Income arrived in {m.income_months} of {m.months} months and varies by "
+                    f"Income reached half a typical month in {m.income_months} of {m.months} months "
+                    f"and varies by "
                     f"{m.income_variation:.0%} from month to month."
                 ),
             )
