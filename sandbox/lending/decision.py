@@ -203,9 +203,8 @@ def _conduct(
             Reason(
                 "IrregularIncome",
                 (
-                    f"Income reached half a typical month in {m.income_months} of {m.months} months "
-                    f"and varies by "
-                    f"{m.income_variation:.0%} from month to month."
+                    f"Income reached half a typical month in {m.income_months} of {m.months} "
+                    f"months and varies by {m.income_variation:.0%} from month to month."
                 ),
             )
         )
