@@ -129,11 +129,11 @@ def decide(histories: Sequence[AccountHistory], request: LoanRequest) -> Decisio
     kind, ccy, asked = request.applicant, request.currency, request.instalment
     declines, refers = _conduct(m, kind, ccy)
     room = affordable_instalment(m, kind)
-    if not declines and m.credit_commitments > DEBT_CAP[kind] * m.monthly_income > 0:
+    if m.credit_commitments > DEBT_CAP[kind] * m.monthly_income > 0:
         text = f"Existing credit repayments of {ccy} {m.credit_commitments} a month are more"
         declines.append(Reason("ExistingCredit", f"{text} than {DEBT_CAP[kind]:.0%} of income."))
     conditions: tuple[Condition, ...] = ()
-    if not declines and m.monthly_income > 0 and asked > room:
+    if m.monthly_income > 0 and asked > room:
         conditions = _counter_offers(request, room)
         if not conditions:
             left = f"{ccy} {max(room, NIL)} a month is left for a new loan"
