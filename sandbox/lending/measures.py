@@ -73,9 +73,7 @@ class Measures:
 
 
 # Bank transaction codes (ISO 20022 family, sub-family names as OBIE carries them).
-_RETURN_SUBCODES = frozenset(
-    {"ReversalDueToReturnOrUnpaidDirectDebit", "ReversalDueToPaymentReturn", "UnpaidDirectDebit"}
-)
+_RETURN_SUBCODES = frozenset({"UnpaidDirectDebit", "ReversalDueToPaymentReturn"})
 _NOT_INCOME_SUBCODES = frozenset({"InternalBookTransfer", "Refund", "Drawdown", "Interest"})
 _GROCERY_FUEL_MCC = frozenset({"5411", "5422", "5441", "5451", "5499", "5541", "5542"})
 _ESSENTIAL_WORDS = (
@@ -135,108 +133,115 @@ def measure(histories: Sequence[AccountHistory], currency: str, as_of: dt.date) 
     ]
     opened = min((h.account.opening_date for h in current), default=end)
     first = max(start, opened)
-    first_month = first.year * 12 + first.month - 1 + (1 if first.day > 1 else 0)
-    months = max(0, end.year * 12 + end.month - 1 - first_month)
-    keys = list(range(end.year * 12 + end.month - 1 - months, end.year * 12 + end.month - 1))
-    flows = {flow: dict.fromkeys(keys, ZERO) for flow in Flow}
-    returned, overdrawn_days = 0, set[int]()
+    if first.day > 1:  # a part month counts for nothing
+        first = (first + dt.timedelta(days=31)).replace(day=1)
+    starts = []
+    while first < end:
+        starts.append(first)
+        first = (first + dt.timedelta(days=31)).replace(day=1)
+    sums = [[ZERO] * len(starts) for _ in _FLOWS]
+    returned, overdrawn = 0, set[int]()
     for h in current:
-        returned += _flows(h, flows, start, end, keys, h.account.account_type == "Business")
-        overdrawn_days |= _overdrawn_days(h, start, end)
-    income = [flows[Flow.INCOME][k] for k in keys]
+        returned += _scan(h, sums, starts, (start, end), overdrawn)
+    income = sums[_INCOME]
     median = statistics.median(income) if income else ZERO
     return Measures(
         currency=currency,
-        months=months,
+        months=len(starts),
         monthly_income=_money(median),
         income_months=sum(1 for m in income if median > 0 and m * 2 >= median),
         income_variation=_ratio(statistics.pstdev(income), statistics.fmean(income))
         if income
         else ZERO,
-        essential_outgoings=_mean(flows[Flow.ESSENTIAL], keys),
-        credit_commitments=_mean(flows[Flow.COMMITMENT], keys),
-        balance_volatility=_volatility(flows, keys, median),
-        days_overdrawn=len(overdrawn_days),
+        essential_outgoings=_mean(sums[_FLOWS.index(Flow.ESSENTIAL)]),
+        credit_commitments=_mean(sums[_FLOWS.index(Flow.COMMITMENT)]),
+        balance_volatility=_volatility(sums, median),
+        days_overdrawn=len(overdrawn),
         returned_payments=returned,
     )
 
 
-def _flows(
+_FLOWS = tuple(Flow)
+_INCOME = _FLOWS.index(Flow.INCOME)
+_RETURNED = _FLOWS.index(Flow.RETURNED)
+
+
+def _scan(
     h: AccountHistory,
-    flows: dict[Flow, dict[int, Decimal]],
-    start: dt.date,
-    end: dt.date,
-    keys: list[int],
-    business: bool,
+    sums: list[list[Decimal]],
+    starts: list[dt.date],
+    span: tuple[dt.date, dt.date],
+    overdrawn: set[int],
 ) -> int:
-    """Add one account's booked transactions in the window to ``flows`` (per flow, per month
-    index); return how many were returned payments."""
-    low, high = start.toordinal(), end.toordinal()
-    wanted = set(keys)
-    returned = 0
-    # Card takings settle many times a day on a busy till: classify them once.
-    cache: dict[tuple[object, ...], Flow] = {}
+    """One pass over an account's history, newest first: add each booked transaction of the
+    months ``starts`` to ``sums`` (per flow, per month), add the days of ``span`` that closed
+    below zero to ``overdrawn``; return how many payments were returned.
+
+    A day's closing balance is the balance after its last transaction, held until the next day
+    with one; where the bank gives no balance after, it is found by walking back from today's
+    booked balance. Flows are classified once per kind of transaction (a busy till's card sales
+    are all alike), and months and days are found by comparing with moving boundaries, so that
+    a year of a café's card sales takes little more than the loop."""
+    business = h.account.account_type == "Business"
+    low, high = span[0].toordinal(), span[1].toordinal()
+    tz = dt.UTC
+    bounds = [dt.datetime.combine(d, dt.time(), tz) for d in starts]
+    month, month_start = len(bounds), dt.datetime.combine(span[1], dt.time(), tz)
+    day_start = dt.datetime.max.replace(tzinfo=tz)
+    later = max(high, h.balances.as_of.toordinal() + 1)  # the day the balance held until
+    balance, returned = h.balances.booked.amount, 0
+    cache: dict[tuple[object, ...], int] = {}
     for t in h.transactions:
         if t.status != "Booked":
             continue
         stamp = t.booking_datetime
-        if not low <= stamp.toordinal() < high:
-            continue
-        month = stamp.year * 12 + stamp.month - 1
-        if month not in wanted:
-            continue
-        key = (t.credit_debit, t.bank_transaction_code, t.proprietary_code, t.reference,
-               t.information, t.merchant, t.counterparty)  # fmt: skip
+        after = t.balance_after
+        if after is not None:
+            balance = after.amount
+        if stamp < day_start:  # the newest transaction of an older day: its closing balance
+            day = stamp.toordinal()
+            if balance < ZERO and day < high:
+                overdrawn.update(range(max(day, low), min(later, high)))
+            if day < low:
+                return returned
+            later, day_start = day, stamp.replace(hour=0, minute=0, second=0, microsecond=0)
+            while month > 0 and stamp < month_start:
+                month -= 1
+                month_start = bounds[month]
+        amount = t.amount.amount
+        signed = amount if t.credit_debit == "Credit" else -amount
+        balance -= signed
+        if stamp < month_start or month == len(bounds):
+            continue  # outside the months measured
+        m, c = t.merchant, t.counterparty
+        mcc, name = m.category_code if m else None, c.name if c else None
+        key = (t.information, t.reference, t.credit_debit, t.bank_transaction_code,
+               t.proprietary_code, mcc, name)  # fmt: skip
         flow = cache.get(key)
         if flow is None:
-            flow = cache[key] = classify(t, business)
-        if flow is Flow.RETURNED:
+            flow = cache[key] = _FLOWS.index(classify(t, business))
+        sums[flow][month] += signed
+        if flow == _RETURNED:
             returned += 1
-        bucket = flows[flow]
-        bucket[month] += t.amount.amount if t.credit_debit == "Credit" else -t.amount.amount
+    if balance < ZERO:  # the balance before the oldest transaction read
+        overdrawn.update(range(low, min(later, high)))
     return returned
 
 
-def _overdrawn_days(h: AccountHistory, start: dt.date, end: dt.date) -> set[int]:
-    """The days (ordinals) in the window that closed with the account below zero.
-
-    Transactions come newest first (as the contract pages them). A day's closing balance is the
-    balance after its last transaction, held until the next day with one; where the bank gives
-    no balance after, it is found by walking back from today's booked balance."""
-    low, high = start.toordinal(), end.toordinal()
-    days: set[int] = set()
-    balance = h.balances.booked.amount
-    later = max(high, h.balances.as_of.toordinal() + 1)  # the day the balance held until
-    for t in h.transactions:
-        if t.status != "Booked":
-            continue
-        if t.balance_after is not None:
-            balance = t.balance_after.amount
-        day = t.booking_datetime.toordinal()
-        if balance < 0 and day < high:
-            days.update(range(max(day, low), min(later, high)))
-        later = day
-        balance -= t.amount.amount if t.credit_debit == "Credit" else -t.amount.amount
-        if day < low:
-            return days
-    if balance < 0:  # the balance before the oldest transaction read
-        days.update(range(low, min(later, high)))
-    return days
-
-
-def _volatility(flows: dict[Flow, dict[int, Decimal]], keys: list[int], income: Decimal) -> Decimal:
+def _volatility(sums: list[list[Decimal]], income: Decimal) -> Decimal:
     """The spread of monthly net flows (a month's change of balance) against monthly income."""
-    if len(keys) < 2 or income <= 0:
+    months = len(sums[0])
+    if months < 2 or income <= 0:
         return ZERO
-    net = [sum((flows[f][k] for f in Flow), ZERO) for k in keys]
+    net = [sum((flow[k] for flow in sums), ZERO) for k in range(months)]
     return _ratio(statistics.pstdev(net), income)
 
 
-def _mean(by_month: dict[int, Decimal], keys: list[int]) -> Decimal:
+def _mean(by_month: list[Decimal]) -> Decimal:
     """Monthly mean of a flow, as a positive amount for outgoings."""
-    if not keys:
+    if not by_month:
         return ZERO
-    return _money(abs(sum((by_month[k] for k in keys), ZERO)) / len(keys))
+    return _money(abs(sum(by_month, ZERO)) / len(by_month))
 
 
 def _money(value: Decimal) -> Decimal:

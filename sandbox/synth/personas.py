@@ -37,7 +37,7 @@ from sandbox.synth.generator import Builder
 from sandbox.synth.habits import OPENING, TAKINGS_DETAIL, last_working_day
 from sandbox.synth.vocabulary import SCAN, Behaviour, Detail, Event, Plan, booking, card, transfer
 
-RETURNED_DD = ("IssuedDirectDebits", "ReversalDueToReturnOrUnpaidDirectDebit")
+RETURNED_DD = ("IssuedDirectDebits", "UnpaidDirectDebit")
 # Pounds to minor units; the days of history a persona has (a year and a month, and more).
 P = 100
 HISTORY_DAYS = 400

@@ -27,7 +27,7 @@ STANDING_ORDER = ("IssuedCreditTransfers", "StandingOrder")
 DIRECT_DEBIT = ("IssuedDirectDebits", "DirectDebitPayment")
 CARD = ("IssuedCardTransactions", "PointOfSale")
 OWN_TRANSFER_IN = ("ReceivedCreditTransfers", "InternalBookTransfer")
-RETURNED = ("IssuedDirectDebits", "ReversalDueToReturnOrUnpaidDirectDebit")
+RETURNED = ("IssuedDirectDebits", "UnpaidDirectDebit")
 TESCO = Merchant("Tesco Stores", "5411")
 
 
