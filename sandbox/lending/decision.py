@@ -44,9 +44,10 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Literal
 
+from gateway.core.errors import InvalidInstruction
 from sandbox.lending.measures import AccountHistory, Measures, measure
 
-# The thresholds, by applicant kind: (person, business).
+# The thresholds; where people and businesses differ, by applicant kind.
 MIN_HISTORY_MONTHS = 6
 MIN_MONTHLY_INCOME = {"Personal": Decimal(1000), "Business": Decimal(4000)}
 MIN_INCOME_MONTHS = 10  # of the twelve
@@ -91,6 +92,14 @@ class LoanRequest:
     as_of: dt.date
     minimum_amount: Decimal = Decimal(1000)
     maximum_term_months: int = 60
+
+    def __post_init__(self) -> None:
+        if self.amount <= 0 or self.instalment <= 0 or self.annual_rate < 0:
+            raise InvalidInstruction("a loan needs a positive amount and instalment")
+        if not 1 <= self.term_months <= self.maximum_term_months:
+            raise InvalidInstruction(
+                f"the term must be from 1 to {self.maximum_term_months} months"
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from gateway.core.accounts import Merchant
+from gateway.core.errors import InvalidInstruction
 from gateway.core.values import Counterparty
 from sandbox.lending import Outcome, decide
 from sandbox.lending.decision import Decision, instalment
@@ -81,6 +82,17 @@ def test_conditions_offer_the_largest_amount_and_shortest_term_that_fit() -> Non
 def test_no_fitting_loan_within_the_product_declines() -> None:
     decision = decide([history(base())], request("40000", 36, minimum="40000", maximum_term=36))
     assert decision.outcome is Outcome.DECLINE and codes(decision) == {"Unaffordable"}
+
+
+@pytest.mark.parametrize(
+    ("amount", "term", "payment"),
+    [("0", 12, None), ("-5", 12, "10"), ("1000", 0, "10"), ("1000", 61, None), ("1000", 12, "0")],
+)
+def test_a_loan_that_cannot_be_is_refused_before_deciding(
+    amount: str, term: int, payment: str | None
+) -> None:
+    with pytest.raises(InvalidInstruction):
+        request(amount, term, payment=payment or "10")
 
 
 def test_no_room_at_all_declines() -> None:
