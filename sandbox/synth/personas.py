@@ -214,6 +214,8 @@ def add(b: Builder, internal_pks: dict[str, int]) -> int:
             elif bill.detail[4] == "StandingOrder":
                 b.standing_order(plan, bill.detail, bill.amount, b.first_of_month(plan, bill.day))
         plans.append(plan)
+    if not plans:
+        return 0
     result = history.generate(
         b.session, tenant_id=b.tenant_id, rng=random.Random(0), plans=plans,
         internal_pks=internal_pks, start=min(p.opening_date for p in plans),
