@@ -181,52 +181,11 @@ def _conduct(
     m: Measures, kind: Literal["Personal", "Business"], ccy: str
 ) -> tuple[list[Reason], list[Reason]]:
     """The reasons to decline and to refer that come from how the accounts are run."""
-    declines: list[Reason] = []
-    refers: list[Reason] = []
-    if m.months < MIN_HISTORY_MONTHS:
-        refers.append(
-            Reason(
-                "ShortHistory",
-                (
-                    f"The accounts show {m.months} whole months of history; at least "
-                    f"{MIN_HISTORY_MONTHS} are needed to decide automatically."
-                ),
-            )
-        )
-    if m.monthly_income <= 0:
-        declines.append(Reason("NoIncome", "The accounts show no regular income."))
-    elif m.monthly_income < MIN_MONTHLY_INCOME[kind]:
-        declines.append(
-            Reason(
-                "LowIncome",
-                (
-                    f"Income of {ccy} {m.monthly_income} a month is below the {ccy} "
-                    f"{MIN_MONTHLY_INCOME[kind]} minimum."
-                ),
-            )
-        )
-    elif m.income_months < min(MIN_INCOME_MONTHS, m.months) or (
-        m.income_variation > MAX_INCOME_VARIATION
-    ):
-        refers.append(
-            Reason(
-                "IrregularIncome",
-                (
-                    f"Income reached half a typical month in {m.income_months} of {m.months} "
-                    f"months and varies by {m.income_variation:.0%} from month to month."
-                ),
-            )
-        )
+    declines, refers = _income(m, kind, ccy)
     if m.balance_volatility > MAX_BALANCE_VOLATILITY:
-        refers.append(
-            Reason(
-                "VolatileBalance",
-                (
-                    f"The balance swings by {m.balance_volatility:.0%} of monthly income from one "
-                    "month to the next."
-                ),
-            )
-        )
+        swing = f"{m.balance_volatility:.0%} of monthly income"
+        text = f"The balance swings by {swing} from one month to the next."
+        refers.append(Reason("VolatileBalance", text))
     overdrawn = f"The account was overdrawn on {m.days_overdrawn} days in the last year."
     if m.days_overdrawn > DECLINE_DAYS_OVERDRAWN[kind]:
         declines.append(Reason("PersistentOverdraft", overdrawn))
@@ -237,6 +196,31 @@ def _conduct(
         declines.append(Reason("ReturnedPayments", returned))
     elif m.returned_payments >= REFER_RETURNED_PAYMENTS:
         refers.append(Reason("ReturnedPayment", returned))
+    return declines, refers
+
+
+def _income(
+    m: Measures, kind: Literal["Personal", "Business"], ccy: str
+) -> tuple[list[Reason], list[Reason]]:
+    """The reasons to decline and to refer that come from the history's length and income."""
+    declines: list[Reason] = []
+    refers: list[Reason] = []
+    if m.months < MIN_HISTORY_MONTHS:
+        text = f"The accounts show {m.months} whole months of history; at least"
+        text = f"{text} {MIN_HISTORY_MONTHS} are needed to decide automatically."
+        refers.append(Reason("ShortHistory", text))
+    if m.monthly_income <= 0:
+        declines.append(Reason("NoIncome", "The accounts show no regular income."))
+    elif m.monthly_income < MIN_MONTHLY_INCOME[kind]:
+        text = f"Income of {ccy} {m.monthly_income} a month is below the {ccy}"
+        declines.append(Reason("LowIncome", f"{text} {MIN_MONTHLY_INCOME[kind]} minimum."))
+    elif (
+        m.income_months < min(MIN_INCOME_MONTHS, m.months)
+        or m.income_variation > MAX_INCOME_VARIATION
+    ):
+        text = f"Income reached half a typical month in {m.income_months} of {m.months} months"
+        text = f"{text} and varies by {m.income_variation:.0%} from month to month."
+        refers.append(Reason("IrregularIncome", text))
     return declines, refers
 
 
