@@ -22,6 +22,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from gateway.consents import financing as applications
 from gateway.consents import funds_confirmation as funds
 from gateway.consents import services as consents
 from gateway.consents import wording
@@ -281,10 +282,13 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
         if consent.kind == "payments"
         else None
     )
+    loan = consent.kind == applications.KIND
     return {
         "app": app,
         "organisation": org,
         "consent": consent,
+        "loan": applications.lines(consent.data) if loan else None,
+        "schedule": applications.schedule(consent.data) if loan else None,
         "purpose": scopes.SCOPES.get(consent.kind, consent.kind),
         "permissions": consent.permissions,
         "sees": sees,

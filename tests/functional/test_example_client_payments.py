@@ -57,8 +57,8 @@ def test_the_payment_reference_is_read_when_the_app_is_made(database_url: str) -
     reference._registry.cache_clear()
     reference.validator.cache_clear()
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "t"})
-    try:  # no request yet: the reference file is read already, and read once
-        assert reference._registry.cache_info().currsize == 1
+    try:  # no request yet: the reference files (payments and VRP) are read already, once each
+        assert reference._registry.cache_info().currsize == 2
         reference.validator(REFERENCE_FILE, "OBWriteDomestic2")
         assert reference._registry.cache_info().hits >= 1
     finally:
