@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 
 from faker import Faker
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sandbox.identifiers import luhn_check_digit, uk_iban
@@ -25,8 +26,10 @@ from sandbox.models import (
     DirectDebit,
     Party,
     StandingOrder,
+    Statement,
 )
 from sandbox.schedule import next_after
+from sandbox.synth import history
 from sandbox.synth.vocabulary import SCAN, Behaviour, Detail, Habits, Plan, transfer
 
 PROFILES = ("standard", "large")
@@ -239,3 +242,30 @@ class Builder:
             month = plan.opening_date.replace(day=1) + dt.timedelta(days=32)
             first = month.replace(day=day)
         return first
+
+    def close(self, result: history.Result, plans: list[Plan]) -> None:
+        """Store the closing balances, monthly statements and last direct debit payments of
+        ``plans`` once their history is booked."""
+        session, this_month = self.session, self.anchor.date().replace(day=1)
+        for plan in plans:
+            session.execute(
+                update(Account).where(Account.pk == plan.pk)
+                .values(booked_balance=result.balances[plan.index])
+            )  # fmt: skip
+            for month, (opening, credits, debits) in sorted(result.months[plan.index].items()):
+                if month >= this_month:
+                    continue
+                end = (month + dt.timedelta(days=32)).replace(day=1)
+                session.add(Statement(
+                    account_pk=plan.pk, public_id=self.pid("stm_"),
+                    start=dt.datetime.combine(month, dt.time(), dt.UTC),
+                    end=dt.datetime.combine(end, dt.time(), dt.UTC) - dt.timedelta(seconds=1),
+                    created=dt.datetime.combine(end, dt.time(6), dt.UTC),
+                    opening_balance=opening, closing_balance=opening + credits + debits,
+                    total_credits=credits, total_debits=-debits,
+                ))  # fmt: skip
+        by_pk = {p.pk: p.index for p in plans}
+        for dd in session.scalars(select(DirectDebit).where(DirectDebit.account_pk.in_(by_pk))):
+            last = result.last_payments.get((by_pk[dd.account_pk], dd.name))
+            if last:
+                dd.previous_payment_date, dd.previous_payment_amount = last

@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sandbox import catalogue as cat
 from sandbox.identifiers import iban_check_digits
 from sandbox.ledger import internal_account
 from sandbox.models import (
-    Account,
     AccountParty,
     Customer,
-    DirectDebit,
     Hold,
     ScheduledPayment,
-    Statement,
 )
 from sandbox.synth import counterparties as names
-from sandbox.synth import habits, history
+from sandbox.synth import habits, history, personas
 from sandbox.synth.generator import (
     HISTORY_DAYS,
     INTERNAL_CODES,
@@ -72,7 +68,11 @@ def populate(
         start=b.start, end=anchor.date(),
     )  # fmt: skip
     _finish(b, result, everyday)
-    return Generated(customers=5, accounts=len(b.accounts), postings=result.postings)
+    # The financing personas come last, with their own history, so that nothing above changes.
+    postings = result.postings + personas.add(b, internal)
+    return Generated(
+        customers=5 + len(personas.PERSONAS), accounts=len(b.accounts), postings=postings
+    )
 
 
 def _professional(b: Builder) -> Plan:
@@ -272,29 +272,7 @@ def _foreign_iban(b: Builder) -> str:
 def _finish(b: Builder, result: history.Result, everyday: Plan) -> None:
     """Store closing balances, statements, last payments, holds and scheduled payments."""
     session, anchor = b.session, b.anchor
-    this_month = anchor.date().replace(day=1)
-    for plan in b.plans:
-        session.execute(
-            update(Account).where(Account.pk == plan.pk)
-            .values(booked_balance=result.balances[plan.index])
-        )  # fmt: skip
-        for month, (opening, credits, debits) in sorted(result.months[plan.index].items()):
-            if month >= this_month:
-                continue
-            end = (month + dt.timedelta(days=32)).replace(day=1)
-            session.add(Statement(
-                account_pk=plan.pk, public_id=b.pid("stm_"),
-                start=dt.datetime.combine(month, dt.time(), dt.UTC),
-                end=dt.datetime.combine(end, dt.time(), dt.UTC) - dt.timedelta(seconds=1),
-                created=dt.datetime.combine(end, dt.time(6), dt.UTC),
-                opening_balance=opening, closing_balance=opening + credits + debits,
-                total_credits=credits, total_debits=-debits,
-            ))  # fmt: skip
-    by_pk = {p.pk: p.index for p in b.plans}
-    for dd in session.scalars(select(DirectDebit).where(DirectDebit.account_pk.in_(by_pk))):
-        last = result.last_payments.get((by_pk[dd.account_pk], dd.name))
-        if last:
-            dd.previous_payment_date, dd.previous_payment_amount = last
+    b.close(result, b.plans)
     # Card authorisations not yet settled on the professional's everyday account.
     account = b.accounts[everyday.index]
     room = result.balances[everyday.index] + everyday.credit_limit

@@ -300,7 +300,7 @@ def test_a_new_sandbox_is_prepared_behind_a_page_then_its_clock_moves_and_it_res
     page.reload()
     page.locator("#sandbox-time").wait_for()
     assert page.url == f"{issuer}/portal/organisation"
-    assert page.locator(".login-username").count() == 5
+    assert page.locator(".login-username").count() == 13
     first = page.locator("#sandbox-time").inner_text()
 
     page.get_by_role("button", name="+1 day").click()

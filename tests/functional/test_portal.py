@@ -170,8 +170,8 @@ def test_sign_up_lands_on_the_organisation_with_its_sandbox(portal: Flask) -> No
     assert f'id="organisation-id">{dev.organisation_id}<' in html
     assert "AISP" in html and "PISP" in html
     # Five test customers with their logins and a table of their accounts.
-    assert len(re.findall(r'class="login-username"', html)) == 5
-    assert len(re.findall(r'class="login-password"', html)) == 5
+    assert len(re.findall(r'class="login-username"', html)) == 13
+    assert len(re.findall(r'class="login-password"', html)) == 13
     assert "Booked balance" in html and "CurrentAccount" in html and "GBP" in html
 
 
@@ -392,7 +392,7 @@ def test_private_key_jwt_app_shows_its_keys_and_test_customers(portal: Flask) ->
     assert client_id in html and "private_key_jwt" in html and key["kid"] in html
     assert "ES256" in html and "EC" in html and "https://tpp.example/callback" in html
     assert "DPoP-bound tokens</dt><dd>Yes" in html
-    assert len(re.findall(r'class="login-username"', html)) == 5
+    assert len(re.findall(r'class="login-username"', html)) == 13
     assert "<code>.second</code>" in html and 'href="/docs/scenarios"' in html
     listing = dev.client.get("/portal/apps").get_data(as_text=True)
     assert "Keyed App" in listing and client_id in listing and "sandbox" in listing

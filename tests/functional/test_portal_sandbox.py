@@ -82,7 +82,7 @@ def test_the_first_organisation_page_answers_at_once_and_prepares_the_sandbox_af
     assert prepared.status_code == 303 and prepared.headers["Location"] == "/portal/organisation"
     assert exists(portal, dev.organisation_id)
     full = organisation(dev)
-    assert len(re.findall(r'class="login-username"', full)) == 5
+    assert len(re.findall(r'class="login-username"', full)) == 13
     assert "First Visit Ltd" in full and 'id="sandbox-time"' in full
 
 

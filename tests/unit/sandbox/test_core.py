@@ -29,10 +29,10 @@ def test_tenant_is_created_lazily_on_first_use(
 ) -> None:
     assert session.get(Tenant, tenant) is None
     customers = core.customers(tenant)
-    assert len(customers) == 5
+    assert len(customers) == 13
     assert {c.kind for c in customers} == {"Personal", "Business"}
     info = core.ensure_tenant(tenant)
-    assert (info.customers, info.accounts) == (5, 13)
+    assert (info.customers, info.accounts) == (13, 21)
 
 
 def test_sandbox_login(core: SandboxBank, session: Session, tenant: str) -> None:

@@ -177,7 +177,7 @@ def test_two_processes_creating_the_same_tenant_make_one(postgres_url: str, tena
     try:
         assert not errors
         with Session(engine) as s:
-            assert s.scalar(select(func.count()).where(Customer.tenant_id == tenant)) == 5
+            assert s.scalar(select(func.count()).where(Customer.tenant_id == tenant)) == 13
             assert s.scalar(select(func.count()).where(Tenant.id == tenant)) == 1
     finally:
         engine.dispose()
