@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from sandbox.accounts import SandboxAccounts
 from sandbox.administration import SandboxAdministration
+from sandbox.fx import SandboxFx
 from sandbox.payments import SandboxPayments
 
 
-class SandboxCore(SandboxAccounts, SandboxPayments, SandboxAdministration):
+class SandboxCore(SandboxAccounts, SandboxPayments, SandboxFx, SandboxAdministration):
     """The sandbox bank, bound to one unit of work: it flushes, the caller commits.
 
     The first call for a tenant creates its data set if needed and runs whatever fell due since
