@@ -48,6 +48,10 @@ FixedSide = Literal["Sell", "Buy"]
 class UnsupportedCurrency(InvalidInstruction):
     """A currency the bank does not convert (OBIE ``U023`` UK.OBIE.Unsupported.Currency)."""
 
+    def __init__(self, currency: str) -> None:
+        super().__init__(f"the bank does not convert {currency}")
+        self.currency = currency
+
 
 class UnsupportedCorridor(InvalidInstruction):
     """No corridor of the bank pays this pair to this country."""
@@ -115,6 +119,9 @@ class Quote:
 class FxCore(Protocol):
     """What the gateway asks of a bank that converts currencies; errors are
     :class:`gateway.core.errors.BankCoreError` subclasses."""
+
+    def now(self, tenant: str) -> dt.datetime:
+        """The bank's clock for ``tenant`` (quotes are made and expire on it)."""
 
     def mid_rates(self, tenant: str, unit_currency: str) -> Sequence[MidRate]:
         """The mid rate of every supported currency against ``unit_currency`` now.
@@ -234,7 +241,7 @@ def through_corridor(
     check_request(request)
     for currency in (request.sell_currency, request.buy_currency):
         if currency not in supported:
-            raise UnsupportedCurrency(f"the bank does not convert {currency}")
+            raise UnsupportedCurrency(currency)
     corridor = find(corridors, request.sell_currency, request.buy_currency,
                     request.destination_country)  # fmt: skip
     if corridor is None:
@@ -258,7 +265,7 @@ def mid_rate(usd_values: dict[str, Decimal], unit: str, quoted: str) -> Decimal:
     """1 ``unit`` in ``quoted``, from each currency's value in US dollars (half-even)."""
     for currency in (unit, quoted):
         if currency not in usd_values:
-            raise UnsupportedCurrency(f"the bank does not convert {currency}")
+            raise UnsupportedCurrency(currency)
     return significant(usd_values[unit] / usd_values[quoted], ROUND_HALF_EVEN)
 
 

@@ -7,6 +7,7 @@ Its rates do not move unless a test sets them (:attr:`MemoryFx.usd_values`).
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,10 @@ class MemoryFx:
     corridor_list: tuple[Corridor, ...] = CORRIDORS
     quotes: dict[str, fx.Quote] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def now(self, tenant: str) -> dt.datetime:
+        """The bank's clock."""
+        return self.bank.clock
 
     def mid_rates(self, tenant: str, unit_currency: str) -> Sequence[fx.MidRate]:
         """Every other currency against ``unit_currency``, at the bank's clock."""
