@@ -83,6 +83,8 @@ def currency(data: Mapping[str, Any]) -> str:
     if "File" in data:
         found: str = data["File"]["Currency"]
         return found
+    if "fx" in data:  # an international payment's: the currency it is converted from
+        return str(data["fx"]["SellCurrency"])
     return _instructed(data["Initiation"])["Currency"]
 
 
