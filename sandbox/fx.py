@@ -19,8 +19,11 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from gateway.core import fx
+from gateway.core.errors import InvalidInstruction
 from gateway.core.fx_corridors import BY_ID, CORRIDORS, Corridor
 from gateway.core.money import Money, from_minor, to_minor
+from gateway.core.payments import Payment, PaymentOrder
+from sandbox import fx_settlement, records
 from sandbox import models as m
 from sandbox.binding import Binding
 
@@ -98,6 +101,23 @@ class SandboxFx(Binding):
         if row is None:
             raise fx.not_found(contract_id)
         return _quote(row)
+
+    def pay_converted(self, tenant: str, order: PaymentOrder, contract_id: str) -> Payment:
+        """Settle ``order`` as quote ``contract_id`` converts it (:mod:`sandbox.fx_settlement`)."""
+        quote = self.quote(tenant, contract_id)
+        fx.check_order(order, quote)
+        debtor, _owner = self._account_row(tenant, order.debtor_account_id)
+        if debtor.currency != quote.sell_amount.currency:
+            raise InvalidInstruction(f"the account is in {debtor.currency}, the quote sells "
+                                     f"{quote.sell_amount.currency}")  # fmt: skip
+        row = fx_settlement.settle(self.session, debtor, quote, order.creditor, order.reference,
+                                   self.now(tenant))  # fmt: skip
+        return records.payment(row, debtor.public_id)
+
+    def reconcile(self) -> fx.Reconciliation:
+        """Every tenant's FX journals and nostros (:func:`sandbox.fx_settlement.reconcile`)."""
+        found = fx_settlement.reconcile(self.session)
+        return fx.Reconciliation(found.journals, found.nostros, tuple(found.breaks))
 
 
 def _quote(row: m.FxQuote) -> fx.Quote:

@@ -31,6 +31,7 @@ from typing import Literal, Protocol
 from gateway.core.errors import InvalidInstruction, UnknownResource
 from gateway.core.fx_corridors import Corridor, find
 from gateway.core.money import Money, exponent
+from gateway.core.payments import Payment, PaymentOrder
 
 Lock = Literal["None", "PT5M", "PT1H", "PT24H"]
 # How long each lock holds the rate (ISO 8601 durations; "None" is an indicative quote).
@@ -116,6 +117,15 @@ class Quote:
         return self.expires_at is not None and now < self.expires_at
 
 
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """What a reconciliation checked (FX journals, nostro accounts) and every break it found."""
+
+    journals: int
+    nostros: int
+    breaks: tuple[str, ...]
+
+
 class FxCore(Protocol):
     """What the gateway asks of a bank that converts currencies; errors are
     :class:`gateway.core.errors.BankCoreError` subclasses."""
@@ -140,6 +150,19 @@ class FxCore(Protocol):
 
     def quote(self, tenant: str, contract_id: str) -> Quote:
         """A quote kept by :meth:`create_quote`; :class:`UnknownResource` otherwise."""
+
+    def pay_converted(self, tenant: str, order: PaymentOrder, contract_id: str) -> Payment:
+        """Book ``order`` (its amount: the quote's total debited, in the debtor account's
+        currency) converted as quote ``contract_id`` states, as one journal balanced per
+        currency; the caller has checked that the quote may be used now.
+
+        :class:`UnknownResource` (quote, account), :class:`InvalidInstruction` (the amount is
+        not the quote's total, the account is not in its sell currency),
+        :class:`gateway.core.errors.InsufficientFunds`; nothing is booked on any of them."""
+
+    def reconcile(self) -> Reconciliation:
+        """Prove the books (every tenant): each FX journal balances per currency, and each
+        nostro account's balance is the sum of its postings."""
 
 
 def significant(value: Decimal, rounding: str) -> Decimal:
@@ -267,6 +290,15 @@ def mid_rate(usd_values: dict[str, Decimal], unit: str, quoted: str) -> Decimal:
         if currency not in usd_values:
             raise UnsupportedCurrency(currency)
     return significant(usd_values[unit] / usd_values[quoted], ROUND_HALF_EVEN)
+
+
+def check_order(order: PaymentOrder, quote: Quote) -> None:
+    """:class:`InvalidInstruction` unless ``order`` debits exactly the quote's total."""
+    if order.amount != quote.total_debited:
+        raise InvalidInstruction(
+            f"the order debits {order.amount.amount} {order.amount.currency}, the quote "
+            f"{quote.total_debited.amount} {quote.total_debited.currency}"
+        )
 
 
 def not_found(contract_id: str) -> UnknownResource:

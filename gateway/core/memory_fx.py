@@ -16,6 +16,7 @@ from decimal import Decimal
 from gateway.core import fx
 from gateway.core.fx_corridors import CORRIDORS, Corridor
 from gateway.core.memory import MemoryBank
+from gateway.core.payments import Payment, PaymentOrder
 
 # Each currency's value in US dollars (round numbers, so that tests can check them by hand).
 USD_VALUES = {
@@ -62,6 +63,15 @@ class MemoryFx:
         quote = fx.price(corridor, mid, request, self.bank.clock, contract_id)
         self.quotes[contract_id] = quote
         return quote
+
+    def pay_converted(self, tenant: str, order: PaymentOrder, contract_id: str) -> Payment:
+        """Debit the quote's total as the memory bank pays (no journal is kept here)."""
+        fx.check_order(order, self.quote(tenant, contract_id))
+        return self.bank.pay(tenant, order)
+
+    def reconcile(self) -> fx.Reconciliation:
+        """Nothing to reconcile: the memory bank keeps no journals."""
+        return fx.Reconciliation(0, 0, ())
 
     def quote(self, tenant: str, contract_id: str) -> fx.Quote:
         """A kept quote."""

@@ -36,7 +36,6 @@ from gateway.core.errors import InsufficientFunds, InvalidInstruction, UnknownRe
 from gateway.core.fx_corridors import CORRIDORS
 from gateway.core.money import EXPONENTS, Money
 from gateway.core.payments import PaymentOrder as BankOrder
-from gateway.core.payments import PaymentsCore
 from gateway.edge.errors import ApiError
 from gateway.payments import cutoff, domestic
 from gateway.payments.domestic import bank_order, check_matches, new_order, record
@@ -226,7 +225,7 @@ def rate_type(initiation: dict[str, Any]) -> str:
     return str(info.get("RateType", "Actual"))
 
 
-def submit(session: Session, bank: PaymentsCore, desk: fx.FxCore, consent: Consent,
+def submit(session: Session, desk: fx.FxCore, consent: Consent,
            body: dict[str, Any], now: dt.datetime) -> PaymentOrder:  # fmt: skip
     """Execute the order the customer approved at the rate its consent names, debiting the
     total in pounds; an agreed quote whose lock ended refuses the order (nothing is made)."""
@@ -238,7 +237,7 @@ def submit(session: Session, bank: PaymentsCore, desk: fx.FxCore, consent: Conse
                       order.reference, order.information)  # fmt: skip
     row = new_order(consent, FAMILY, "ip-", order, now)
     try:
-        paid = bank.pay(consent.tenant_id, order)
+        paid = desk.pay_converted(consent.tenant_id, order, quote.contract_id)
     except InsufficientFunds:
         row.status, row.status_reason = "RJCT", "AM04"
         row.status_reason_description = "The debtor account has not enough funds available"

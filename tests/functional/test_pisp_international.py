@@ -246,3 +246,14 @@ def test_an_agreed_rate_must_be_the_quote_s(pisp: Partner) -> None:
     usd["Data"]["Initiation"]["CreditorAccount"]["Identification"] = IBAN
     usd["Data"]["Initiation"].pop("DestinationCountryCode")
     assert refused(staged, pisp, usd, CONSENTS)[:2] == (400, "U002")
+
+
+def test_reconciliation_after_payments_reports_no_break(oauth_app: Flask, pisp: Partner) -> None:
+    for amount in ("5.00", "7.77"):
+        body = consent_body(amount, rate={"UnitCurrency": "GBP", "RateType": "Actual"})
+        consent_id, token = authorised(oauth_app, pisp, body, CONSENTS)
+        pisp.client.post_signed(PAYMENTS, token, payment_body(consent_id, body))
+    result = oauth_app.test_cli_runner().invoke(args=["ops", "fx-reconcile"])
+    assert result.exit_code == 0, result.output
+    journals = int(result.output.split(" FX journals")[0].split()[-1])
+    assert journals >= 2 and result.output.rstrip().endswith(" 0 breaks")

@@ -98,7 +98,7 @@ def international_funds_confirmation(consent_id: str) -> ResponseReturnValue:
 
 def _submit(session: Session, core: PaymentsCore, consent: Consent, sent: dict[str, Any],
             now: dt.datetime) -> PaymentOrder:  # fmt: skip
-    return international.submit(session, core, _desk(), consent, sent, now)
+    return international.submit(session, _desk(), consent, sent, now)
 
 
 def _order_body(order: PaymentOrder, now: dt.datetime) -> dict[str, Any]:
