@@ -5,6 +5,7 @@ gateway ops organisation approve|suspend ORG_ID
 gateway ops app approve|suspend|reactivate CLIENT_ID
 gateway ops tier CLIENT_ID TIER
 gateway ops fx-reconcile
+gateway ops fx-position TENANT
 gateway keys rotate
 gateway keys list
 """
@@ -206,3 +207,19 @@ def fx_reconcile() -> None:
                f"{len(found.breaks)} breaks")  # fmt: skip
     if found.breaks:
         sys.exit(1)
+
+
+@ops_cli.command("fx-position")
+@click.argument("tenant")
+def fx_position(tenant: str) -> None:
+    """A sandbox's FX position per currency, fee income, and profit and loss at mid rates now."""
+    database: Database = current_app.extensions["database"]
+    with database.sessions() as session:
+        desk: FxCore = current_app.extensions["bank_core"](session)
+        found = desk.position(tenant)
+        session.commit()
+    for money in found.positions:
+        click.echo(f"position {money.currency} {money.amount:f}")
+    for money in found.fees:
+        click.echo(f"fees     {money.currency} {money.amount:f}")
+    click.echo(f"P&L      {found.pnl.currency} {found.pnl.amount:f}")

@@ -114,6 +114,13 @@ class SandboxFx(Binding):
                                    self.now(tenant))  # fmt: skip
         return records.payment(row, debtor.public_id)
 
+    def position(self, tenant: str) -> fx.Position:
+        """The tenant's position and fee income, valued at the feed's mid rates now."""
+        self._offset(tenant)
+        positions, fees = fx_settlement.position(self.session, tenant)
+        mids = {r.quoted_currency: r.rate for r in self.mid_rates(tenant, "GBP")}
+        return fx.valued(positions, fees, mids, "GBP")
+
     def reconcile(self) -> fx.Reconciliation:
         """Every tenant's FX journals and nostros (:func:`sandbox.fx_settlement.reconcile`)."""
         found = fx_settlement.reconcile(self.session)

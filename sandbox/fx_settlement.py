@@ -4,8 +4,13 @@ Each FX payment is one journal (kind ``fx_payment``), balanced per currency:
 
 * the customer's debit of the total in the sell currency (the amount converted and the fee);
 * the FX position in the sell currency takes the amount converted, fee income the fee;
-* in the buy currency, the FX position gives the amount received and the bank's nostro with its
-  correspondent abroad pays it out (the nostro's balance falls by it).
+* in the buy currency, the FX position is debited the amount received and the bank's nostro
+  with its correspondent abroad, which pays it out, is credited it.
+
+Amounts are signed as every posting is: positive credits the account, negative debits it. The
+FX position thus holds a credit in the currencies the bank bought and a debit in those it sold;
+valued at the mid rates, with the fee income, it is the desk's profit and loss
+(:func:`position`).
 
 The journal's memo names the quote (its ContractIdentification) and the rate applied. The
 reconciliation (:func:`reconcile`) proves that every FX journal balances per currency and that
@@ -23,7 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.core import fx
-from gateway.core.money import to_minor
+from gateway.core.money import EXPONENTS, to_minor
 from gateway.core.values import Counterparty
 from sandbox import catalogue as cat
 from sandbox import ledger
@@ -31,8 +36,8 @@ from sandbox import models as m
 
 KIND = "fx_payment"
 NOSTRO = "nostro"
-POSITION = "fx_position"
-FEES = "fee_income"
+POSITION = "fx-desk"
+FEES = "fx-fees"
 
 
 def settle(
@@ -59,9 +64,9 @@ def settle(
         ledger.Leg(debtor.pk, -total, sell.currency, out),
         ledger.Leg(_internal(session, tenant, POSITION, sell.currency),
                    to_minor(sell.amount, sell.currency), sell.currency, internal),
-        ledger.Leg(_internal(session, tenant, POSITION, buy.currency), bought, buy.currency,
+        ledger.Leg(_internal(session, tenant, POSITION, buy.currency), -bought, buy.currency,
                    internal),
-        ledger.Leg(nostro.pk, -bought, buy.currency, internal),
+        ledger.Leg(nostro.pk, bought, buy.currency, internal),
     ]  # fmt: skip
     minor_fee = to_minor(fee.amount, fee.currency)
     if minor_fee:
@@ -74,7 +79,7 @@ def settle(
     # reconciliation can compare it with its postings.
     session.execute(
         update(m.Account).where(m.Account.pk == nostro.pk)
-        .values(booked_balance=m.Account.booked_balance - bought)
+        .values(booked_balance=m.Account.booked_balance + bought)
     )  # fmt: skip
     payment = m.Payment(
         tenant_id=tenant, public_id=f"pay{secrets.token_hex(12)}", account_pk=debtor.pk,
@@ -123,10 +128,27 @@ def reconcile(session: Session) -> Reconciliation:
         select(m.Account.public_id, m.Account.booked_balance,
                func.coalesce(func.sum(m.Posting.amount), 0))
         .outerjoin(m.Posting, m.Posting.account_pk == m.Account.pk)
-        .where(m.Account.internal_code.like(f"{NOSTRO}:%"))
+        .where(m.Account.internal_code.in_([f"{NOSTRO}:{c}" for c in EXPONENTS]))
         .group_by(m.Account.pk, m.Account.public_id, m.Account.booked_balance)
     ).all()  # fmt: skip
     found.nostros = len(nostros)
     found.breaks += [f"nostro {public_id} holds {balance}, its postings sum to {posted}"
                      for public_id, balance, posted in nostros if balance != posted]  # fmt: skip
+    return found
+
+
+def position(session: Session, tenant: str) -> tuple[dict[str, int], dict[str, int]]:
+    """The tenant's FX position and fee income per currency: sums of their postings, in minor
+    units (positive: a credit)."""
+    found: tuple[dict[str, int], dict[str, int]] = ({}, {})
+    codes = [f"{kind}:{currency}" for kind in (POSITION, FEES) for currency in EXPONENTS]
+    rows = session.execute(
+        select(m.Account.internal_code, func.coalesce(func.sum(m.Posting.amount), 0))
+        .join(m.Posting, m.Posting.account_pk == m.Account.pk)
+        .where(m.Account.tenant_id == tenant, m.Account.internal_code.in_(codes))
+        .group_by(m.Account.internal_code)
+    )  # fmt: skip
+    for code, total in rows:
+        kind, currency = str(code).split(":")
+        found[0 if kind == POSITION else 1][currency] = int(total)
     return found

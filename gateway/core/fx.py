@@ -126,6 +126,17 @@ class Reconciliation:
     breaks: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A tenant's FX desk: its position per currency (positive: a credit, the currencies bought;
+    negative: those sold), fee income, and the profit and loss in ``pnl.currency`` with the
+    position valued at the mid rates now (half-even to the minor unit)."""
+
+    positions: tuple[Money, ...]
+    fees: tuple[Money, ...]
+    pnl: Money
+
+
 class FxCore(Protocol):
     """What the gateway asks of a bank that converts currencies; errors are
     :class:`gateway.core.errors.BankCoreError` subclasses."""
@@ -159,6 +170,9 @@ class FxCore(Protocol):
         :class:`UnknownResource` (quote, account), :class:`InvalidInstruction` (the amount is
         not the quote's total, the account is not in its sell currency),
         :class:`gateway.core.errors.InsufficientFunds`; nothing is booked on any of them."""
+
+    def position(self, tenant: str) -> Position:
+        """The tenant's FX position, fee income and profit and loss in pounds."""
 
     def reconcile(self) -> Reconciliation:
         """Prove the books (every tenant): each FX journal balances per currency, and each
@@ -299,6 +313,27 @@ def check_order(order: PaymentOrder, quote: Quote) -> None:
             f"the order debits {order.amount.amount} {order.amount.currency}, the quote "
             f"{quote.total_debited.amount} {quote.total_debited.currency}"
         )
+
+
+def valued(
+    positions: dict[str, int], fees: dict[str, int], mids: dict[str, Decimal], home: str
+) -> Position:
+    """A position from minor-unit sums per currency, valued in ``home`` at ``mids`` (1 ``home``
+    = ``mids[currency]`` of each other currency)."""
+    step = quantum(home)
+    total = Decimal(0)
+    held = []
+    for currency, minor in sorted(positions.items()):
+        amount = Decimal(minor).scaleb(-exponent(currency))
+        held.append(Money(amount.quantize(quantum(currency)), currency))
+        total += amount if currency == home else amount / mids[currency]
+    earned = []
+    for currency, minor in sorted(fees.items()):
+        amount = Decimal(minor).scaleb(-exponent(currency))
+        earned.append(Money(amount.quantize(quantum(currency)), currency))
+        total += amount if currency == home else amount / mids[currency]
+    pnl = Money(total.quantize(step, ROUND_HALF_EVEN), home)
+    return Position(tuple(held), tuple(earned), pnl)
 
 
 def not_found(contract_id: str) -> UnknownResource:

@@ -69,6 +69,10 @@ class MemoryFx:
         fx.check_order(order, self.quote(tenant, contract_id))
         return self.bank.pay(tenant, order)
 
+    def position(self, tenant: str) -> fx.Position:
+        """No position: the memory bank keeps no journals."""
+        return fx.valued({}, {}, {}, "GBP")
+
     def reconcile(self) -> fx.Reconciliation:
         """Nothing to reconcile: the memory bank keeps no journals."""
         return fx.Reconciliation(0, 0, ())

@@ -257,3 +257,7 @@ def test_reconciliation_after_payments_reports_no_break(oauth_app: Flask, pisp: 
     assert result.exit_code == 0, result.output
     journals = int(result.output.split(" FX journals")[0].split()[-1])
     assert journals >= 2 and result.output.rstrip().endswith(" 0 breaks")
+    position = oauth_app.test_cli_runner().invoke(args=["ops", "fx-position", pisp.organisation_id])
+    assert position.exit_code == 0, position.output
+    assert "position GBP 12.77" in position.output and "fees     GBP 5.00" in position.output
+    assert "P&L      GBP " in position.output

@@ -83,7 +83,7 @@ def test_reconciliation_finds_good_books_and_a_drifted_nostro(
             m.Account.tenant_id == tenant, m.Account.internal_code == "nostro:EUR"
         )
     )
-    assert nostro is not None and nostro.booked_balance < 0
+    assert nostro is not None and nostro.booked_balance > 0
     session.execute(update(m.Account).where(m.Account.pk == nostro.pk)
                     .values(booked_balance=m.Account.booked_balance + 1))  # fmt: skip
     broken = core.reconcile()
@@ -105,3 +105,17 @@ def test_an_order_that_is_not_the_quote_total_books_nothing(
         select(m.Journal).where(m.Journal.tenant_id == tenant, m.Journal.kind == KIND)
     ).all()
     assert journals == []
+
+
+def test_the_position_and_its_profit(core: SandboxBank, tenant: str) -> None:
+    quote, _ = paid(core, tenant, "JPY", "100.00")
+    found = core.position(tenant)
+    assert set(found.positions) == {
+        Money(Decimal("100.00"), "GBP"), Money(-quote.buy_amount.amount, "JPY")}  # fmt: skip
+    assert found.fees == (Money(Decimal("2.50"), "GBP"),)
+    mid = {r.quoted_currency: r.rate for r in core.mid_rates(tenant, "GBP")}["JPY"]
+    expected = Decimal("102.50") - quote.buy_amount.amount / mid
+    assert found.pnl == Money(expected.quantize(Decimal("0.01")), "GBP")
+    # The spread earns something beyond the fee; no payment, no position.
+    assert found.pnl.amount > Decimal("2.50")
+    assert core.position(f"{tenant}-none").positions == ()
