@@ -36,9 +36,10 @@ from gateway.core.errors import InsufficientFunds, InvalidInstruction, UnknownRe
 from gateway.core.fx_corridors import CORRIDORS
 from gateway.core.money import EXPONENTS, Money
 from gateway.core.payments import PaymentOrder as BankOrder
+from gateway.core.values import Counterparty
 from gateway.edge.errors import ApiError
 from gateway.payments import cutoff, domestic
-from gateway.payments.domestic import bank_order, check_matches, new_order, record
+from gateway.payments.domestic import check_amount, check_matches, new_order, record
 from gateway.payments.models import PaymentOrder
 
 FAMILY = "international-payments"
@@ -47,6 +48,17 @@ SELL_CURRENCY = "GBP"
 _INITIATION = "Data.Initiation"
 _RATE = f"{_INITIATION}.ExchangeRateInformation"
 CHARGE_TYPE = "UK.OBIE.CHAPSOut"
+# The schemes the bank sends payments abroad through (OBInternalLocalInstrument1Code).
+LOCAL_INSTRUMENTS = (
+    "UK.OBIE.SWIFT",
+    "UK.OBIE.SEPACreditTransfer",
+    "UK.OBIE.SEPAInstantCreditTransfer",
+    "UK.OBIE.Target2",
+    "UK.OBIE.Euro1",
+)
+# How a creditor abroad is identified: an IBAN, or a national account number (BBAN) at a bank
+# named by its BIC.
+CREDITOR_SCHEMES = ("UK.OBIE.IBAN", "UK.OBIE.BBAN")
 
 
 def check_initiation(initiation: dict[str, Any]) -> fx.QuoteRequest:
@@ -58,8 +70,14 @@ def check_initiation(initiation: dict[str, Any]) -> fx.QuoteRequest:
                            f"currency ({SELL_CURRENCY})", path=path)  # fmt: skip
     if transfer not in EXPONENTS or not any(c.buy_currency == transfer for c in CORRIDORS):
         raise ApiError.one("U023", f"the bank does not pay in {transfer}", path=path)
-    # The amount, the local instrument and the accounts as a domestic payment's.
-    instructed = domestic.check_initiation(initiation)
+    instructed = check_amount(initiation["InstructedAmount"], f"{_INITIATION}.InstructedAmount")
+    local = initiation.get("LocalInstrument")
+    if local is not None and local not in LOCAL_INSTRUMENTS:
+        raise ApiError.one("U026", f"{local} is not offered abroad; use one of "
+                           f"{', '.join(LOCAL_INSTRUMENTS)}",
+                           path=f"{_INITIATION}.LocalInstrument")  # fmt: skip
+    if "DebtorAccount" in initiation:
+        domestic.check_account(initiation["DebtorAccount"], f"{_INITIATION}.DebtorAccount")
     if instructed.currency not in (SELL_CURRENCY, transfer):
         raise ApiError.one(
             "U002",
@@ -78,7 +96,16 @@ def check_creditor(initiation: dict[str, Any]) -> None:
     as the destination (ISO 13616, ISO 9362)."""
     account = initiation["CreditorAccount"]
     country = initiation.get("DestinationCountryCode")
-    if account["SchemeName"] == "UK.OBIE.IBAN":
+    agent = initiation.get("CreditorAgent") or {}
+    scheme = account["SchemeName"]
+    if scheme not in CREDITOR_SCHEMES:
+        raise ApiError.one("U027", f"{scheme} is not supported abroad; use one of "
+                           f"{', '.join(CREDITOR_SCHEMES)}",
+                           path=f"{_INITIATION}.CreditorAccount.SchemeName")  # fmt: skip
+    if scheme == "UK.OBIE.BBAN" and agent.get("SchemeName") != "UK.OBIE.BICFI":
+        raise ApiError.one("U001", "A BBAN needs the creditor agent's BIC (UK.OBIE.BICFI)",
+                           path=f"{_INITIATION}.CreditorAgent")  # fmt: skip
+    if scheme == "UK.OBIE.IBAN":
         try:
             iban = IBAN(account["Identification"])
         except SchwiftyException as exc:
@@ -90,7 +117,6 @@ def check_creditor(initiation: dict[str, Any]) -> None:
         if country and iban.country_code != country:
             raise ApiError.one("U002", f"The IBAN is of {iban.country_code}, not {country}",
                                path=f"{_INITIATION}.DestinationCountryCode")  # fmt: skip
-    agent = initiation.get("CreditorAgent") or {}
     if agent.get("SchemeName") == "UK.OBIE.BICFI" and "Identification" in agent:
         try:
             BIC(agent["Identification"])
@@ -232,9 +258,7 @@ def submit(session: Session, desk: fx.FxCore, consent: Consent,
     check_matches(consent, body)
     initiation = consent.data["Initiation"]
     quote = priced(desk, consent.tenant_id, initiation, now)
-    order = bank_order(consent, initiation)
-    order = BankOrder(order.debtor_account_id, quote.total_debited, order.creditor,
-                      order.reference, order.information)  # fmt: skip
+    order = bank_order(consent, initiation, quote)
     row = new_order(consent, FAMILY, "ip-", order, now)
     try:
         paid = desk.pay_converted(consent.tenant_id, order, quote.contract_id)
@@ -246,3 +270,17 @@ def submit(session: Session, desk: fx.FxCore, consent: Consent,
         row.bank_payment_id, row.status, row.settles_at = paid.id, "ACSP", settles
     consent.data = dict(consent.data) | {"fx_executed": kept(quote, rate_type(initiation))}
     return record(session, consent, row, now)
+
+
+def bank_order(consent: Consent, initiation: dict[str, Any], quote: fx.Quote) -> BankOrder:
+    """The bank's order: the quote's total from the account the customer picked."""
+    creditor = initiation["CreditorAccount"]
+    remittance = initiation.get("RemittanceInformation") or {}
+    reference = remittance.get("Reference") or initiation["EndToEndIdentification"]
+    return BankOrder(
+        debtor_account_id=consent.account_ids[0], amount=quote.total_debited,
+        creditor=Counterparty(creditor["Name"], creditor["SchemeName"],
+                              creditor["Identification"]),
+        reference=reference[:35],
+        information=" ".join(remittance.get("Unstructured") or ())[:140] or None,
+    )  # fmt: skip

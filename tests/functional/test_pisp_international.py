@@ -121,9 +121,10 @@ def test_an_agreed_rate_is_honoured_to_the_minor_unit(oauth_app: Flask, pisp: Pa
 def test_an_expired_quote_is_refused_and_pays_nothing(oauth_app: Flask, pisp: Partner) -> None:
     q = quote(pisp, BuyCurrency="JPY", SellAmount="20.00")
     body = consent_body("20.00", transfer="JPY", rate=agreed(q), DestinationCountryCode="JP",
-                        CreditorAccount={"SchemeName": "UK.OBIE.IBAN", "Identification": IBAN,
-                                         "Name": "Muster"})  # fmt: skip
-    body["Data"]["Initiation"].pop("DestinationCountryCode")
+                        CreditorAccount={"SchemeName": "UK.OBIE.BBAN", "Identification": "1234567",
+                                         "Name": "Yamada KK"}, LocalInstrument="UK.OBIE.SWIFT",
+                        CreditorAgent={"SchemeName": "UK.OBIE.BICFI",
+                                       "Identification": "BOTKJPJTXXX"})  # fmt: skip
     consent_id, token = authorised(oauth_app, pisp, body, CONSENTS)
     before = balance(oauth_app, pisp)
     database: Database = oauth_app.extensions["database"]
@@ -186,6 +187,28 @@ def test_an_actual_rate_in_kwd_fixes_the_amount_received(oauth_app: Flask, pisp:
                 }
             },
             ("U021", "Data.Initiation.CreditorAccount.Identification"),
+        ),
+        ({"LocalInstrument": "UK.OBIE.FPS"}, ("U026", "Data.Initiation.LocalInstrument")),
+        (
+            {
+                "CreditorAccount": {
+                    "SchemeName": "UK.OBIE.Wallet",
+                    "Identification": "w-1",
+                    "Name": "X",
+                }
+            },
+            ("U027", "Data.Initiation.CreditorAccount.SchemeName"),
+        ),
+        (
+            {
+                "CreditorAccount": {
+                    "SchemeName": "UK.OBIE.BBAN",
+                    "Identification": "1234567",
+                    "Name": "X",
+                },
+                "CreditorAgent": {"Name": "A bank"},
+            },
+            ("U001", "Data.Initiation.CreditorAgent"),
         ),
         (
             {"CreditorAgent": {"SchemeName": "UK.OBIE.BICFI", "Identification": "COBAXXFF"}},
