@@ -2,7 +2,7 @@
 
 1. Pricing alone: :func:`gateway.core.fx.price` through a corridor at a fixed mid rate (the
    arithmetic every quote does, no database).
-2. Quote creation: ``SandboxCore.create_quote`` with a 5-minute lock, one unit of work (and one
+2. Quote creation: ``SandboxCore.create_fx_quote`` with a 5-minute lock, one unit of work (and
    commit) per quote, as the FX API's ``POST /quotes`` does below HTTP: the feed's rates, the
    corridor, the settlement date and the insert.
 
@@ -59,7 +59,7 @@ def creation_rate(url: str, count: int, seed: int) -> float:
         with sessions() as session:
             core = SandboxCore(session, default_seed=seed, dataset=populate)
             buy = PAIRS[index % len(PAIRS)]
-            core.create_quote(tenant, fx.QuoteRequest("GBP", buy, Decimal(25), None, "PT5M"))
+            core.create_fx_quote(tenant, fx.QuoteRequest("GBP", buy, Decimal(25), None, "PT5M"))
             session.commit()
     rate = count / (time.perf_counter() - started)
     engine.dispose()

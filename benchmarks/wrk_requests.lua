@@ -1,5 +1,6 @@
 -- wrk sends prepared requests, each once: a file of lines "path<TAB>header: value<TAB>...",
--- shared among wrk's threads by line number (a DPoP proof must not be sent twice). When a
+-- shared among wrk's threads by line number (a DPoP proof must not be sent twice). A line may
+-- start "METHOD path" (GET otherwise) and end with a JSON body (a field starting with "{"). When a
 -- thread runs out, it repeats its last request, which the gateway refuses: the summary counts
 -- such answers as errors, so a run that ran dry is visible.
 local threads = {}
@@ -19,12 +20,17 @@ function init(args)
     if n % count == id then
       local fields = {}
       for field in string.gmatch(line, "[^\t]+") do table.insert(fields, field) end
-      local headers = {}
+      local headers, body = {}, nil
       for i = 2, #fields do
-        local name, value = string.match(fields[i], "^([^:]+): (.*)$")
-        headers[name] = value
+        if string.sub(fields[i], 1, 1) == "{" then
+          body = fields[i]
+        else
+          local name, value = string.match(fields[i], "^([^:]+): (.*)$")
+          headers[name] = value
+        end
       end
-      table.insert(mine, wrk.format("GET", fields[1], headers))
+      local method, target = string.match(fields[1], "^(%u+) (.*)$")
+      table.insert(mine, wrk.format(method or "GET", target or fields[1], headers, body))
     end
     n = n + 1
   end

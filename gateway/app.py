@@ -15,14 +15,22 @@ from sqlalchemy.orm import Session
 
 from gateway import config as settings
 from gateway import health, portal
-from gateway.api import aisp, cbpii, fx, idempotency, pisp
+from gateway.api import aisp, cbpii, financing, fx, idempotency, pisp
 from gateway.api import sandbox as sandbox_api
 from gateway.apidocs import views as apidocs
 from gateway.cli import register_commands
 from gateway.core.administration import SandboxBank
 from gateway.edge import errors, hooks, interaction, ratelimit, sessions, transaction
 from gateway.edge.json_provider import FastJSONProvider
-from gateway.oauth import consent_ui, nonces, protector, registration_views, replay, token_cache
+from gateway.oauth import (
+    approvals,
+    consent_ui,
+    nonces,
+    protector,
+    registration_views,
+    replay,
+    token_cache,
+)
 from gateway.oauth import errors as oauth_errors
 from gateway.oauth import views as oauth_views
 from gateway.store.database import Database, StoreUnreachable, check_connection, make_engine
@@ -116,8 +124,8 @@ def _blueprints(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.extensions["csrf"] = CSRFProtect(app)
     for blueprint in (
-        health.bp, oauth_views.bp, registration_views.bp, consent_ui.bp, aisp.bp, cbpii.bp,
-        pisp.bp,
+        health.bp, oauth_views.bp, registration_views.bp, consent_ui.bp, approvals.bp, aisp.bp,
+        cbpii.bp, pisp.bp, financing.bp,
         sandbox_api.bp, idempotency.bp, fx.bp, apidocs.bp, portal.bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)

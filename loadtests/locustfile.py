@@ -1,4 +1,5 @@
-"""Locust scenario: account-information partners (AISPs) polling their customers' data.
+"""Locust scenarios: account-information partners (AISPs) polling their customers' data, and
+payment-initiation partners (PISPs) paying.
 
 Each simulated partner app does what a real AISP does, over HTTP only, with the example partner
 client's protocol code, downloaded from the gateway as partners download it
@@ -8,6 +9,13 @@ client's protocol code, downloaded from the gateway as partners download it
   and approval on the consent pages, the code exchange (PKCE, private_key_jwt, DPoP);
 * then, with think times of 2-8 s: accounts, balances, transactions (sometimes the next page),
   refreshing the token before it expires.
+
+Each simulated PISP pays, again and again (think times of 1-3 s), as a partner's checkout does:
+a domestic-payment consent staged with a client-credentials token (signed, idempotency key), the
+customer's sign-in and approval (picking the account to pay from), the code exchange, the payment
+(signed, a new idempotency key, the consent's ``Initiation`` and ``Risk`` repeated), and its
+status; the bank's signature of every payment answer is checked. Run one kind only by naming its
+class (``Aisp`` or ``Pisp``) after the options.
 
 Create the partner first (an ops task), then run headless with an HTML report::
 
@@ -29,6 +37,7 @@ import sys
 import time
 import types
 import urllib.request
+import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -36,6 +45,8 @@ from locust import HttpUser, between, events, task
 from locust.env import Environment
 
 AIS = "/open-banking/v4.0/aisp"
+CREDITOR = {"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "08080021325698",
+            "Name": "ACME Inc"}  # fmt: skip
 PERMISSIONS = ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
                "ReadTransactionsDebits", "ReadTransactionsDetail"]  # fmt: skip
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -63,14 +74,14 @@ def _example_client() -> types.ModuleType:
 partner_client = _example_client()
 
 
-class Aisp(HttpUser):
-    """One partner app polling one customer's accounts."""
+class _Partner(HttpUser):
+    """What every simulated partner does: send through locust, play the customer's part."""
 
-    wait_time = between(2, 8)
+    abstract = True
 
     def _transport(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> tuple[int, dict[str, str], bytes]:  # fmt: skip  # noqa: E501
         path = urlsplit(url).path
-        name = re.sub(r"/(acc_|aac-)[A-Za-z0-9_-]+", r"/\1{id}", path)
+        name = re.sub(r"/(acc_|aac-|pmc-|dp-)[A-Za-z0-9_-]+", r"/\1{id}", path)
         with self.client.request(
             method, url, headers=headers, data=body, name=name, catch_response=True
         ) as response:
@@ -78,25 +89,18 @@ class Aisp(HttpUser):
                 response.failure(f"{response.status_code}: {response.text[:200]}")
             return response.status_code, dict(response.headers), response.content
 
-    def on_start(self) -> None:
-        """Consent, authorization and tokens, as a partner's first contact with a customer."""
+    def _partner(self) -> Any:
         config = _config()
-        self.partner = partner_client.PartnerClient(
+        return partner_client.PartnerClient(
             config["issuer"], config["client_id"], config["redirect_uri"],
             config["private_jwk"], transport=self._transport,
         )  # fmt: skip
-        customer = random.choice(config["customers"])
-        consent = self.partner.create_account_access_consent(PERMISSIONS)
-        request_uri, verifier, state = self.partner.push_authorization_request(
-            consent["Data"]["ConsentId"]
-        )
-        code = self._approve(request_uri, customer, state)
-        self._tokens(self.partner.exchange_code(code, verifier))
-        listed = self.partner.get(f"{AIS}/accounts", self.access)["Data"]["Account"]
-        self.accounts = [a["AccountId"] for a in listed]
 
-    def _approve(self, request_uri: str, customer: dict[str, str], state: str) -> str:
-        """The customer's part: sign in, tick every account, approve."""
+    def _approve(
+        self, request_uri: str, customer: dict[str, str], state: str, accounts: int | None = None
+    ) -> str:
+        """The customer's part: sign in, tick the accounts (all, or the first ``accounts``),
+        approve."""
         page = self.client.get(self.partner.authorization_url(request_uri), name="/authorize")
         token = _CSRF.search(page.text)
         assert token, "no sign-in form"
@@ -105,13 +109,32 @@ class Aisp(HttpUser):
         token = _CSRF.search(consent_page.text)
         assert token, "no consent form"
         decision = {"csrf_token": token.group(1), "decision": "approve",
-                    "account": _ACCOUNT.findall(consent_page.text)}  # fmt: skip
+                    "account": _ACCOUNT.findall(consent_page.text)[:accounts]}  # fmt: skip
         answer = self.client.post(
             "/authorize/consent", data=decision, allow_redirects=False, name="/authorize/consent"
         )
         params = dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
         assert params.get("state") == state, "state mismatch"
         return params["code"]
+
+
+class Aisp(_Partner):
+    """One partner app polling one customer's accounts."""
+
+    wait_time = between(2, 8)
+
+    def on_start(self) -> None:
+        """Consent, authorization and tokens, as a partner's first contact with a customer."""
+        self.partner = self._partner()
+        customer = random.choice(_config()["customers"])
+        consent = self.partner.create_account_access_consent(PERMISSIONS)
+        request_uri, verifier, state = self.partner.push_authorization_request(
+            consent["Data"]["ConsentId"]
+        )
+        code = self._approve(request_uri, customer, state)
+        self._tokens(self.partner.exchange_code(code, verifier))
+        listed = self.partner.get(f"{AIS}/accounts", self.access)["Data"]["Account"]
+        self.accounts = [a["AccountId"] for a in listed]
 
     def _tokens(self, tokens: dict[str, Any]) -> None:
         self.access = tokens["access_token"]
@@ -143,6 +166,39 @@ class Aisp(HttpUser):
             self.partner.get(
                 urlsplit(following).path + "?" + urlsplit(following).query, self._fresh()
             )
+
+
+class Pisp(_Partner):
+    """One partner app paying on behalf of its customers: one domestic payment per task."""
+
+    wait_time = between(1, 3)
+
+    def on_start(self) -> None:
+        """The partner's own token for consents and status reads."""
+        self.partner = self._partner()
+        self.staff = self.partner.client_credentials("payments")["access_token"]
+        self.staff_expires = time.monotonic() + 300
+
+    @task
+    def pay(self) -> None:
+        """Stage, authorise, pay (signed, idempotent), read the status."""
+        if time.monotonic() > self.staff_expires:
+            self.on_start()
+        reference = f"LOAD-{random.randrange(16**8):08X}"
+        consent = partner_client.payment_consent(
+            f"{random.randint(1, 500) / 100:.2f}", "GBP", CREDITOR, reference
+        )
+        staged = self.partner.create_domestic_payment_consent(self.staff, consent)
+        consent_id = staged["Data"]["ConsentId"]
+        request_uri, verifier, state = self.partner.push_authorization_request(
+            consent_id, "payments"
+        )
+        code = self._approve(request_uri, random.choice(_config()["customers"]), state, 1)
+        token = self.partner.exchange_code(code, verifier)["access_token"]
+        key = str(uuid.uuid4())
+        paid = self.partner.submit_domestic_payment(token, consent_id, consent, key)["Data"]
+        status = self.partner.domestic_payment(self.staff, paid["DomesticPaymentId"])["Data"]
+        assert status["Status"] in ("ACSP", "ACSC"), status["Status"]
 
 
 @events.quitting.add_listener

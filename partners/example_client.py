@@ -30,9 +30,20 @@ object (RFC 9101) instead. DPoP proofs carry the latest nonce the server gave (R
 ``DPoP-Nonce``), and a request the server answers ``use_dpop_nonce`` is sent again, once, with
 a new proof carrying the nonce it gave.
 
+A domestic payment (OBIE Payment Initiation v4.0; the app needs the ``payments`` scope) is a
+consent staged with a client-credentials token, the customer's approval, then the payment with
+the customer's token; every POST signed and idempotent, every answer's signature checked:
+
+    consent = payment_consent("12.50", "GBP", creditor, "INV-42")
+    consent_id = client.create_domestic_payment_consent(staff, consent)["Data"]["ConsentId"]
+    ...                                            # scope "payments", the customer approves
+    paid = client.submit_domestic_payment(tokens["access_token"], consent_id, consent, key)
+    client.domestic_payment(staff, paid["Data"]["DomesticPaymentId"])["Data"]["Status"]
+
 Run it as a script for the interactive version (it listens on the redirect URI for the code):
 
     python3 partner_client.py --config client.json [--confirm-funds 20.00]
+    python3 partner_client.py --config client.json pay 12.50 [--to 08080021325698]
 
 ``client.json`` holds ``issuer``, ``client_id``, ``redirect_uri`` and ``private_jwk`` (the
 private half of the key registered for the app), or ``client_secret`` instead of
@@ -56,6 +67,7 @@ import uuid
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -65,6 +77,8 @@ from joserfc.jwk import ECKey, KeySet, import_key
 from joserfc.registry import HeaderParameter
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+PISP = "/open-banking/v4.0/pisp"
+SANDBOX_API = "/open-banking/sandbox/v1"
 # (method, url, headers, body) -> (status, headers, body)
 Transport = Callable[[str, str, dict[str, str], bytes | None], tuple[int, dict[str, str], bytes]]
 
@@ -182,6 +196,8 @@ class PartnerClient:
     client_secret: str | None = None
     # The latest DPoP nonce each server gave (RFC 9449 §8, §9), by origin: proofs carry it.
     dpop_nonces: dict[str, str] = field(default_factory=dict)
+    # The bank's /jwks, read the first time a response signature is checked.
+    bank_jwks: dict[str, Any] | None = None
 
     @classmethod
     def from_files(cls, path: str) -> PartnerClient:
@@ -240,25 +256,30 @@ class PartnerClient:
     def _call(
         self, method: str, path: str, *, form: dict[str, str] | None = None,
         json_body: Any = None, token: str | None = None, proof: bool = False,
-        signed: dict[str, str] | None = None,
+        signed: dict[str, str] | None = None, verify: bool = False,
     ) -> Any:  # fmt: skip
         """Send a request: ``form`` is sent with the client's authentication, ``token`` with a
         DPoP proof bound to it, ``proof`` a proof without a token. When the server asks for a
         DPoP nonce (RFC 9449 §8, §9), send it again, once, with a fresh proof carrying it (and a
-        fresh client assertion: the first one was used)."""
+        fresh client assertion: the first one was used). ``verify`` checks the bank's
+        ``x-jws-signature`` of a successful answer (see :meth:`verify_response`)."""
         url = path if path.startswith("http") else self.issuer + path
-        status, headers, data = self._send(method, url, form, json_body, token, proof, signed)
+        status, headers, raw = self._send(method, url, form, json_body, token, proof, signed)
+        data = json.loads(raw) if raw else None
         if (proof or token is not None) and _asks_for_nonce(status, headers, data):
-            status, headers, data = self._send(method, url, form, json_body, token, proof, signed)
+            status, headers, raw = self._send(method, url, form, json_body, token, proof, signed)
+            data = json.loads(raw) if raw else None
         if status >= 400:
             raise GatewayError(status, data)
+        if verify:
+            self.verify_response(raw, headers.get("x-jws-signature"))
         return data
 
     def _send(
         self, method: str, url: str, form: dict[str, str] | None, json_body: Any,
         token: str | None, proof: bool, signed: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], Any]:  # fmt: skip
-        """One request; its status, its headers (names in lower case) and its JSON body.
+    ) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
+        """One request; its status, its headers (names in lower case) and its body as received.
         ``signed`` (extra headers, such as the idempotency key) asks for the body's OBIE
         message signature."""
         headers = {"Accept": "application/json"}
@@ -270,9 +291,12 @@ class PartnerClient:
             body = json.dumps(json_body).encode()
             headers["Content-Type"] = "application/json"
             if signed is not None:
-                tan = urllib.parse.urlsplit(self.issuer).hostname or ""
-                jws = detached_jws(body, self.private_jwk, iss=self.client_id, tan=tan)
-                headers.update({**signed, "x-jws-signature": jws})
+                headers.update(signed)
+            # A sandbox app with a client secret has no key to sign with: it sends its
+            # requests unsigned, which the bank accepts once its message signing is off.
+            if signed is not None and self.private_jwk:
+                jws = detached_jws(body, self.private_jwk, iss=self.client_id, tan=self.tan())
+                headers["x-jws-signature"] = jws
         if token is not None:
             headers.update(self.resource_headers(method, url, token))
         elif proof:
@@ -281,7 +305,23 @@ class PartnerClient:
         lowered = {name.lower(): value for name, value in answered.items()}
         if "dpop-nonce" in lowered:
             self.dpop_nonces[_origin(url)] = lowered["dpop-nonce"]
-        return status, lowered, json.loads(raw) if raw else None
+        return status, lowered, raw
+
+    def tan(self) -> str:
+        """The trust anchor of OBIE message signatures: the gateway's host name (the app page
+        shows it; an operator may have set another)."""
+        return urllib.parse.urlsplit(self.issuer).hostname or ""
+
+    def verify_response(self, body: bytes, signature: str | None) -> dict[str, Any]:
+        """Check the bank's ``x-jws-signature`` of a response ``body`` (as received) with the
+        keys of its ``/jwks`` (read once): signed by the bank, for this issuer and trust anchor.
+        Return its JOSE header; raise :class:`GatewayError` when it is missing or wrong."""
+        if not signature:
+            raise GatewayError(502, {"error": "the response carries no x-jws-signature"})
+        if self.bank_jwks is None:
+            self.bank_jwks = self._call("GET", "/jwks")
+        return verify_detached_jws(body, signature, self.bank_jwks, iss=self.issuer,
+                                   tan=self.tan())  # fmt: skip
 
     def _authenticated_form(self, form: dict[str, str]) -> dict[str, str]:
         if self.client_secret is not None:
@@ -458,24 +498,59 @@ class PartnerClient:
             "x-fapi-interaction-id": str(uuid.uuid4()),
         }
 
-    def get(self, path: str, token: str) -> Any:
-        """GET an API resource with a DPoP-bound token."""
-        return self._call("GET", path, token=token)
+    def get(self, path: str, token: str, *, verify: bool = False) -> Any:
+        """GET an API resource with a DPoP-bound token; ``verify`` checks the bank's signature
+        of the answer (the payment APIs sign every answer)."""
+        return self._call("GET", path, token=token, verify=verify)
 
     def post(self, path: str, token: str, body: Any) -> Any:
         """POST JSON to an API resource with a DPoP-bound token."""
         return self._call("POST", path, json_body=body, token=token)
 
     def post_signed(
-        self, path: str, token: str, body: Any, *, idempotency_key: str | None = None
-    ) -> Any:
+        self, path: str, token: str, body: Any, *, idempotency_key: str | None = None,
+        verify: bool = False,
+    ) -> Any:  # fmt: skip
         """POST to the payment or funds-confirmation APIs: the body signed (``x-jws-signature``)
         and an ``x-idempotency-key``, a new one unless given. To retry a request whose answer
         was lost, send it again with the same key: the bank answers what it answered the first
-        time and does nothing twice."""
+        time and does nothing twice. ``verify`` checks the bank's signature of the answer."""
         key = idempotency_key or str(uuid.uuid4())
         return self._call("POST", path, json_body=body, token=token,
-                          signed={"x-idempotency-key": key})  # fmt: skip
+                          signed={"x-idempotency-key": key}, verify=verify)  # fmt: skip
+
+    # -- payment initiation (OBIE PIS v4.0, domestic payments) ---------------------------------
+
+    def create_domestic_payment_consent(self, token: str, body: Any) -> dict[str, Any]:
+        """Stage a domestic payment (``OBWriteDomesticConsent4``) with a client-credentials
+        token of scope ``payments``: the consent starts ``AWAU``. Signed, with an idempotency
+        key; the bank's signature of the answer is checked."""
+        result: dict[str, Any] = self.post_signed(
+            f"{PISP}/domestic-payment-consents", token, body, verify=True
+        )
+        return result
+
+    def submit_domestic_payment(
+        self, token: str, consent_id: str, consent: Any, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Pay what the authorised ``consent`` (the body it was staged with) says, with the
+        customer's token: the ``Initiation`` and ``Risk`` repeated exactly. Keep
+        ``idempotency_key`` until the answer arrives: a retry with it pays once."""
+        order = {"Data": {"ConsentId": consent_id, "Initiation": consent["Data"]["Initiation"]},
+                 "Risk": consent["Risk"]}  # fmt: skip
+        result: dict[str, Any] = self.post_signed(
+            f"{PISP}/domestic-payments", token, order, idempotency_key=idempotency_key,
+            verify=True,
+        )  # fmt: skip
+        return result
+
+    def domestic_payment(self, token: str, payment_id: str) -> dict[str, Any]:
+        """The payment's current state (``Data.Status``: ``ACSP``, ``ACSC``, ``RJCT``, ...),
+        read with a client-credentials token; its signature checked."""
+        result: dict[str, Any] = self.get(
+            f"{PISP}/domestic-payments/{payment_id}", token, verify=True
+        )
+        return result
 
     def post_file(
         self, path: str, token: str, content: bytes, media_type: str, *,
@@ -548,31 +623,39 @@ def parse_redirect(url: str, expected_state: str, issuer: str) -> str:
     return params["code"]
 
 
-def _wait_for_redirect(redirect_uri: str) -> str:
-    """Listen once on a loopback redirect URI and return the full URL the browser came back to."""
-    parts = urllib.parse.urlsplit(redirect_uri)
-    received: list[str] = []
+class _RedirectListener:
+    """Listens on a loopback redirect URI, from before the browser is sent to the bank, for the
+    one request the browser brings back."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            received.append(
-                f"{redirect_uri.split('?')[0]}?{urllib.parse.urlsplit(self.path).query}"
-            )
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"Done: you can close this window.")
+    def __init__(self, redirect_uri: str) -> None:
+        parts = urllib.parse.urlsplit(redirect_uri)
+        received: list[str] = []
+        self.received = received
 
-        def log_message(self, *args: Any) -> None:
-            pass
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                received.append(
+                    f"{redirect_uri.split('?')[0]}?{urllib.parse.urlsplit(self.path).query}"
+                )
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"Done: you can close this window.")
 
-    server = HTTPServer((parts.hostname or "127.0.0.1", parts.port or 80), Handler)
-    thread = threading.Thread(target=server.handle_request)
-    thread.start()
-    thread.join(timeout=300)
-    server.server_close()
-    if not received:
-        raise SystemExit("no redirect arrived within five minutes")
-    return received[0]
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer((parts.hostname or "127.0.0.1", parts.port or 80), Handler)
+
+    def wait(self, seconds: float = 300) -> str:
+        """Serve one request (within ``seconds``) and return the full URL the browser came back
+        to."""
+        thread = threading.Thread(target=self.server.handle_request)
+        thread.start()
+        thread.join(timeout=seconds)
+        self.server.server_close()
+        if not self.received:
+            raise SystemExit("no redirect arrived within five minutes")
+        return self.received[0]
 
 
 def _authorised_in_browser(
@@ -586,9 +669,11 @@ def _authorised_in_browser(
         consent_id, scope, nonce=nonce, signed=client.client_secret is None
     )
     url = client.authorization_url(request_uri)
-    print(f"{step}. pushed the authorization request; open this URL and approve:\n   {url}")
+    listener = _RedirectListener(client.redirect_uri)  # listening before the browser leaves
+    print(f"{step}. pushed the authorization request; open this URL and approve:\n   {url}",
+          flush=True)  # fmt: skip
     webbrowser.open(url)
-    code = parse_redirect(_wait_for_redirect(client.redirect_uri), state, client.issuer)
+    code = parse_redirect(listener.wait(), state, client.issuer)
     tokens = client.exchange_code(code, verifier)
     return tokens, client.verify_id_token(tokens["id_token"], consent_id, nonce)
 
@@ -608,17 +693,122 @@ def _confirm_funds(client: PartnerClient, account: dict[str, Any], amount: str) 
     print(f"8. {amount} {account['Currency']} available: {'yes' if available else 'no'}")
 
 
-def main() -> None:
-    """The interactive flow: consent, PAR, browser, code exchange, first API call."""
+def payment_consent(
+    amount: str, currency: str, creditor: dict[str, str], reference: str
+) -> dict[str, Any]:
+    """An ``OBWriteDomesticConsent4`` body: ``amount`` (a decimal string) in ``currency`` to
+    ``creditor`` (``SchemeName``, ``Identification``, ``Name``), with your ``reference``."""
+    return {
+        "Data": {
+            "Initiation": {
+                "InstructionIdentification": reference,
+                "EndToEndIdentification": reference,
+                "InstructedAmount": {"Amount": amount, "Currency": currency},
+                "CreditorAccount": creditor,
+                "RemittanceInformation": {"Reference": reference},
+            }
+        },
+        "Risk": {"PaymentContextCode": "TransferToThirdParty"},
+    }
+
+
+def _settled(client: PartnerClient, token: str, paid: dict[str, Any]) -> dict[str, Any]:
+    """Read the payment's status until it leaves ``ACSP``. A sandbox app (scope ``sandbox``)
+    moves its sandbox's clock to the payment's expected settlement first; a production app,
+    which has no sandbox, shows the status the bank gives now."""
+    try:
+        sandbox: str | None = client.client_credentials("sandbox")["access_token"]
+    except GatewayError:  # invalid_scope: not a sandbox app
+        sandbox = None
+    current = paid
+    for _ in range(5):
+        current = client.domestic_payment(token, paid["DomesticPaymentId"])["Data"]
+        if current["Status"] != "ACSP" or sandbox is None:
+            break
+        now = client.get(f"{SANDBOX_API}/clock", sandbox)["Data"]["DateTime"]
+        due = paid.get("ExpectedSettlementDateTime") or now
+        seconds = _parse_time(due) - _parse_time(now)
+        hours = max(1, -(-int(seconds) // 3600))  # whole hours, rounded up
+        moved = client.post(f"{SANDBOX_API}/clock/advance", sandbox, {"Data": {"Hours": hours}})
+        print(f"   moved the sandbox clock {hours} h forward, to {moved['Data']['DateTime']}")
+    return current
+
+
+def _parse_time(value: str) -> float:
+    """Seconds since 1970 of an ISO 8601 date-time with an offset (``Z`` too)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def pay(client: PartnerClient, amount: str, currency: str, creditor: dict[str, str],
+        reference: str) -> dict[str, Any]:  # fmt: skip
+    """A domestic payment end to end: stage the consent, the customer authorises it in the
+    browser, submit the payment with an idempotency key, read its status until it settles on
+    the sandbox clock. Every answer of the payment API has its signature checked."""
+    staff = client.client_credentials("payments")["access_token"]
+    consent = payment_consent(amount, currency, creditor, reference)
+    staged = client.create_domestic_payment_consent(staff, consent)["Data"]
+    consent_id = staged["ConsentId"]
+    print(
+        f"1. payment consent {consent_id} staged: {amount} {currency} to {creditor['Name']} "
+        f"({creditor['Identification']}), {staged['Status']}; response signature verified"
+    )
+    tokens, identity = _authorised_in_browser(client, consent_id, "payments", 2)
+    print(f"3. the customer authorised consent {identity['openbanking_intent_id']}")
+    key = str(uuid.uuid4())  # keep it until the answer arrives: a retry with it pays once
+    paid = client.submit_domestic_payment(tokens["access_token"], consent_id, consent, key)["Data"]
+    print(
+        f"4. payment {paid['DomesticPaymentId']} submitted (x-idempotency-key {key}): "
+        f"{paid['Status']}, expected to settle {paid.get('ExpectedSettlementDateTime', '-')}"
+    )
+    final = _settled(client, staff, paid)
+    print(
+        f"5. payment {final['DomesticPaymentId']}: {final['Status']} since "
+        f"{final['StatusUpdateDateTime']}"
+    )
+    return final
+
+
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", required=True, help="JSON file: issuer, client_id, ...")
-    parser.add_argument(
-        "--confirm-funds", metavar="AMOUNT",
-        help="then ask whether AMOUNT is available in the first account (the app needs the "
-        "fundsconfirmations scope)",
-    )  # fmt: skip
-    args = parser.parse_args()
+    commands = parser.add_subparsers(dest="command", metavar="{accounts,pay}")
+    accounts = commands.add_parser("accounts", help="read accounts (the default)")
+    for where in (parser, accounts):
+        where.add_argument(
+            "--confirm-funds", metavar="AMOUNT",
+            help="then ask whether AMOUNT is available in the first account (the app needs the "
+            "fundsconfirmations scope)",
+        )  # fmt: skip
+    paying = commands.add_parser("pay", help="make a domestic payment (the app needs PISP)")
+    paying.add_argument("amount", help="a decimal string, such as 12.50")
+    paying.add_argument("--currency", default="GBP")
+    paying.add_argument(
+        "--to",
+        default="08080021325698",
+        metavar="SORTCODE_ACCOUNT",
+        help="the creditor's sort code and account number, 14 digits",
+    )
+    paying.add_argument("--creditor-name", default="ACME Inc")
+    paying.add_argument("--reference", default=None, help="yours (default: a new one)")
+    return parser.parse_args()
+
+
+def main() -> None:
+    """The interactive flows: ``accounts`` (the default: consent, PAR, browser, code exchange,
+    first API calls) or ``pay AMOUNT`` (a domestic payment end to end)."""
+    args = _arguments()
     client = PartnerClient.from_files(args.config)
+    if args.command == "pay":
+        creditor = {"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": args.to,
+                    "Name": args.creditor_name}  # fmt: skip
+        reference = args.reference or f"PAY-{secrets.token_hex(4).upper()}"
+        pay(client, args.amount, args.currency, creditor, reference)
+        return
+    _read_accounts(client, args.confirm_funds)
+
+
+def _read_accounts(client: PartnerClient, confirm_funds: str | None) -> None:
+    """The account information flow, then confirmation of funds if asked."""
     consent = client.create_account_access_consent(
         ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
          "ReadTransactionsDebits", "ReadTransactionsDetail"]
@@ -643,8 +833,8 @@ def main() -> None:
         print(f"   {entry['BookingDateTime'][:10]}  {money}  {narrative}")
     following = history["Links"].get("Next")
     print(f"5. the next page: {following}" if following else "5. that was the whole history")
-    if args.confirm_funds:
-        _confirm_funds(client, accounts["Data"]["Account"][0], args.confirm_funds)
+    if confirm_funds:
+        _confirm_funds(client, accounts["Data"]["Account"][0], confirm_funds)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TypeVar, cast
 
 from sqlalchemy import bindparam, or_, select
@@ -39,6 +40,9 @@ _Instruction = TypeVar(
 
 
 # Listing accounts, the most common call, as one plain statement with the tenant's clock.
+# What a business's second authoriser adds to the business's username to sign in (a payment of a
+# business needs two authorisers: gateway.payments.multi_authorisation).
+SECOND_AUTHORISER = ".second"
 _CUSTOMER_ACCOUNTS = Prepared(
     select(
         *(m.Account.__table__.c[name] for name in records.ACCOUNT_COLUMNS),
@@ -59,16 +63,24 @@ class SandboxAccounts(Binding):
     """What account information and the consent page read of the sandbox bank."""
 
     def authenticate(self, tenant: str, username: str, password: str) -> Customer | None:
-        """Return the customer whose sandbox credentials these are, or ``None``."""
+        """Return the customer whose sandbox credentials these are, or ``None``.
+
+        A business has a second authoriser: its username followed by
+        :data:`SECOND_AUTHORISER`, with the business's password. They act for the same customer
+        (the same id), under their own username and name."""
         self._offset(tenant)
+        base = username.removesuffix(SECOND_AUTHORISER)
         row = self.session.scalar(
-            select(m.Customer).where(
-                m.Customer.tenant_id == tenant, m.Customer.username == username
-            )
+            select(m.Customer).where(m.Customer.tenant_id == tenant, m.Customer.username == base)
         )
         if row is None or not hmac.compare_digest(row.password.encode(), password.encode()):
             return None
-        return records.customer(row)
+        customer = records.customer(row)
+        if base == username:
+            return customer
+        if customer.kind != "Business":
+            return None
+        return replace(customer, username=username, name=f"{customer.name} (second authoriser)")
 
     def accounts(self, tenant: str, customer_id: str) -> Sequence[Account]:
         """Return a customer's accounts (unknown customer: :class:`UnknownResource`)."""

@@ -71,7 +71,7 @@ class SandboxFx(Binding):
         """The sandbox bank's corridors."""
         return CORRIDORS
 
-    def create_quote(self, tenant: str, request: fx.QuoteRequest) -> fx.Quote:
+    def create_fx_quote(self, tenant: str, request: fx.QuoteRequest) -> fx.Quote:
         """Price ``request`` at the feed's mid rate now and keep the quote."""
         corridor = fx.through_corridor(CORRIDORS, BASE_USD_VALUES, request)
         values, now = self._usd_values(tenant)
@@ -90,7 +90,7 @@ class SandboxFx(Binding):
         self.session.flush()
         return quote
 
-    def quote(self, tenant: str, contract_id: str) -> fx.Quote:
+    def fx_quote(self, tenant: str, contract_id: str) -> fx.Quote:
         """A quote this tenant was given; :class:`UnknownResource` otherwise."""
         self._offset(tenant)
         row = self.session.scalar(
@@ -104,7 +104,7 @@ class SandboxFx(Binding):
 
     def pay_converted(self, tenant: str, order: PaymentOrder, contract_id: str) -> Payment:
         """Settle ``order`` as quote ``contract_id`` converts it (:mod:`sandbox.fx_settlement`)."""
-        quote = self.quote(tenant, contract_id)
+        quote = self.fx_quote(tenant, contract_id)
         fx.check_order(order, quote)
         debtor, _owner = self._account_row(tenant, order.debtor_account_id)
         if debtor.currency != quote.sell_amount.currency:

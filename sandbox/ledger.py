@@ -20,13 +20,16 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from gateway.core.errors import InsufficientFunds, InvalidInstruction, UnknownResource
 from sandbox.ids import public_id
 from sandbox.models import Account, Hold, Journal, Posting
+
+_POSTINGS = cast(Table, Posting.__table__)
 
 
 class UnbalancedJournal(InvalidInstruction):
@@ -128,7 +131,9 @@ def post(
                 after[leg.account_pk] = balance - leg.amount
             rows.append(_posting_row(journal.pk, leg, booked_at, value_at or booked_at, balance))
         rows.reverse()
-        session.execute(insert(Posting), rows)
+        # One multi-row INSERT of the table (the ORM's bulk insert would split the rows by
+        # which of their values are null).
+        session.execute(insert(_POSTINGS), rows)
     return journal
 
 
@@ -175,10 +180,19 @@ def _posting_row(
 
 
 def _load_accounts(session: Session, tenant_id: str, pks: set[int]) -> dict[int, Account]:
-    found = session.scalars(
-        select(Account).where(Account.pk.in_(pks), Account.tenant_id == tenant_id)
-    ).all()
-    accounts = {account.pk: account for account in found}
+    # Those the unit of work has loaded already (a payment's debtor and its clearing account,
+    # say) are taken from its identity map; the others are read in one statement.
+    accounts: dict[int, Account] = {}
+    for pk in pks:
+        known = session.identity_map.get(session.identity_key(Account, pk))
+        if isinstance(known, Account) and known.tenant_id == tenant_id:
+            accounts[pk] = known
+    unknown = pks - accounts.keys()
+    if unknown:
+        found = session.scalars(
+            select(Account).where(Account.pk.in_(unknown), Account.tenant_id == tenant_id)
+        ).all()
+        accounts |= {account.pk: account for account in found}
     missing = pks - accounts.keys()
     if missing:
         raise UnknownResource(f"no account {sorted(missing)} in tenant {tenant_id}")

@@ -45,6 +45,12 @@ def _registry(filename: str) -> Registry[Any]:
     return registry
 
 
+def preload(filename: str) -> None:
+    """Read the reference document ``filename`` now (a third of a second or so), so that the
+    first request that needs it does not wait for it."""
+    _registry(filename)
+
+
 @functools.cache
 def validator(filename: str, component: str) -> OAS30Validator:
     """A validator of ``#/components/schemas/<component>`` of the reference ``filename``."""

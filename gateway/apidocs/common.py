@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SPECS_DIR = ROOT / "specs" / "openapi"
 REFERENCE_DIR = ROOT / "specs" / "reference" / "obie-v4.0"
 GUIDE = ROOT / "docs" / "getting-started.md"
+SCENARIOS = ROOT / "docs" / "scenarios.md"
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _ARGUMENT = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")

@@ -13,6 +13,7 @@ from flask import Flask
 from gateway.apidocs.aisp import build_aisp
 from gateway.apidocs.cbpii import build_cbpii
 from gateway.apidocs.common import SPECS_DIR
+from gateway.apidocs.financing import build_financing
 from gateway.apidocs.fx import build_fx
 from gateway.apidocs.idempotency import build_idempotency
 from gateway.apidocs.oauth import build_oauth
@@ -69,6 +70,14 @@ DOCUMENTS: tuple[Document, ...] = (
         "Domestic VRP consents with limits per payment and per period, and the payments made "
         "under them on the sandbox's clock; signed and idempotent.",
         build_vrp,
+    ),
+    Document(
+        "financing",
+        "financing-v1",
+        "Financing API",
+        "Loan products and quotes: the instalment schedule, every cash flow, the APR and the "
+        "representative example of a loan, before any customer is involved.",
+        build_financing,
     ),
     Document(
         "oauth",

@@ -40,7 +40,10 @@ JSON path (`U004` missing, `U005` not allowed, `U002` invalid).
    passed can no longer be authorised.
 4. Read the payment and its `/payment-details` with a client-credentials token: `ACSP` once
    booked, `ACSC` from the bank's next settlement cycle, `RJCT` with `AM04` when the account
-   could not pay; a scheduled payment is `ACCP` until its day.
+   could not pay; a scheduled payment is `ACCP` until its day. In the sandbox, trigger amounts
+   give the other outcomes (`PDNG`, then accepted or rejected at the next settlement cycle), and
+   a business's payment waits `PDNG` with `MultiAuthorisation` `AWAF` for its second
+   authoriser: see the [sandbox scenarios](/docs/scenarios).
 
 ## File payments
 

@@ -24,7 +24,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from swagger_ui_bundle import swagger_ui_path
 
-from gateway.apidocs.common import GUIDE, SPECS_DIR
+from gateway.apidocs.common import GUIDE, SCENARIOS, SPECS_DIR
 from gateway.apidocs.documents import BY_API, BY_NAME, DOCUMENTS
 from partners import example_client
 
@@ -89,10 +89,34 @@ def index() -> ResponseReturnValue:
 def guide() -> ResponseReturnValue:
     """The getting-started guide, rendered from its Markdown (CommonMark with tables; raw HTML
     in the source is shown as text, not interpreted)."""
-    if not GUIDE.is_file():
+    return _page(GUIDE, "Getting started")
+
+
+@bp.get("/docs/scenarios")
+def scenarios() -> ResponseReturnValue:
+    """The catalogue of sandbox scenarios (every outcome a partner can rehearse), rendered as
+    the guide is."""
+    return _page(SCENARIOS, "Sandbox scenarios")
+
+
+# The pages' Markdown files link each other by file name (as they read in the repository).
+_PAGES = {"getting-started": "docs.guide", "scenarios": "docs.scenarios"}
+
+
+@bp.get("/docs/<name>.md")
+def markdown_link(name: str) -> ResponseReturnValue:
+    """A page's link to another by its file name goes to that page."""
+    endpoint = _PAGES.get(name)
+    if endpoint is None:
         abort(404)
-    body = Markup(_MARKDOWN.render(GUIDE.read_text(encoding="utf-8")))  # noqa: S704 - see above
-    return render_template("docs/guide.html", body=body)
+    return redirect(url_for(endpoint))
+
+
+def _page(path: Path, title: str) -> ResponseReturnValue:
+    if not path.is_file():
+        abort(404)
+    body = Markup(_MARKDOWN.render(path.read_text(encoding="utf-8")))  # noqa: S704 - see guide
+    return render_template("docs/guide.html", body=body, title=title)
 
 
 @bp.get("/docs/examples/<name>")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Protocol
 
 from gateway.core.accounts import AccountsCore
+from gateway.core.lending import LendingCore
 from gateway.core.payments import PaymentsCore
 
 
-class BankCore(AccountsCore, PaymentsCore, Protocol):
+class BankCore(AccountsCore, PaymentsCore, LendingCore, Protocol):
     """A bank core bound to one unit of work: it flushes, the caller commits; errors are
     :class:`gateway.core.errors.BankCoreError` subclasses."""

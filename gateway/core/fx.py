@@ -152,15 +152,15 @@ class FxCore(Protocol):
     def corridors(self, tenant: str) -> Sequence[Corridor]:
         """The corridors the bank pays through."""
 
-    def create_quote(self, tenant: str, request: QuoteRequest) -> Quote:
+    def create_fx_quote(self, tenant: str, request: QuoteRequest) -> Quote:
         """Price ``request`` at the current mid rate and keep the quote.
 
         :class:`UnsupportedCurrency`, :class:`UnsupportedCorridor`, :class:`OutsideLimits`, or
         :class:`InvalidInstruction` (an unknown lock, both or neither amount, too many decimal
         places, a non-positive amount)."""
 
-    def quote(self, tenant: str, contract_id: str) -> Quote:
-        """A quote kept by :meth:`create_quote`; :class:`UnknownResource` otherwise."""
+    def fx_quote(self, tenant: str, contract_id: str) -> Quote:
+        """A quote kept by :meth:`create_fx_quote`; :class:`UnknownResource` otherwise."""
 
     def pay_converted(self, tenant: str, order: PaymentOrder, contract_id: str) -> Payment:
         """Book ``order`` (its amount: the quote's total debited, in the debtor account's

@@ -55,7 +55,7 @@ class MemoryFx:
         """The corridors (the sandbox's own, unless a test hands others)."""
         return self.corridor_list
 
-    def create_quote(self, tenant: str, request: fx.QuoteRequest) -> fx.Quote:
+    def create_fx_quote(self, tenant: str, request: fx.QuoteRequest) -> fx.Quote:
         """Price and keep a quote."""
         corridor = fx.through_corridor(self.corridor_list, self.usd_values, request)
         mid = fx.mid_rate(self.usd_values, corridor.sell_currency, corridor.buy_currency)
@@ -66,7 +66,7 @@ class MemoryFx:
 
     def pay_converted(self, tenant: str, order: PaymentOrder, contract_id: str) -> Payment:
         """Debit the quote's total as the memory bank pays (no journal is kept here)."""
-        fx.check_order(order, self.quote(tenant, contract_id))
+        fx.check_order(order, self.fx_quote(tenant, contract_id))
         return self.bank.pay(tenant, order)
 
     def position(self, tenant: str) -> fx.Position:
@@ -77,7 +77,7 @@ class MemoryFx:
         """Nothing to reconcile: the memory bank keeps no journals."""
         return fx.Reconciliation(0, 0, ())
 
-    def quote(self, tenant: str, contract_id: str) -> fx.Quote:
+    def fx_quote(self, tenant: str, contract_id: str) -> fx.Quote:
         """A kept quote."""
         found = self.quotes.get(contract_id)
         if found is None:

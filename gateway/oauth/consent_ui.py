@@ -22,6 +22,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from gateway.consents import financing as applications
 from gateway.consents import funds_confirmation as funds
 from gateway.consents import services as consents
 from gateway.consents import wording
@@ -35,7 +36,7 @@ from gateway.edge.urls import issuer
 from gateway.oauth import grants, par, scopes
 from gateway.oauth.errors import OAuthError
 from gateway.oauth.models import PushedRequest
-from gateway.payments import cutoff
+from gateway.payments import cutoff, multi_authorisation
 from gateway.payments import wording as payment_wording
 from partners.models import App, Organisation
 
@@ -234,6 +235,8 @@ def login() -> ResponseReturnValue:
         **session[SESSION_KEY],
         "customer_id": customer.id,
         "customer_name": customer.name,
+        "customer_kind": customer.kind,
+        "customer_username": customer.username,
     }
     sessions.regenerate()  # signed in as the customer: a new session id (fixation)
     return redirect(url_for("authorize.consent_page"), code=303)
@@ -279,10 +282,13 @@ def _consent_context(app: App, consent: Consent, customer_id: str) -> dict[str, 
         if consent.kind == "payments"
         else None
     )
+    loan = consent.kind == applications.KIND
     return {
         "app": app,
         "organisation": org,
         "consent": consent,
+        "loan": applications.lines(consent.data) if loan else None,
+        "schedule": applications.schedule(consent.data) if loan else None,
         "purpose": scopes.SCOPES.get(consent.kind, consent.kind),
         "permissions": consent.permissions,
         "sees": sees,
@@ -351,6 +357,13 @@ def decide() -> ResponseReturnValue:
         context = _consent_context(app, consent, customer_id)
         error = "Choose at least one account." if context["multiple"] else "Choose an account."
         return render_template("oauth/consent.html", error=error, **context), 400
+    if consent.kind == "payments":
+        state = session[SESSION_KEY]
+        refused = multi_authorisation.on_consent_approval(
+            consent, state.get("customer_kind", ""), state.get("customer_username", ""), bank_now
+        )
+        if refused:
+            return _decline(pushed, consent, bank_now, refused)
     consents.authorise(db, consent, customer_id=customer_id, account_ids=picked, now=bank_now)
     code = grants.create_code(db, pushed, customer_id=customer_id, consent_id=consent.id, now=now)
     return _respond(pushed, code=code)

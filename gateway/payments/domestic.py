@@ -30,7 +30,7 @@ from gateway.core.payments import PaymentOrder as BankOrder
 from gateway.core.payments import PaymentsCore
 from gateway.core.values import Counterparty
 from gateway.edge.errors import ApiError
-from gateway.payments import cutoff
+from gateway.payments import cutoff, multi_authorisation, scenarios
 from gateway.payments.models import PaymentOrder
 
 FAMILY = "domestic-payments"
@@ -169,18 +169,35 @@ def submit(
     session: Session, bank: PaymentsCore, consent: Consent, body: dict[str, Any], now: dt.datetime
 ) -> PaymentOrder:
     """Execute the order the customer approved and consume the consent; a payment the bank
-    refuses for want of funds is recorded as ``RJCT`` (AM04), never an error of the API."""
+    refuses for want of funds is recorded as ``RJCT`` (AM04), never an error of the API. A
+    sandbox scenario's amount (gateway.payments.scenarios) gets its outcome instead, and a
+    payment that awaits another authoriser (gateway.payments.multi_authorisation) waits."""
     check_matches(consent, body)
     order = bank_order(consent, body["Data"]["Initiation"])
     row = new_order(consent, FAMILY, "dp-", order, now)
+    flow = multi_authorisation.awaiting(consent)
+    if flow is not None:
+        multi_authorisation.hold(row, flow)
+    else:
+        execute(bank, consent, row, now)
+    return record(session, consent, row, now)
+
+
+def execute(bank: PaymentsCore, consent: Consent, row: PaymentOrder, now: dt.datetime) -> None:
+    """Ask the bank to pay the order of ``row`` now and write what became of it."""
+    order = bank_order(consent, row.initiation)
+    outcome = scenarios.of(consent, order.amount)
+    if outcome is not None and not outcome.books:
+        scenarios.record(row, outcome, now)
+        return
     try:
         paid = bank.pay(consent.tenant_id, order)
     except InsufficientFunds:
-        row.status, row.status_reason = "RJCT", "AM04"
-        row.status_reason_description = "The debtor account has not enough funds available"
+        scenarios.record(row, scenarios.INSUFFICIENT_FUNDS, now)
     else:
         row.bank_payment_id, row.status, row.settles_at = paid.id, "ACSP", paid.settles_at
-    return record(session, consent, row, now)
+        if outcome is not None:
+            scenarios.record(row, outcome, now)
 
 
 def bank_order(

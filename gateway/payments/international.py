@@ -147,7 +147,7 @@ def agreed_quote(desk: fx.FxCore, tenant: str, initiation: dict[str, Any],
         raise ApiError.one("U001", "ContractIdentification is expected with RateType Agreed",
                            path=path)  # fmt: skip
     try:
-        quote = fx.usable(desk.quote(tenant, contract), now)
+        quote = fx.usable(desk.fx_quote(tenant, contract), now)
     except UnknownResource:
         raise ApiError.one("U002", "No quote has this ContractIdentification", path=path) from None
     except fx.QuoteExpired as exc:
@@ -184,7 +184,7 @@ def priced(desk: fx.FxCore, tenant: str, initiation: dict[str, Any],
             raise ApiError.one("U002", f"UnitCurrency must be {SELL_CURRENCY}",
                                path=f"{_RATE}.UnitCurrency")  # fmt: skip
     try:
-        return desk.create_quote(tenant, asked)
+        return desk.create_fx_quote(tenant, asked)
     except fx.UnsupportedCorridor as exc:
         raise ApiError.one("U002", str(exc), path=f"{_INITIATION}.DestinationCountryCode") from None
     except InvalidInstruction as exc:

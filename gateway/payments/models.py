@@ -43,6 +43,14 @@ class PaymentOrder(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     status_updated_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     settles_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # A PDNG order's decision (its family's accepted status, or RJCT with ``status_reason``) and
+    # the moment on the tenant's clock it takes effect (gateway.payments.scenarios).
+    decision: Mapped[str | None] = mapped_column(String(4))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    # The multiple-authorisation flow of a business's payment: how many authorisers it needs,
+    # who approved, its status (AWAF, AUTH, RJCT) and when it changed or expires
+    # (gateway.payments.multi_authorisation).
+    multi_authorisation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class VrpPayment(Base):

@@ -1,22 +1,28 @@
 """A payment order's status on the tenant's clock.
 
 The gateway records what it knew when the order was made: ``ACSP`` (AcceptedSettlementInProcess)
-for a payment the bank booked, with the moment it settles (gateway.core.settlement), or ``RJCT``
-with its reason. What a partner reads is that record seen at the bank's current time: ``ACSC``
-(AcceptedSettlementCompleted) once the settlement moment has passed, its StatusUpdateDateTime that
-moment. Nothing runs in the background to make it so, and no read writes.
+for a payment the bank booked, with the moment it settles (gateway.core.settlement), ``RJCT``
+with its reason, or ``PDNG`` (Pending) with the bank's decision and the moment it takes effect
+(a sandbox scenario, gateway.payments.scenarios). What a partner reads is that record seen at
+the bank's current time: a pending order's decision once its moment has passed, and ``ACSC``
+(AcceptedSettlementCompleted) once the settlement moment has passed, its StatusUpdateDateTime
+that moment. Nothing runs in the background to make it so, and no read writes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
 from gateway.core.payments import Payment
 from gateway.edge.errors import ApiError
+from gateway.payments import multi_authorisation
 from gateway.payments.models import PaymentOrder
+
+# Why an order whose authorisers did not all answer in time is rejected.
+EXPIRED = ("MS03", "Not every authoriser approved the payment by its CompletionDateTime")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,20 +37,35 @@ class Status:
 
 def status(order: PaymentOrder, now: dt.datetime) -> Status:
     """The order's status at ``now`` on its tenant's clock."""
-    if order.status == "ACSP" and order.settles_at is not None and order.settles_at <= now:
-        return Status("ACSC", order.settles_at)
-    return Status(
-        order.status, order.status_updated_at, order.status_reason, order.status_reason_description
-    )
+    return history(order, now)[-1]
 
 
 def history(order: PaymentOrder, now: dt.datetime) -> list[Status]:
-    """Every status the order has had up to ``now``, oldest first (for payment-details)."""
-    steps = [Status(order.status, order.created_at, order.status_reason,
-                    order.status_reason_description)]  # fmt: skip
-    current = status(order, now)
-    if current.code != order.status:
-        steps.append(current)
+    """Every status the order has had up to ``now``, oldest first (for payment-details): as
+    recorded (after ``PDNG`` while it awaited a second authoriser,
+    gateway.payments.multi_authorisation); then, for a ``PDNG`` order
+    (gateway.payments.scenarios), its decision once its moment has passed; then ``ACSC`` once
+    an ``ACSP`` payment has settled."""
+    rejected = order.status == "RJCT"
+    steps = [Status(order.status, order.status_updated_at,
+                    order.status_reason if rejected else None,
+                    order.status_reason_description if rejected else None)]  # fmt: skip
+    flow = order.multi_authorisation
+    if flow is not None and multi_authorisation.expired(order, now):
+        limit = dt.datetime.fromisoformat(flow["Expires"])
+        return [Status("PDNG", order.created_at), Status("RJCT", limit, *EXPIRED)]
+    if flow is not None and order.status != "PDNG":
+        steps.insert(0, Status("PDNG", order.created_at))
+    else:
+        steps[0] = replace(steps[0], updated_at=order.created_at)
+    decided = order.decided_at
+    if order.status == "PDNG" and order.decision and decided is not None and decided <= now:
+        if order.decision == "RJCT":
+            reason = order.status_reason, order.status_reason_description
+            return [*steps, Status("RJCT", decided, *reason)]
+        steps.append(Status(order.decision, decided))
+    if steps[-1].code == "ACSP" and order.settles_at is not None and order.settles_at <= now:
+        steps.append(Status("ACSC", order.settles_at))
     return steps
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from gateway.consents.models import Consent
 from gateway.core.payments import PaymentsCore
 from gateway.edge.errors import ApiError
-from gateway.payments import domestic, orders
+from gateway.payments import domestic, orders, scenarios
 from gateway.payments.models import PaymentOrder
 from gateway.payments.orders import Status
 
@@ -68,16 +68,24 @@ def submit(
     if day <= now.astimezone(LONDON).date():
         raise ApiError.one("U003", "The execution date has passed", path=DATE_PATH)
     order = domestic.bank_order(consent, initiation)
-    booked = bank.schedule_payment(consent.tenant_id, order, day)
     row = domestic.new_order(consent, FAMILY, "dsp-", order, now)
-    row.bank_payment_id, row.status = booked.id, "ACCP"
+    outcome = scenarios.of(consent, order.amount)
+    if outcome is None or outcome.books:
+        booked = bank.schedule_payment(consent.tenant_id, order, day)
+        row.bank_payment_id, row.status = booked.id, "ACCP"
+    if outcome is not None:
+        scenarios.record(row, outcome, now, accepted="ACCP")
     return domestic.record(session, consent, row, now)
 
 
 def status(bank: PaymentsCore, order: PaymentOrder, now: dt.datetime) -> list[Status]:
-    """Every status of the order up to ``now``, oldest first (the last is the current one)."""
-    steps = [Status("ACCP", order.created_at)]
-    instruction = order.bank_payment_id or ""
+    """Every status of the order up to ``now``, oldest first (the last is the current one):
+    ``ACCP`` (after ``PDNG`` for a pending scenario), then ``CANC`` or its execution's; or
+    ``RJCT``."""
+    steps = orders.history(order, now)
+    if steps[-1].code != "ACCP" or order.bank_payment_id is None:
+        return steps
+    instruction = order.bank_payment_id
     if bank.scheduled_payment(order.tenant_id, instruction).status == "Cancelled":
         return [*steps, Status("CANC", order.status_updated_at)]
     for made in bank.executions(order.tenant_id, instruction):

@@ -25,7 +25,7 @@ from gateway.core.payments import PaymentsCore, StandingOrderInstruction
 from gateway.core.recurrence import Schedule
 from gateway.core.working_days import england
 from gateway.edge.errors import ApiError
-from gateway.payments import domestic, orders
+from gateway.payments import domestic, orders, scenarios
 from gateway.payments.models import PaymentOrder
 from gateway.payments.orders import Status
 
@@ -115,21 +115,35 @@ def submit(
     initiation = body["Data"]["Initiation"]
     schedule, first, final = plan(initiation, now.astimezone(LONDON).date())
     order = domestic.bank_order(consent, initiation, FIRST)
-    instruction = StandingOrderInstruction(order, schedule, first, final)
-    made = bank.create_standing_order(consent.tenant_id, instruction)
     row = domestic.new_order(consent, FAMILY, "dso-", order, now)
-    row.bank_payment_id, row.status = made.id, "ACCP"
+    outcome = scenarios.of(consent, order.amount)
+    if outcome is None or outcome.books:
+        instruction = StandingOrderInstruction(order, schedule, first, final)
+        made = bank.create_standing_order(consent.tenant_id, instruction)
+        row.bank_payment_id, row.status = made.id, "ACCP"
+    if outcome is not None:
+        scenarios.record(row, outcome, now, accepted="INCO")
     return domestic.record(session, consent, row, now)
 
 
-def status(order: PaymentOrder) -> Status:
-    """The standing order's own status: set up (``INCO``) when it was made."""
-    return Status("INCO", order.created_at)
+def status(order: PaymentOrder, now: dt.datetime) -> Status:
+    """The standing order's own status: set up (``INCO``) when it was made; for a sandbox
+    scenario ``RJCT``, or ``PDNG`` until the bank's decision (``INCO`` or ``RJCT``)."""
+    if order.status == "ACCP":
+        return Status("INCO", order.created_at)
+    return orders.status(order, now)
 
 
 def payments(bank: PaymentsCore, order: PaymentOrder, now: dt.datetime) -> list[Status]:
-    """Every payment status up to ``now``: ``ACCP`` when set up, then each payment's."""
-    steps = [Status("ACCP", order.created_at)]
-    for made in bank.executions(order.tenant_id, order.bank_payment_id or ""):
+    """Every payment status up to ``now``: ``ACCP`` when set up, then each payment's (after
+    ``PDNG`` for a pending scenario; ``RJCT`` alone for a rejected one)."""
+    steps = orders.history(order, now)
+    if order.bank_payment_id is None:
+        return steps
+    if steps[-1].code == "INCO":
+        steps[-1] = Status("ACCP", steps[-1].updated_at)
+    elif steps[-1].code != "ACCP":
+        return steps
+    for made in bank.executions(order.tenant_id, order.bank_payment_id):
         steps.extend(orders.of_execution(made, now))
     return steps

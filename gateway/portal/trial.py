@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,7 @@ from partners import example_client as partner_client
 
 STATE_TTL = 600
 ACCOUNTS_PATH = "/open-banking/v4.0/aisp/accounts"
+PISP_PATH = "/open-banking/v4.0/pisp"
 DEFAULT_PERMISSIONS = ("ReadAccountsDetail", "ReadBalances")
 # Values the pages show only partly: enough to recognise them, not enough to use them.
 SECRET_FIELDS = frozenset(
@@ -121,7 +123,15 @@ def _title(method: str, url: str, body: bytes | None) -> str:
         return "Push the authorization request (PAR)"
     if path.endswith(ACCOUNTS_PATH):
         return "Call the API: the customer's accounts"
-    return f"{method} {path}"
+    return _PAYMENT_TITLES.get((method, re.sub(r"/dp-[^/]+$", "/{id}", path)), f"{method} {path}")
+
+
+_PAYMENT_TITLES = {
+    ("POST", f"{PISP_PATH}/domestic-payment-consents"): "Stage the domestic-payment consent",
+    ("POST", f"{PISP_PATH}/domestic-payments"): "Submit the payment (signed, idempotency key)",
+    ("GET", f"{PISP_PATH}/domestic-payments/{{id}}"): "Read the payment's status",
+    ("GET", "/jwks"): "Read the bank's keys, to check its response signatures",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +227,13 @@ class Pending:
     request_uri: str
     consent_id: str
     exchanges: list[Exchange] = field(default_factory=list)
+    # "accounts", or "payment" (:mod:`.trial_payments`) with the consent's body to repeat.
+    flow: str = "accounts"
+    payment: dict[str, Any] | None = None
 
 
-def _client(pending: Pending, transport: Transport) -> Any:
+def client_for(pending: Pending, transport: Transport) -> Any:
+    """The example client of ``pending``'s app, sending through ``transport``."""
     module = example_client()
     credential = pending.credential
     if credential.method == "client_secret_basic":
@@ -234,7 +248,8 @@ def _client(pending: Pending, transport: Transport) -> Any:
     )  # fmt: skip
 
 
-def _failure(exc: Exception, issuer: str) -> str:
+def failure(exc: Exception, issuer: str) -> str:
+    """What went wrong, in a sentence for the page."""
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
         errors = body.get("Errors")
@@ -267,7 +282,7 @@ def start(
     pending = Pending(
         developer_id, client_id, issuer, redirect_uri, credential, dpop_jwk, "", "", "", ""
     )
-    client = _client(pending, recorder)
+    client = client_for(pending, recorder)
     try:
         consent = client.create_account_access_consent(list(permissions))
         pending.consent_id = consent["Data"]["ConsentId"]
@@ -275,7 +290,7 @@ def start(
             pending.consent_id
         )
     except (module.GatewayError, OSError, ValueError, KeyError) as exc:
-        raise TrialError(_failure(exc, issuer), recorder.exchanges) from None
+        raise TrialError(failure(exc, issuer), recorder.exchanges) from None
     pending.exchanges = recorder.exchanges
     return pending, str(client.authorization_url(pending.request_uri))
 
@@ -292,12 +307,26 @@ def finish(pending: Pending, query: Mapping[str, str], transport: Transport) -> 
     """Steps 3 and 4: check the authorization response, exchange the code, read the accounts."""
     module = example_client()
     recorder = Recorder(transport)
-    client = _client(pending, recorder)
-    response_url = f"{pending.redirect_uri}?{urlencode(dict(query))}"
+    client = client_for(pending, recorder)
+    code = checked_code(pending, f"{pending.redirect_uri}?{urlencode(dict(query))}")
+    try:
+        tokens = client.exchange_code(code, pending.verifier)
+        accounts = client.get(ACCOUNTS_PATH, tokens["access_token"])
+        listed = list(accounts["Data"]["Account"])
+    except (module.GatewayError, OSError, ValueError, KeyError, TypeError) as exc:
+        raise TrialError(failure(exc, pending.issuer), recorder.exchanges) from None
+    return Finished(recorder.exchanges, listed)
+
+
+def checked_code(pending: Pending, response_url: str) -> str:
+    """The code of the authorization response at ``response_url``, once its ``iss`` and
+    ``state`` check out; raise :class:`TrialError` saying why the authorization did not
+    complete otherwise."""
+    module = example_client()
     try:
         # RFC 9207 §2.4: the client compares iss with the issuer it sent the request to, and
         # the state with the one it sent (RFC 6749 §10.12); the example client does both.
-        code = module.parse_redirect(response_url, pending.state, pending.issuer)
+        return str(module.parse_redirect(response_url, pending.state, pending.issuer))
     except module.GatewayError as exc:
         body = exc.body if isinstance(exc.body, dict) else {}
         if "iss" in body:  # iss and state check out: the bank's own error response
@@ -305,13 +334,6 @@ def finish(pending: Pending, query: Mapping[str, str], transport: Transport) -> 
         else:
             reason = str(body.get("error") or exc)
         raise TrialError(f"The authorization did not complete: {reason}") from None
-    try:
-        tokens = client.exchange_code(code, pending.verifier)
-        accounts = client.get(ACCOUNTS_PATH, tokens["access_token"])
-        listed = list(accounts["Data"]["Account"])
-    except (module.GatewayError, OSError, ValueError, KeyError, TypeError) as exc:
-        raise TrialError(_failure(exc, pending.issuer), recorder.exchanges) from None
-    return Finished(recorder.exchanges, listed)
 
 
 def save(store: redis.Redis, pending: Pending) -> str:

@@ -17,7 +17,7 @@ from gateway.consents.account_access import PERMISSIONS
 from gateway.core.administration import MAX_ADVANCE, SandboxBank
 from gateway.edge.transaction import get_session
 from gateway.edge.urls import issuer, trust_anchor
-from gateway.portal import forms, sandbox, trial
+from gateway.portal import forms, sandbox, trial, trial_payments
 from gateway.portal import services as portal
 from gateway.portal.auth import current_developer, login_required, signed_in
 from gateway.store.kv import is_fake
@@ -267,6 +267,7 @@ def _try_page(app: App, status: int = 200, **context: Any) -> ResponseReturnValu
         customers=portal.sandbox_customers(_core(), app.organisation_id, with_accounts=False),
         permissions=PERMISSIONS,
         chosen=context.pop("chosen", trial.DEFAULT_PERMISSIONS),
+        amount=context.pop("amount", "") or trial_payments.DEFAULT_AMOUNT,
         **context,
     ), status
 
@@ -278,38 +279,50 @@ def try_flow(client_id: str) -> ResponseReturnValue:
     if request.method == "GET":
         return sandbox.preparing(app.organisation_id) or _try_page(app)
     chosen = [p for p in request.form.getlist("permissions") if p in PERMISSIONS]
+    paying = request.form.get("flow") == trial_payments.PAYMENT
+    form: dict[str, Any] = {
+        "chosen": chosen,
+        "paying": paying,
+        "amount": request.form.get("amount", ""),
+    }
     callback = _callback_uri(app)
     problem = None
     if app.environment != "sandbox":
         problem = "Try the flow works with sandbox apps only."
     elif callback not in app.redirect_uris:
         problem = "Register the portal's callback as a redirect URI first."
-    elif not chosen:
+    elif not chosen and not paying:
         problem = "Choose at least one permission."
     if problem:
-        return _try_page(app, 400, chosen=chosen, error=problem)
+        return _try_page(app, 400, error=problem, **form)
     try:
         credential = trial.check_credential(
             app.token_endpoint_auth_method, request.form.get("credential", "")
         )
+        amount = trial_payments.check_amount(form["amount"]) if paying else ""
     except trial.TrialError as exc:
-        return _try_page(app, 400, chosen=chosen, error=exc.message)
-    ids = {"developer_id": signed_in().id, "client_id": app.client_id}
+        return _try_page(app, 400, error=exc.message, **form)
+    ids: dict[str, Any] = {
+        "developer_id": signed_in().id,
+        "client_id": app.client_id,
+        "issuer": issuer(),
+        "redirect_uri": callback,
+        "credential": credential,
+        "transport": _trial_transport(),
+    }
     # The client's requests come back to this server. Release this request's transaction first:
     # on SQLite it holds the write lock (BEGIN IMMEDIATE) that those requests need.
     get_session().rollback()
     try:
-        pending, authorization_url = trial.start(
-            **ids, issuer=issuer(), redirect_uri=callback, credential=credential,
-            permissions=chosen, transport=_trial_transport(),
-        )  # fmt: skip
+        if paying:
+            pending, authorization_url = trial_payments.start(**ids, amount=amount)
+        else:
+            pending, authorization_url = trial.start(**ids, permissions=chosen)
     except trial.TrialError as exc:
         failed = getattr(exc, "exchanges", [])
-        return _try_page(app, 400, chosen=chosen, error=str(exc), exchanges=failed)
+        return _try_page(app, 400, error=str(exc), exchanges=failed, **form)
     session[TRIAL_SESSION_KEY] = trial.save(current_app.extensions["redis"], pending)
-    return _try_page(
-        app, chosen=chosen, exchanges=pending.exchanges, authorization_url=authorization_url
-    )
+    return _try_page(app, exchanges=pending.exchanges, authorization_url=authorization_url, **form)
 
 
 @login_required
@@ -351,15 +364,16 @@ def try_callback(client_id: str) -> ResponseReturnValue:
     context: dict[str, Any] = {"app": app, "pending": pending}
     context["response"] = trial.response_parameters(query)
     try:
-        finished = trial.finish(pending, query, _trial_transport())
+        if pending.flow == trial_payments.PAYMENT:
+            paid = trial_payments.finish(pending, query, _trial_transport())
+            context.update(payment=paid.payment, idempotency_key=paid.idempotency_key)
+            context["exchanges"] = paid.exchanges
+        else:
+            finished = trial.finish(pending, query, _trial_transport())
+            context.update(exchanges=finished.exchanges, accounts=finished.accounts)
     except trial.TrialError as exc:
         page = render_template(
             "portal/try_result.html", error=exc.message, exchanges=exc.exchanges, **context
         )
         return page, 400
-    return render_template(
-        "portal/try_result.html",
-        exchanges=finished.exchanges,
-        accounts=finished.accounts,
-        **context,
-    )
+    return render_template("portal/try_result.html", **context)

@@ -60,6 +60,8 @@ class Builder:
         self.plans: list[Plan] = []
         self.accounts: list[Account] = []
         self.counter = 0
+        # Test customers sign in by username: unique in the tenant (uq_sbx_customer_tenant_id).
+        self.usernames: set[str] = set()
 
     def pid(self, prefix: str) -> str:
         """Return the next public id, stable for this tenant and seed."""
@@ -93,10 +95,15 @@ class Builder:
         base = ".".join("".join(ch for ch in w if ch.isalnum()) for w in words[:3])
         structure = "UK.OBIE.PrivateLimitedCompany" if kind == "Business" else "UK.OBIE.Individual"
         party = self.party(person, "Sole", structure)
+        username, suffix = base[:60], 1
+        while username in self.usernames:  # two customers of the same name: barry.martin2
+            suffix += 1
+            username = f"{base[:58]}{suffix}"
+        self.usernames.add(username)
         customer = Customer(
             tenant_id=self.tenant_id,
             public_id=self.pid("cus_"),
-            username=base[:60],
+            username=username,
             password=f"{self.fake.word()}-{self.rng.randrange(1000, 10000)}",
             name=person,
             kind=kind,

@@ -165,10 +165,11 @@ _ACCOUNT = re.compile(r'name="account" value="([^"]+)"')
 
 def approve_in_browser(
     app: Flask, browser: FlaskClient, url: str, tenant: str, *, decision: str = "approve",
-    accounts: int = 1,
+    accounts: int = 1, login: tuple[str, str] | None = None,
 ) -> dict[str, str]:  # fmt: skip
-    """Play the customer: sign in, pick accounts, decide; return the redirect's parameters."""
-    username, password = sandbox_login(app, tenant)
+    """Play the customer (``login``, or the tenant's first): sign in, pick accounts, decide;
+    return the redirect's parameters."""
+    username, password = login or sandbox_login(app, tenant)
     page = browser.get(url)
     assert page.status_code == 200, page.get_data(as_text=True)
     token = CSRF.search(page.get_data(as_text=True))

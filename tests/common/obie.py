@@ -29,6 +29,7 @@ FAMILIES = {
     "/open-banking/sandbox/v1": PUBLISHED / "sandbox-v1.json",
     "/open-banking/extensions/v1/fx": PUBLISHED / "fx-v1.json",
     "/open-banking/extensions/v1": PUBLISHED / "idempotency-v1.json",
+    "/open-banking/financing/v1": PUBLISHED / "financing-v1.json",
 }
 # The VRP file's operations share the Payment Initiation prefix (its ``servers``): routed by path.
 VRP_PATHS = ("/open-banking/v4.0/pisp/domestic-vrp", REFERENCE / "vrp-openapi.yaml")

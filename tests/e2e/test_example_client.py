@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
+import os
 import re
 import subprocess
 import sys
@@ -20,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from gateway.portal import services as portal_services
 from gateway.store.database import make_engine
-from partners import services
+from partners import example_client, services
 from partners.example_client import PartnerClient, parse_redirect
 from partners.models import Organisation
 from sandbox.models import Customer
 from tests.common.oauth import new_key, public
 from tests.common.sandbox import sandbox_core
-from tests.common.server import running_gateway
+from tests.common.server import free_port, running_gateway
 
 
 @pytest.fixture(scope="module")
@@ -37,19 +38,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
 
 
 def _partner(
-    database_url: str, issuer: str, *, secret: bool = False
-) -> tuple[PartnerClient, str, tuple[str, str]]:
+    database_url: str, issuer: str, *, secret: bool = False, roles: tuple[str, ...] = (),
+    redirect_uri: str = "http://127.0.0.1:9/callback",
+) -> tuple[PartnerClient, str, tuple[str, str]]:  # fmt: skip
     """A partner (its app authenticating with ``private_key_jwt``, or with a client secret),
     its sandbox tenant and a test customer's login."""
     engine = make_engine(database_url)
     key = new_key()
-    redirect_uri = "http://127.0.0.1:9/callback"
-    tag = "secret" if secret else "jwt"
+    tag = "-".join(roles) if roles else "secret" if secret else "jwt"
     with Session(engine) as session, session.begin():
         developer = services.sign_up(
             session, email=f"e2e-{tag}@tpp.example", name="E2E",
             password="e2e correct horse battery", legal_name="E2E Partner Ltd", country="GB",
-            registration_number="07654321", roles=["AISP", "CBPII"],
+            registration_number="07654321", roles=list(roles or ("AISP", "CBPII")),
         )  # fmt: skip
         organisation = session.get_one(Organisation, developer.organisation_id)
         app, client_secret = services.create_app(
@@ -208,3 +209,41 @@ def test_the_guides_registration_script_registers_a_client(
     registered = json.loads(ran.stdout)
     assert registered["client_id"] and registered["client_id"] != own_client_id
     assert registered["redirect_uris"] == ["http://127.0.0.1:9/callback"]
+
+
+def test_the_pay_command_pays_and_sees_it_settle(server: tuple[str, str], tmp_path: Path) -> None:
+    # ``example_client.py pay``, run unchanged as a partner runs it: it stages the consent,
+    # prints the bank's authorization URL and listens on its redirect URI; the test customer
+    # approves (this test plays the browser); it pays with an idempotency key, moves the
+    # sandbox clock to the settlement and prints ACSC. Every answer's signature is checked.
+    issuer, database_url = server
+    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+    made, _tenant, login = _partner(database_url, issuer, roles=("PISP",),
+                                    redirect_uri=redirect_uri)  # fmt: skip
+    config = tmp_path / "client.json"
+    config.write_text(json.dumps({"issuer": issuer, "client_id": made.client_id,
+                                  "redirect_uri": redirect_uri,
+                                  "private_jwk": made.private_jwk}))  # fmt: skip
+    command = [sys.executable, str(Path(example_client.__file__)), "--config", str(config),
+               "pay", "12.50", "--reference", "INV-2026-0042"]  # fmt: skip
+    # BROWSER: the "browser" the client opens is a no-op; the test plays it.
+    environ = {**os.environ, "BROWSER": "true"}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=environ) as process:  # fmt: skip
+        assert process.stdout is not None
+        printed = [process.stdout.readline(), process.stdout.readline(), process.stdout.readline()]
+        url = printed[-1].strip()
+        assert url.startswith(f"{issuer}/authorize?"), printed
+        location = _customer_approves(url, login, redirect_uri)
+        assert location.startswith(redirect_uri)
+        with urllib.request.urlopen(location, timeout=10) as back:  # noqa: S310
+            assert back.status == 200
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    lines = [*printed, *out.splitlines()]
+    assert "AWAU; response signature verified" in lines[0]
+    assert "12.50 GBP to ACME Inc (08080021325698)" in lines[0]
+    paid = next(line for line in lines if line.startswith("4. payment "))
+    assert ": ACSP, expected to settle " in paid and "x-idempotency-key" in paid
+    assert any(line.startswith("   moved the sandbox clock ") for line in lines), lines
+    assert re.match(r"5\. payment dp-\S+: ACSC since ", lines[-1]), lines

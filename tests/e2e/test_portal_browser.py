@@ -1,5 +1,5 @@
 """The portal in a real browser against a real server: sign up, register an app, and walk the
-try-the-flow pages through the bank's consent page to the first API call.
+try-the-flow pages through the bank's consent page to the first API call, or to a payment.
 
 Needs Chromium at /usr/bin/chromium and the ``playwright`` package (the ``dev`` extra); without
 them the test skips on a developer's machine and fails under CI. Screenshots of each main page go
@@ -321,4 +321,67 @@ def test_a_new_sandbox_is_prepared_behind_a_page_then_its_clock_moves_and_it_res
     assert "Your sandbox is back at its seed" in page.locator("main").inner_text()
     # Back at real time: the day the sandbox was made (the pinned start's), not 36 days on.
     assert page.locator("#sandbox-time").inner_text().split(",")[0] == first.split(",")[0]
+    context.close()
+
+
+def test_a_partner_pays_from_try_the_flow(
+    browser: Any, server: tuple[str, dict[str, str]], shots: Path
+) -> None:
+    issuer, _env = server
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+
+    def snap(name: str) -> None:
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+
+    _sign_up(page, issuer, "pia@browser.example", "Browser Payments Ltd")
+    page.get_by_label("PISP").check()
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="Browser Payments Ltd").wait_for()
+    username = page.locator(".login-username").first.inner_text()
+    password = page.locator(".login-password").first.inner_text()
+
+    # A client_secret_basic app has no key to sign with: its message signing goes off first.
+    page.get_by_role("link", name="Apps", exact=True).click()
+    page.get_by_role("link", name="New app").first.click()
+    page.get_by_label("Name").fill("Browser Pay App")
+    page.get_by_label("Redirect URIs").fill("http://127.0.0.1:8765/callback")
+    page.get_by_label("client_secret_basic").check()
+    page.get_by_role("button", name="Register app").click()
+    secret = page.get_by_label("Client secret").input_value()
+    page.get_by_role("link", name="I have copied it").click()
+    page.get_by_role("button", name="Stop requiring signed requests").click()
+    assert page.locator("#request-signing").inner_text().startswith("Off")
+
+    page.get_by_role("link", name="Try the flow").first.click()
+    page.get_by_role("button", name="Add it as a redirect URI").click()
+    page.get_by_label("Client secret").fill(secret)
+    page.get_by_label("Make a domestic payment").check()
+    page.get_by_label("Amount in GBP").fill("7.45")
+    snap("p1-try-payment")
+    page.get_by_role("button", name="Run step 1").click()
+    assert page.get_by_role("heading", name="Stage the domestic-payment consent").is_visible()
+    snap("p2-step1")
+
+    # At the bank: the customer reads the payment and picks the account to pay from.
+    page.get_by_role("link", name="Open the bank's sign-in page").click()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{issuer}/authorize/consent")
+    consent = page.locator("main").inner_text()
+    assert "7.45" in consent and "ACME Inc" in consent
+    assert "Choose the account to pay from" in consent
+    page.locator('input[name="account"]').first.check()
+    snap("p3-consent")
+    page.get_by_role("button", name="Approve").click()
+    page.wait_for_url(f"{issuer}/portal/apps/*/try/callback*")
+    snap("p4-paid")
+    text = page.locator("main").inner_text()
+    assert "Done: payment ACSP" in text
+    assert "Submit the payment (signed, idempotency key)" in text
+    assert "Read the payment's status" in text
+    assert page.locator("#payment-id").inner_text().startswith("dp-")
+    assert "7.45 GBP to ACME Inc" in text
     context.close()

@@ -393,6 +393,7 @@ def test_private_key_jwt_app_shows_its_keys_and_test_customers(portal: Flask) ->
     assert "ES256" in html and "EC" in html and "https://tpp.example/callback" in html
     assert "DPoP-bound tokens</dt><dd>Yes" in html
     assert len(re.findall(r'class="login-username"', html)) == 5
+    assert "<code>.second</code>" in html and 'href="/docs/scenarios"' in html
     listing = dev.client.get("/portal/apps").get_data(as_text=True)
     assert "Keyed App" in listing and client_id in listing and "sandbox" in listing
 

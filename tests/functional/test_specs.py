@@ -439,6 +439,20 @@ def test_an_unknown_api_page_is_404(client: FlaskClient) -> None:
     assert client.get("/docs/nope").status_code == 404
 
 
+def test_the_scenarios_page_is_served_and_linked(client: FlaskClient) -> None:
+    response = client.get("/docs/scenarios")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert "<h1>Sandbox scenarios: every outcome, on purpose</h1>" in html
+    assert "<code>7.77</code>" in html and "<table>" in html
+    assert 'href="/docs/scenarios"' in client.get("/docs/getting-started").get_data(as_text=True)
+    # The pages link each other by file name, as in the repository.
+    assert 'href="scenarios.md"' in client.get("/docs/getting-started").get_data(as_text=True)
+    moved = client.get("/docs/scenarios.md")
+    assert moved.status_code == 302 and moved.headers["Location"] == "/docs/scenarios"
+    assert client.get("/docs/architecture.md").status_code == 404
+
+
 def test_the_getting_started_guide_is_served(client: FlaskClient) -> None:
     response = client.get("/docs/getting-started")
     assert response.status_code == 200 and response.mimetype == "text/html"

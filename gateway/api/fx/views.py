@@ -60,13 +60,13 @@ def corridors() -> ResponseReturnValue:
 
 
 @bp.post("/quotes")
-def create_quote() -> ResponseReturnValue:
+def create_fx_quote() -> ResponseReturnValue:
     """Price a conversion now; with a lock, the rate holds until ``ExpirationDateTime``."""
     tenant = _tenant()
     data = parse_json(bodies.QuoteRequest())["Data"]
     asked = bodies.quote_request(data)
     try:
-        quote = _desk().create_quote(tenant, asked)
+        quote = _desk().create_fx_quote(tenant, asked)
     except fx.UnsupportedCurrency as exc:
         field = "SellCurrency" if exc.currency == asked.sell_currency else "BuyCurrency"
         raise ApiError.one("U023", str(exc), path=f"Data.{field}") from None
@@ -88,7 +88,7 @@ def read_quote(contract_identification: str) -> ResponseReturnValue:
     tenant = _tenant()
     desk = _desk()
     try:
-        quote = desk.quote(tenant, contract_identification)
+        quote = desk.fx_quote(tenant, contract_identification)
     except UnknownResource:
         raise ApiError.one("U011", "No quote with this ContractIdentification") from None
     return jsonify(envelope(bodies.quote_data(quote, desk.now(tenant))))

@@ -6,14 +6,14 @@ resource it guards, or rolls both back). No Flask.
 
 How a duplicate is told apart, whatever the store:
 
-* PostgreSQL: the claim inserts the key's row in a savepoint. A second request's insert of the
-  same (client, operation, key) waits on the primary key's index until the first request's
-  transaction ends: when it committed, the insert fails and the second request reads the row,
-  response included (wait and replay); when it rolled back, the insert goes ahead (the second
-  request proceeds, as if it were the first).
+* PostgreSQL: the claim inserts the key's row, ``ON CONFLICT DO NOTHING``. A second request's
+  insert of the same (client, operation, key) waits on the primary key's index until the first
+  request's transaction ends: when it committed, nothing is inserted and the second request
+  reads the row, response included (wait and replay); when it rolled back, the insert goes ahead
+  (the second request proceeds, as if it were the first).
 * SQLite: every transaction begins ``BEGIN IMMEDIATE``, so a second writer waits for the first
   to commit or roll back before its claim reads anything; it then finds the committed row, or
-  none. The savepoint's unique-key failure is the same safety net there.
+  none. The insert's conflict clause is the same safety net there.
 
 Either way a committed row holds its response (it is written before the commit), so a claim
 that finds a row without one (:class:`InFlight`) means a row committed by something that is not
@@ -25,11 +25,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from gateway.api.idempotency.keys import LIFETIME
 from gateway.api.idempotency.models import IdempotencyKey
@@ -85,12 +85,6 @@ def claim(session: Session, scope: Scope, fingerprint: str, *, now: dt.datetime)
     A key older than its lifetime is a new one: its row is deleted first. May wait for another
     request's transaction (see the module's docstring)."""
     for _ in range(_ATTEMPTS):
-        found = _find(session, scope)
-        if found is not None and found.expires_at <= now:
-            _delete_expired(session, scope, now)
-            found = None
-        if found is not None:
-            return _answer(found, fingerprint)
         row = IdempotencyKey(
             client_id=scope.client_id,
             operation=scope.operation,
@@ -98,14 +92,38 @@ def claim(session: Session, scope: Scope, fingerprint: str, *, now: dt.datetime)
             fingerprint=fingerprint,
             created_at=now,
             expires_at=now + LIFETIME,
+            status=None,
+            headers=None,
+            body=None,
         )
-        try:
-            with session.begin_nested():
-                session.add(row)
-        except IntegrityError:
-            continue  # another request committed this key first: read what it was answered
-        return Claimed(row)
+        if _insert(session, row):
+            return Claimed(row)
+        # Another request committed this key first: read what it was answered.
+        found = _find(session, scope)
+        if found is None:
+            continue  # purged or expired in between: claim it again
+        if found.expires_at <= now:
+            _delete_expired(session, scope, now)
+            session.expunge(found)  # gone: the claim's new row takes its identity
+            continue
+        return _answer(found, fingerprint)
     return InFlight(None)
+
+
+def _insert(session: Session, row: IdempotencyKey) -> bool:
+    """Insert the key's row unless its scope has one (``ON CONFLICT DO NOTHING``, one statement
+    where a savepoint around an insert took three); whether it was inserted. The row becomes the
+    session's, as if it had been loaded: what the request stores later is an update of it."""
+    table = cast(Table, IdempotencyKey.__table__)
+    values = {c.key: getattr(row, c.key) for c in table.columns if getattr(row, c.key) is not None}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(values).on_conflict_do_nothing().returning(table.c.key)
+    if session.execute(statement).first() is None:
+        return False
+    make_transient_to_detached(row)
+    session.add(row)
+    return True
 
 
 def _answer(row: IdempotencyKey, fingerprint: str) -> Claim:

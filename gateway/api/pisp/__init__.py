@@ -8,7 +8,9 @@ Request bodies are validated against the reference file itself
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask.blueprints import BlueprintSetupState
 
+from gateway.api import reference
 from gateway.api.common import accepts_json
 from gateway.api.message_signing import protect_blueprint
 
@@ -17,6 +19,15 @@ from gateway.api.message_signing import protect_blueprint
 # (gateway.api.idempotency, on each view).
 bp = protect_blueprint(Blueprint("pisp", __name__, url_prefix="/open-banking/v4.0/pisp"))
 REFERENCE_FILE = "payment-initiation-openapi.yaml"
+# The Variable Recurring Payments file, served under the same prefix (pisp.vrp).
+VRP_REFERENCE_FILE = "vrp-openapi.yaml"
+
+
+@bp.record_once
+def _preload_reference(_state: BlueprintSetupState) -> None:
+    # Read the reference file when the application is made, not on its first payment request.
+    reference.preload(REFERENCE_FILE)
+    reference.preload(VRP_REFERENCE_FILE)
 
 
 @bp.before_request

@@ -8,7 +8,7 @@ from typing import Any
 from gateway.api.common import iso
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
-from gateway.payments import cutoff, orders
+from gateway.payments import cutoff, multi_authorisation, orders
 from gateway.payments.models import PaymentOrder
 
 # What of the consent's request data goes back in its response, besides Initiation.
@@ -55,6 +55,9 @@ def order_data(
     if order.settles_at is not None:
         data["ExpectedSettlementDateTime"] = iso(order.settles_at)
     data["Initiation"] = order.initiation
+    flow = multi_authorisation.data(order, status.updated_at)
+    if flow is not None:
+        data["MultiAuthorisation"] = flow
     return data
 
 

@@ -23,7 +23,7 @@ from gateway.api.pisp.bodies import details_data, order_data
 from gateway.consents import services as consents
 from gateway.edge.errors import ApiError
 from gateway.oauth.protector import current_token
-from gateway.payments import domestic, orders
+from gateway.payments import domestic, orders, scenarios
 from gateway.payments.models import PaymentOrder
 
 CONSENTS = "/domestic-payment-consents"
@@ -57,7 +57,9 @@ def funds_confirmation(consent_id: str) -> ResponseReturnValue:
     if consents.effective_status(consent, now) != consents.AUTHORISED:
         raise ApiError.one("U009", "Funds can be confirmed for an authorised consent only")
     amount = domestic.check_initiation(consent.data["Initiation"])
-    available = bank.funds_available(consent.tenant_id, consent.account_ids[0], amount)
+    available = scenarios.funds_available(consent, amount)
+    if available is None:
+        available = bank.funds_available(consent.tenant_id, consent.account_ids[0], amount)
     result = {"FundsAvailableDateTime": iso(now), "FundsAvailable": available}
     return jsonify(envelope({"FundsAvailableResult": result}))
 

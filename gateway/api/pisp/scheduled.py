@@ -14,9 +14,8 @@ from gateway.api.idempotency import idempotent
 from gateway.api.pisp import bp
 from gateway.api.pisp import common as views
 from gateway.api.pisp.bodies import details_data, order_data
-from gateway.payments import scheduled
+from gateway.payments import orders, scheduled
 from gateway.payments.models import PaymentOrder
-from gateway.payments.orders import Status
 
 CONSENTS = "/domestic-scheduled-payment-consents"
 PAYMENTS = "/domestic-scheduled-payments"
@@ -42,14 +41,14 @@ def get_scheduled_consent(consent_id: str) -> ResponseReturnValue:
 @idempotent("domestic-scheduled-payments")
 def create_scheduled_payment() -> ResponseReturnValue:
     """CreateDomesticScheduledPayments: the approved payment booked for its day (201)."""
-    order, _now = views.submit_order(
+    order, now = views.submit_order(
         "OBWriteDomesticScheduled2", scheduled.CONSENT_FAMILY, scheduled.submit
     )
-    steps = [Status(order.status, order.created_at)]
+    steps = orders.history(order, now)
     return views.created(order_data(order, steps, ID_NAME), f"{PAYMENTS}/{order.id}")
 
 
-def _order(payment_id: str) -> tuple[PaymentOrder, list[Status]]:
+def _order(payment_id: str) -> tuple[PaymentOrder, list[orders.Status]]:
     order = views.own_order(payment_id, scheduled.FAMILY)
     bank = views.bank()
     now: dt.datetime = bank.now(order.tenant_id)

@@ -39,10 +39,10 @@ def get_standing_order_consent(consent_id: str) -> ResponseReturnValue:
 @idempotent("domestic-standing-orders")
 def create_standing_order() -> ResponseReturnValue:
     """CreateDomesticStandingOrders: the approved standing order set up with the bank (201)."""
-    order, _now = views.submit_order(
+    order, now = views.submit_order(
         "OBWriteDomesticStandingOrder3", standing.CONSENT_FAMILY, standing.submit
     )
-    data = order_data(order, [standing.status(order)], ID_NAME)
+    data = order_data(order, [standing.status(order, now)], ID_NAME)
     return views.created(data, f"{PAYMENTS}/{order.id}")
 
 
@@ -54,7 +54,8 @@ def _order(payment_id: str) -> PaymentOrder:
 def get_standing_order(domestic_standing_order_id: str) -> ResponseReturnValue:
     """GetDomesticStandingOrdersDomesticStandingOrderId."""
     order = _order(domestic_standing_order_id)
-    return jsonify(envelope(order_data(order, [standing.status(order)], ID_NAME)))
+    now = views.bank().now(order.tenant_id)
+    return jsonify(envelope(order_data(order, [standing.status(order, now)], ID_NAME)))
 
 
 @bp.get(f"{PAYMENTS}/<domestic_standing_order_id>/payment-details")

@@ -22,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from gateway.api import reference
 from gateway.api.common import check_fapi_headers, envelope, iso, public_url
 from gateway.api.idempotency import idempotent
-from gateway.api.pisp import bp
+from gateway.api.pisp import VRP_REFERENCE_FILE, bp
 from gateway.api.pisp import common as views
 from gateway.api.pisp.vrp_bodies import consent_data, details_data, payment_data
 from gateway.consents.models import Consent
@@ -36,7 +36,7 @@ from gateway.payments import vrp_consents as vrp_consent
 from gateway.payments.models import VrpPayment
 from partners.models import App
 
-REFERENCE_FILE = "vrp-openapi.yaml"
+REFERENCE_FILE = VRP_REFERENCE_FILE
 CONSENTS = "/domestic-vrp-consents"
 PAYMENTS = "/domestic-vrps"
 CONSENT_REQUEST = "OBDomesticVRPConsentRequest"

@@ -47,7 +47,7 @@ def test_a_quote_is_kept_exactly_as_priced(
     core: SandboxBank, session: Session, tenant: str
 ) -> None:
     request = fx.QuoteRequest("GBP", "JPY", Decimal("123.45"), None, "PT1H")
-    quote = core.create_quote(tenant, request)
+    quote = core.create_fx_quote(tenant, request)
     values = usd_values(core.tenant_info(tenant).seed, quote.created_at)
     mid = fx.mid_rate(values, "GBP", "JPY")
     assert quote.mid_rate == mid
@@ -58,23 +58,23 @@ def test_a_quote_is_kept_exactly_as_priced(
     assert quote.expires_at == quote.created_at + dt.timedelta(hours=1)
     assert quote.settlement_date == BY_ID["GBP-JPY"].settlement_date(quote.created_at)
     session.expire_all()
-    assert core.quote(tenant, quote.contract_id) == quote
+    assert core.fx_quote(tenant, quote.contract_id) == quote
 
 
 def test_a_quote_expires_on_the_tenant_clock(core: SandboxBank, tenant: str) -> None:
-    quote = core.create_quote(tenant, fx.QuoteRequest("GBP", "EUR", Decimal("10"), None, "PT5M"))
-    assert fx.usable(core.quote(tenant, quote.contract_id), core.now(tenant)) == quote
+    quote = core.create_fx_quote(tenant, fx.QuoteRequest("GBP", "EUR", Decimal("10"), None, "PT5M"))
+    assert fx.usable(core.fx_quote(tenant, quote.contract_id), core.now(tenant)) == quote
     core.advance_clock(tenant, dt.timedelta(minutes=5))
     with pytest.raises(fx.QuoteExpired):
-        fx.usable(core.quote(tenant, quote.contract_id), core.now(tenant))
+        fx.usable(core.fx_quote(tenant, quote.contract_id), core.now(tenant))
 
 
 def test_quotes_are_the_tenant_own(core: SandboxBank, tenant: str) -> None:
-    quote = core.create_quote(tenant, fx.QuoteRequest("GBP", "EUR", Decimal("10"), None, "None"))
+    quote = core.create_fx_quote(tenant, fx.QuoteRequest("GBP", "EUR", Decimal("10"), None, "None"))
     with pytest.raises(UnknownResource):
-        core.quote(f"{tenant}-other", quote.contract_id)
+        core.fx_quote(f"{tenant}-other", quote.contract_id)
     with pytest.raises(UnknownResource):
-        core.quote(tenant, "fxq_unknown")
+        core.fx_quote(tenant, "fxq_unknown")
 
 
 def test_a_refused_request_keeps_nothing(core: SandboxBank, session: Session, tenant: str) -> None:
@@ -83,6 +83,6 @@ def test_a_refused_request_keeps_nothing(core: SandboxBank, session: Session, te
     from sandbox.models import FxQuote
 
     with pytest.raises(fx.OutsideLimits):
-        core.create_quote(tenant, fx.QuoteRequest("GBP", "EUR", Decimal("0.5"), None, "PT5M"))
+        core.create_fx_quote(tenant, fx.QuoteRequest("GBP", "EUR", Decimal("0.5"), None, "PT5M"))
     count = session.scalar(select(func.count()).where(FxQuote.tenant_id == tenant))
     assert count == 0

@@ -31,7 +31,7 @@ def gbp_account(core: SandboxBank, tenant: str) -> str:
 
 
 def paid(core: SandboxBank, tenant: str, buy: str, sell: str) -> tuple[fx.Quote, str]:
-    quote = core.create_quote(tenant, fx.QuoteRequest("GBP", buy, Decimal(sell), None, "PT5M"))
+    quote = core.create_fx_quote(tenant, fx.QuoteRequest("GBP", buy, Decimal(sell), None, "PT5M"))
     order = PaymentOrder(gbp_account(core, tenant), quote.total_debited, CREDITOR, "INV-1")
     return quote, core.pay_converted(tenant, order, quote.contract_id).id
 
@@ -93,11 +93,13 @@ def test_reconciliation_finds_good_books_and_a_drifted_nostro(
 def test_an_order_that_is_not_the_quote_total_books_nothing(
     core: SandboxBank, session: Session, tenant: str
 ) -> None:
-    quote = core.create_quote(tenant, fx.QuoteRequest("GBP", "USD", Decimal("20"), None, "PT5M"))
+    quote = core.create_fx_quote(tenant, fx.QuoteRequest("GBP", "USD", Decimal("20"), None, "PT5M"))
     wrong = PaymentOrder(gbp_account(core, tenant), Money(Decimal("20.00"), "GBP"), CREDITOR, "R")
     with pytest.raises(InvalidInstruction):
         core.pay_converted(tenant, wrong, quote.contract_id)
-    big = core.create_quote(tenant, fx.QuoteRequest("GBP", "USD", Decimal("49000"), None, "None"))
+    big = core.create_fx_quote(
+        tenant, fx.QuoteRequest("GBP", "USD", Decimal("49000"), None, "None")
+    )
     order = PaymentOrder(gbp_account(core, tenant), big.total_debited, CREDITOR, "R")
     with pytest.raises(InsufficientFunds):
         core.pay_converted(tenant, order, big.contract_id)

@@ -182,3 +182,16 @@ def test_large_profile_reaches_the_requested_size(session: Session, tenant: str)
         .limit(1)
     ).one()
     assert 18_000 <= biggest[1] <= 24_000
+
+
+def test_two_customers_of_one_name_get_distinct_usernames(session: Session, tenant: str) -> None:
+    """Faker repeats names: a tenant's second Barry Martin signs in as barry.martin2 (usernames
+    are unique in a tenant), and the first keeps his."""
+    from sandbox.models import Tenant
+    from sandbox.synth.generator import Builder
+
+    session.add(Tenant(id=tenant, seed=1, anchor=ANCHOR, due_checked_at=ANCHOR, created_at=ANCHOR))
+    session.flush()
+    builder = Builder(session, tenant, 1, ANCHOR)
+    names = [builder.customer("Personal", "Barry Martin").username for _ in range(3)]
+    assert names == ["barry.martin", "barry.martin2", "barry.martin3"]

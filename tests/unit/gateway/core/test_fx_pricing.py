@@ -31,7 +31,7 @@ def ask(sell: str = "GBP", buy: str = "EUR", *, sell_amount: str | None = None,
 
 
 def test_jpy_has_no_minor_unit_and_the_amount_received_rounds_down(desk: MemoryFx) -> None:
-    quote = desk.create_quote("t", ask("GBP", "JPY", sell_amount="100.00"))
+    quote = desk.create_fx_quote("t", ask("GBP", "JPY", sell_amount="100.00"))
     # 1.25 / 0.0065 = 192.307692307..., 8 significant digits half-even; less 80 bps, rounded down.
     assert quote.mid_rate == Decimal("192.30769")
     assert quote.rate == Decimal("190.76922")
@@ -42,7 +42,7 @@ def test_jpy_has_no_minor_unit_and_the_amount_received_rounds_down(desk: MemoryF
 
 
 def test_kwd_has_three_decimal_places(desk: MemoryFx) -> None:
-    quote = desk.create_quote("t", ask("GBP", "KWD", sell_amount="100.00"))
+    quote = desk.create_fx_quote("t", ask("GBP", "KWD", sell_amount="100.00"))
     assert quote.mid_rate == Decimal("0.38461538")
     assert quote.rate == Decimal("0.37884614")
     assert quote.buy_amount == Money(Decimal("37.884"), "KWD")
@@ -50,7 +50,7 @@ def test_kwd_has_three_decimal_places(desk: MemoryFx) -> None:
 
 
 def test_a_fixed_buy_amount_costs_the_least_sell_amount_that_buys_it(desk: MemoryFx) -> None:
-    quote = desk.create_quote("t", ask("GBP", "JPY", buy_amount="1000"))
+    quote = desk.create_fx_quote("t", ask("GBP", "JPY", buy_amount="1000"))
     assert quote.fixed_side == "Buy"
     assert quote.buy_amount == Money(Decimal("1000"), "JPY")
     assert quote.sell_amount == Money(Decimal("5.25"), "GBP")
@@ -62,23 +62,23 @@ def test_a_fixed_buy_amount_costs_the_least_sell_amount_that_buys_it(desk: Memor
 def test_every_lock_sets_the_expiry_on_the_bank_clock(desk: MemoryFx) -> None:
     now = desk.bank.clock
     for lock, held in (("PT5M", 5 * 60), ("PT1H", 3600), ("PT24H", 86400)):
-        quote = desk.create_quote("t", ask(sell_amount="10.00", lock=lock))
+        quote = desk.create_fx_quote("t", ask(sell_amount="10.00", lock=lock))
         assert quote.rate_type == "Agreed"
         assert quote.expires_at == now + dt.timedelta(seconds=held)
-    indicative = desk.create_quote("t", ask(sell_amount="10.00", lock="None"))
+    indicative = desk.create_fx_quote("t", ask(sell_amount="10.00", lock="None"))
     assert indicative.expires_at is None and indicative.rate_type == "Indicative"
 
 
 def test_a_locked_rate_holds_until_the_lock_ends_then_is_refused(desk: MemoryFx) -> None:
-    quote = desk.create_quote("t", ask(sell_amount="10.00", lock="PT5M"))
+    quote = desk.create_fx_quote("t", ask(sell_amount="10.00", lock="PT5M"))
     assert fx.usable(quote, quote.created_at + dt.timedelta(minutes=4, seconds=59)) is quote
     desk.bank.advance(dt.timedelta(minutes=5))
     with pytest.raises(fx.QuoteExpired, match="expired"):
-        fx.usable(desk.quote("t", quote.contract_id), desk.bank.clock)
+        fx.usable(desk.fx_quote("t", quote.contract_id), desk.bank.clock)
 
 
 def test_an_indicative_quote_locks_nothing(desk: MemoryFx) -> None:
-    quote = desk.create_quote("t", ask(sell_amount="10.00", lock="None"))
+    quote = desk.create_fx_quote("t", ask(sell_amount="10.00", lock="None"))
     with pytest.raises(fx.QuoteExpired, match="indicative"):
         fx.usable(quote, quote.created_at)
 
@@ -107,13 +107,13 @@ def test_requests_the_desk_refuses(
     desk: MemoryFx, request_: fx.QuoteRequest, error: type[Exception]
 ) -> None:
     with pytest.raises(error):
-        desk.create_quote("t", request_)
+        desk.create_fx_quote("t", request_)
     assert desk.quotes == {}
 
 
 def test_an_unknown_contract_id_is_unknown(desk: MemoryFx) -> None:
     with pytest.raises(UnknownResource):
-        desk.quote("t", "fxq_nope")
+        desk.fx_quote("t", "fxq_nope")
 
 
 def test_mid_rates_are_against_the_unit_currency(desk: MemoryFx) -> None:
