@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from gateway import config as settings
 from gateway import health, portal
-from gateway.api import aisp, cbpii, financing, idempotency, pisp
+from gateway.api import aisp, cbpii, financing, fx, idempotency, pisp
 from gateway.api import sandbox as sandbox_api
 from gateway.apidocs import views as apidocs
 from gateway.cli import register_commands
@@ -126,7 +126,7 @@ def _blueprints(app: Flask) -> None:
     for blueprint in (
         health.bp, oauth_views.bp, registration_views.bp, consent_ui.bp, approvals.bp, aisp.bp,
         cbpii.bp, pisp.bp, financing.bp,
-        sandbox_api.bp, idempotency.bp, apidocs.bp, portal.bp,
+        sandbox_api.bp, idempotency.bp, fx.bp, apidocs.bp, portal.bp,
     ):  # fmt: skip
         app.register_blueprint(blueprint)
 

@@ -4,6 +4,8 @@ gateway ops create-account --email ops@bank.example --name "Ops"   (asks for a p
 gateway ops organisation approve|suspend ORG_ID
 gateway ops app approve|suspend|reactivate CLIENT_ID
 gateway ops tier CLIENT_ID TIER
+gateway ops fx-reconcile
+gateway ops fx-position TENANT
 gateway keys rotate
 gateway keys list
 """
@@ -11,6 +13,7 @@ gateway keys list
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -20,6 +23,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.core.fx import FxCore
 from gateway.oauth import keys
 from gateway.oauth.models import ServerKey
 from gateway.store.database import Database
@@ -187,3 +191,35 @@ def load_partner(issuer: str, output: str, redirect_uri: str, transactions: int 
         }
     write_private(output, json.dumps(config, indent=2))
     click.echo(f"partner {organisation.id}, app {config['client_id']}: written to {output}")
+
+
+@ops_cli.command("fx-reconcile")
+def fx_reconcile() -> None:
+    """Prove that every FX journal balances per currency and that each nostro's balance is the
+    sum of its postings; exit 1 on any break."""
+    database: Database = current_app.extensions["database"]
+    with database.sessions() as session:
+        desk: FxCore = current_app.extensions["bank_core"](session)
+        found = desk.reconcile()
+    for line in found.breaks:
+        click.echo(f"break: {line}", err=True)
+    click.echo(f"{found.journals} FX journals, {found.nostros} nostro accounts, "
+               f"{len(found.breaks)} breaks")  # fmt: skip
+    if found.breaks:
+        sys.exit(1)
+
+
+@ops_cli.command("fx-position")
+@click.argument("tenant")
+def fx_position(tenant: str) -> None:
+    """A sandbox's FX position per currency, fee income, and profit and loss at mid rates now."""
+    database: Database = current_app.extensions["database"]
+    with database.sessions() as session:
+        desk: FxCore = current_app.extensions["bank_core"](session)
+        found = desk.position(tenant)
+        session.commit()
+    for money in found.positions:
+        click.echo(f"position {money.currency} {money.amount:f}")
+    for money in found.fees:
+        click.echo(f"fees     {money.currency} {money.amount:f}")
+    click.echo(f"P&L      {found.pnl.currency} {found.pnl.amount:f}")

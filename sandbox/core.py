@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from sandbox.accounts import SandboxAccounts
 from sandbox.administration import SandboxAdministration
+from sandbox.fx import SandboxFx
 from sandbox.loan_products import SandboxLending
 from sandbox.payments import SandboxPayments
 
 
-class SandboxCore(SandboxAccounts, SandboxPayments, SandboxAdministration, SandboxLending):
+class SandboxCore(
+    SandboxAccounts, SandboxPayments, SandboxFx, SandboxAdministration, SandboxLending
+):
     """The sandbox bank, bound to one unit of work: it flushes, the caller commits.
 
     The first call for a tenant creates its data set if needed and runs whatever fell due since

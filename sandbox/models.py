@@ -365,3 +365,28 @@ class Payment(Base):
     journal_pk: Mapped[int | None] = mapped_column(
         ForeignKey("sbx_journal.pk", ondelete="SET NULL")
     )
+
+
+class FxQuote(Base):
+    """A priced conversion (:class:`gateway.core.fx.Quote`), kept so that a payment can cite it;
+    amounts in minor units of their currencies, rates as exact decimal strings."""
+
+    __tablename__ = "sbx_fx_quote"
+
+    pk: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("sbx_tenant.id", ondelete="CASCADE"), index=True
+    )
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    corridor_id: Mapped[str] = mapped_column(String(16))
+    fixed_side: Mapped[str] = mapped_column(String(4))
+    mid_rate: Mapped[str] = mapped_column(String(40))
+    rate: Mapped[str] = mapped_column(String(40))
+    spread_bps: Mapped[int] = mapped_column(Integer)
+    fee: Mapped[int] = mapped_column(BigInteger)
+    sell_amount: Mapped[int] = mapped_column(BigInteger)
+    buy_amount: Mapped[int] = mapped_column(BigInteger)
+    lock: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    settlement_date: Mapped[dt.date] = mapped_column(Date)

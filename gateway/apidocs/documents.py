@@ -14,6 +14,7 @@ from gateway.apidocs.aisp import build_aisp
 from gateway.apidocs.cbpii import build_cbpii
 from gateway.apidocs.common import SPECS_DIR
 from gateway.apidocs.financing import build_financing
+from gateway.apidocs.fx import build_fx
 from gateway.apidocs.idempotency import build_idempotency
 from gateway.apidocs.oauth import build_oauth
 from gateway.apidocs.pisp import build_pisp
@@ -100,6 +101,14 @@ DOCUMENTS: tuple[Document, ...] = (
         "Retrying a payment or funds-confirmation POST safely with x-idempotency-key, and "
         "recovering a response lost to a timeout.",
         build_idempotency,
+    ),
+    Document(
+        "fx",
+        "fx-v1",
+        "Foreign exchange",
+        "Mid rates, the corridors the bank pays through, and quotes that lock a rate for an "
+        "international payment to cite; rounding in each currency's own precision.",
+        build_fx,
     ),
 )
 BY_API = {document.api: document for document in DOCUMENTS}

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from gateway.core.accounts import Customer
 from gateway.core.bank import BankCore
+from gateway.core.fx import FxCore
 
 # The furthest a partner moves its sandbox's clock in one go (the portal, the sandbox API): a
 # year, leap day included. Every day passed runs the sandbox's due work.
@@ -93,6 +94,6 @@ class SandboxAdministration(Protocol):
         """Return the test customers' credentials, shown to the tenant's developers."""
 
 
-class SandboxBank(BankCore, SandboxAdministration, Protocol):
+class SandboxBank(BankCore, FxCore, SandboxAdministration, Protocol):
     """The sandbox as ops and the developer portal see it: its administration, and what its
     accounts hold (to show a partner's test customers with their balances)."""

@@ -37,6 +37,7 @@ _PAYMENT_DAY = {
     "domestic-payment-consents": None,
     "domestic-scheduled-payment-consents": "RequestedExecutionDateTime",
     "domestic-standing-order-consents": "FirstPaymentDateTime",
+    "international-payment-consents": None,
 }
 
 

@@ -26,6 +26,8 @@ def amount(instructed: Mapping[str, str]) -> str:
 
 def _account(account: Mapping[str, str]) -> str:
     ident = account["Identification"]
+    if account["SchemeName"] == "UK.OBIE.BBAN":
+        return f"account {ident}"
     if account["SchemeName"] == "UK.OBIE.SortCodeAccountNumber" and len(ident) == 14:
         return f"sort code {ident[:2]}-{ident[2:4]}-{ident[4:6]}, account {ident[6:]}"
     return f"IBAN {' '.join(ident[i : i + 4] for i in range(0, len(ident), 4))}"
@@ -42,11 +44,27 @@ def lines(data: Mapping[str, Any], created: dt.datetime | None = None) -> list[s
     creditor = initiation["CreditorAccount"]
     remittance = initiation.get("RemittanceInformation") or {}
     reference = remittance.get("Reference") or initiation.get("EndToEndIdentification") or "none"
-    return [
+    shown = [
         f"Pay {amount(_instructed(initiation))} to {creditor['Name']}",
         f"Into {_account(creditor)}",
         f"Reference: {reference}",
         _when(initiation),
+    ]
+    if "fx" in data:
+        shown[1:1] = _converted(data["fx"])
+    return shown
+
+
+def _converted(fx: Mapping[str, Any]) -> list[str]:
+    """An international payment's conversion: what is received, what leaves, at what rate."""
+    received, total = fx["AmountReceived"], fx["TotalDebited"]
+    agreed = fx["RateType"] == "Agreed"
+    rate = f"1 {total['Currency']} = {fx['ExchangeRate']} {received['Currency']}"
+    return [
+        f"They receive {amount(received)}" + ("" if agreed else " (about: the rate may move)"),
+        f"{amount(total)} leaves your account, including {amount(fx['Fee'])} in fees",
+        f"Exchange rate: {rate}"
+        + (", agreed" if agreed else ", as now; the rate when paid applies"),
     ]
 
 
@@ -83,6 +101,8 @@ def currency(data: Mapping[str, Any]) -> str:
     if "File" in data:
         found: str = data["File"]["Currency"]
         return found
+    if "fx" in data:  # an international payment's: the currency it is converted from
+        return str(data["fx"]["SellCurrency"])
     return _instructed(data["Initiation"])["Currency"]
 
 

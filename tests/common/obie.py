@@ -27,6 +27,7 @@ FAMILIES = {
     "/open-banking/v4.0/cbpii": REFERENCE / "confirmation-funds-openapi.yaml",
     "/open-banking/v4.0/pisp": REFERENCE / "payment-initiation-openapi.yaml",
     "/open-banking/sandbox/v1": PUBLISHED / "sandbox-v1.json",
+    "/open-banking/extensions/v1/fx": PUBLISHED / "fx-v1.json",
     "/open-banking/extensions/v1": PUBLISHED / "idempotency-v1.json",
     "/open-banking/financing/v1": PUBLISHED / "financing-v1.json",
 }

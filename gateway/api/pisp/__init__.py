@@ -38,4 +38,11 @@ def _negotiate() -> None:
 
 
 # Route modules register their views on bp.
-from gateway.api.pisp import domestic, files, scheduled, standing_orders, vrp  # noqa: E402, F401
+from gateway.api.pisp import (  # noqa: E402, F401
+    domestic,
+    files,
+    international,
+    scheduled,
+    standing_orders,
+    vrp,
+)

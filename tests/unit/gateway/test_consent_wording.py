@@ -131,3 +131,28 @@ def test_transaction_window_in_plain_dates(
     permissions: list[str], data: dict[str, str], window: str | None
 ) -> None:
     assert transaction_window(permissions, data) == window
+
+
+def test_an_international_payment_shows_the_conversion() -> None:
+    from gateway.payments.wording import lines
+
+    fx = {"RateType": "Agreed", "ExchangeRate": "190.76922", "SellCurrency": "GBP",
+          "Fee": {"Amount": "2.50", "Currency": "GBP"},
+          "TotalDebited": {"Amount": "102.50", "Currency": "GBP"},
+          "AmountReceived": {"Amount": "19076", "Currency": "JPY"}}  # fmt: skip
+    initiation = {
+        "InstructedAmount": {"Amount": "100.00", "Currency": "GBP"},
+        "CreditorAccount": {"SchemeName": "UK.OBIE.BBAN", "Identification": "1234567",
+                            "Name": "Yamada KK"},
+        "EndToEndIdentification": "E2E",
+    }  # fmt: skip
+    shown = lines({"Initiation": initiation, "fx": fx})
+    assert shown[:4] == [
+        "Pay £100.00 to Yamada KK",
+        "They receive 19,076 JPY",
+        "£102.50 leaves your account, including £2.50 in fees",
+        "Exchange rate: 1 GBP = 190.76922 JPY, agreed",
+    ]
+    assert "Into account 1234567" in shown
+    actual = lines({"Initiation": initiation, "fx": fx | {"RateType": "Actual"}})
+    assert actual[1] == "They receive 19,076 JPY (about: the rate may move)"
