@@ -8,7 +8,6 @@ routes of the ``financing`` blueprint, both ways.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from apispec import APISpec
@@ -18,8 +17,7 @@ from flask import Flask
 from gateway.api.financing import PREFIX
 from gateway.api.financing import bp as financing_bp
 from gateway.api.financing.schemas import ApplicationRequest, QuoteRequest
-from gateway.apidocs.aisp import REFERENCE, reference_document
-from gateway.apidocs.common import SpecError, documented, prune_components, served
+from gateway.apidocs.extension import Extension, build_extension
 from gateway.apidocs.financing_schemas import SCHEMAS
 from gateway.oauth.scopes import SCOPES
 
@@ -188,38 +186,17 @@ PATHS: dict[str, Any] = {
 def build_financing(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.0 document of the financing API; raises :class:`SpecError` when it and the
     routes ``app`` serves disagree."""
-    reference = reference_document(REFERENCE)["components"]
-    components: dict[str, Any] = {
-        kind: {name: copy.deepcopy(reference[kind][name]) for name in names}
-        for kind, names in FROM_REFERENCE.items()
-    }
-    components["schemas"] |= copy.deepcopy(SCHEMAS) | _request_schemas()
-    components["responses"] = copy.deepcopy(ERRORS)
-    components["securitySchemes"] = {
-        "FinancingClientCredentials": {
-            "type": "oauth2",
-            "description": "A client-credentials token with the financing scope; a DPoP-bound "
-            "one as `Authorization: DPoP <token>` with a DPoP proof (RFC 9449).",
-            "flows": {"clientCredentials": {"tokenUrl": "/token",
-                                            "scopes": {SCOPE: SCOPES[SCOPE]}}},
-        }
-    }  # fmt: skip
-    document: dict[str, Any] = {
-        "openapi": "3.0.3",
-        "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
-        "servers": [{"url": PREFIX}],
-        "security": [{"FinancingClientCredentials": [SCOPE]}],
-        "paths": copy.deepcopy(PATHS),
-        "components": components,
-    }
-    prune_components(document, keep=[("securitySchemes", "FinancingClientCredentials")])
-    ours, theirs = documented(document), served(app, [financing_bp.name], PREFIX)
-    if ours != theirs:
-        raise SpecError(
-            f"the financing document and its routes differ: documented only "
-            f"{sorted(ours - theirs)}, served only {sorted(theirs - ours)}"
-        )
-    return document
+    return build_extension(
+        app,
+        Extension(
+            title=TITLE, version=VERSION, description=DESCRIPTION, prefix=PREFIX,
+            blueprint=financing_bp.name, what="financing", scheme="FinancingClientCredentials",
+            scheme_description="A client-credentials token with the financing scope; a "
+            "DPoP-bound one as `Authorization: DPoP <token>` with a DPoP proof (RFC 9449).",
+            scopes={SCOPE: SCOPES[SCOPE]}, paths=PATHS, schemas=SCHEMAS | _request_schemas(),
+            errors=ERRORS, from_reference=FROM_REFERENCE,
+        ),
+    )  # fmt: skip
 
 
 def _request_schemas() -> dict[str, Any]:

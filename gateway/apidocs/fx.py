@@ -7,7 +7,6 @@ against the routes of the ``fx_api`` blueprint, both ways.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from flask import Flask
@@ -15,8 +14,7 @@ from flask import Flask
 from gateway.api.fx import PREFIX
 from gateway.api.fx import bp as fx_bp
 from gateway.api.fx.bodies import AMOUNT, COUNTRY, CURRENCY
-from gateway.apidocs.aisp import REFERENCE, reference_document
-from gateway.apidocs.common import SpecError, documented, prune_components, served
+from gateway.apidocs.extension import Extension, build_extension
 from gateway.apidocs.idempotency import INTERACTION_ID, JSON, _error, _interaction_header
 from gateway.core.fx import LOCKS, RATE_DIGITS
 from gateway.oauth.scopes import SCOPES
@@ -232,35 +230,14 @@ PATHS: dict[str, Any] = {
 def build_fx(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.0 document of the FX API; raises :class:`SpecError` when it and the routes
     ``app`` serves disagree."""
-    reference = reference_document(REFERENCE)["components"]
-    components: dict[str, Any] = {
-        kind: {name: copy.deepcopy(reference[kind][name]) for name in names}
-        for kind, names in FROM_REFERENCE.items()
-    }
-    components["schemas"] |= copy.deepcopy(SCHEMAS)
-    components["responses"] = copy.deepcopy(ERRORS)
-    components["securitySchemes"] = {
-        "ClientCredentials": {
-            "type": "oauth2",
-            "description": "A client-credentials token of your app with the payments scope; a "
-            "DPoP-bound one as `Authorization: DPoP <token>` with a DPoP proof (RFC 9449).",
-            "flows": {"clientCredentials": {"tokenUrl": "/token",
-                                            "scopes": {SCOPE: SCOPES[SCOPE]}}},
-        }
-    }  # fmt: skip
-    document: dict[str, Any] = {
-        "openapi": "3.0.3",
-        "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
-        "servers": [{"url": PREFIX}],
-        "security": [{"ClientCredentials": [SCOPE]}],
-        "paths": copy.deepcopy(PATHS),
-        "components": components,
-    }
-    prune_components(document, keep=[("securitySchemes", "ClientCredentials")])
-    ours, theirs = documented(document), served(app, [fx_bp.name], PREFIX)
-    if ours != theirs:
-        raise SpecError(
-            f"the FX document and its routes differ: documented only "
-            f"{sorted(ours - theirs)}, served only {sorted(theirs - ours)}"
-        )
-    return document
+    return build_extension(
+        app,
+        Extension(
+            title=TITLE, version=VERSION, description=DESCRIPTION, prefix=PREFIX,
+            blueprint=fx_bp.name, what="FX", scheme="ClientCredentials",
+            scheme_description="A client-credentials token of your app with the payments scope; "
+            "a DPoP-bound one as `Authorization: DPoP <token>` with a DPoP proof (RFC 9449).",
+            scopes={SCOPE: SCOPES[SCOPE]}, paths=PATHS, schemas=SCHEMAS, errors=ERRORS,
+            from_reference=FROM_REFERENCE,
+        ),
+    )  # fmt: skip

@@ -8,7 +8,6 @@ of the ``idempotency_api`` blueprint, both ways.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from flask import Flask
@@ -23,8 +22,7 @@ from gateway.api.idempotency.keys import (
     PAYMENTS,
     REPLAYED_HEADERS,
 )
-from gateway.apidocs.aisp import REFERENCE, reference_document
-from gateway.apidocs.common import SpecError, documented, prune_components, served
+from gateway.apidocs.extension import Extension, build_extension
 from gateway.oauth.scopes import SCOPES
 
 TITLE = "Idempotency keys — Sandbox Bank"
@@ -200,39 +198,17 @@ SCHEMAS: dict[str, Any] = {
 
 def build_idempotency(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.0 document of the idempotency-key lookup; raises :class:`SpecError` when it
-    and the routes ``app`` serves disagree."""
-    reference = reference_document(REFERENCE)["components"]
-    components: dict[str, Any] = {
-        kind: {name: copy.deepcopy(reference[kind][name]) for name in names}
-        for kind, names in FROM_REFERENCE.items()
-    }
-    components["schemas"] |= copy.deepcopy(SCHEMAS)
-    components["responses"] = copy.deepcopy(ERRORS)
-    scopes = {scope: SCOPES[scope] for scope in (PAYMENTS, FUNDS_CONFIRMATIONS)}
-    components["securitySchemes"] = {
-        "ClientCredentials": {
-            "type": "oauth2",
-            "description": "A client-credentials token of your app with either scope; a "
+    and the routes ``app`` serves disagree. The header the POSTs take is published with the
+    lookup, as the standard declares it."""
+    return build_extension(
+        app,
+        Extension(
+            title=TITLE, version=VERSION, description=DESCRIPTION, prefix=PREFIX,
+            blueprint=idempotency_bp.name, what="idempotency", scheme="ClientCredentials",
+            scheme_description="A client-credentials token of your app with either scope; a "
             "DPoP-bound one as `Authorization: DPoP <token>` with a DPoP proof (RFC 9449).",
-            "flows": {"clientCredentials": {"tokenUrl": "/token", "scopes": scopes}},
-        }
-    }
-    document: dict[str, Any] = {
-        "openapi": "3.0.3",
-        "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
-        "servers": [{"url": PREFIX}],
-        "security": [{"ClientCredentials": [scope]} for scope in scopes],
-        "paths": copy.deepcopy(PATHS),
-        "components": components,
-    }
-    # The header the POSTs take is published with the lookup, as the standard declares it.
-    prune_components(
-        document, keep=[("securitySchemes", "ClientCredentials"), ("parameters", HEADER)]
-    )
-    ours, theirs = documented(document), served(app, [idempotency_bp.name], PREFIX)
-    if ours != theirs:
-        raise SpecError(
-            f"the idempotency document and its routes differ: documented only "
-            f"{sorted(ours - theirs)}, served only {sorted(theirs - ours)}"
-        )
-    return document
+            scopes={scope: SCOPES[scope] for scope in (PAYMENTS, FUNDS_CONFIRMATIONS)},
+            paths=PATHS, schemas=SCHEMAS, errors=ERRORS, from_reference=FROM_REFERENCE,
+            keep=(("parameters", HEADER),),
+        ),
+    )  # fmt: skip

@@ -7,7 +7,6 @@ the document against the routes of the ``sandbox_api`` blueprint, both ways.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from apispec import APISpec
@@ -17,8 +16,8 @@ from flask import Flask
 from gateway.api.sandbox import PREFIX
 from gateway.api.sandbox import bp as sandbox_bp
 from gateway.api.sandbox.schemas import MAX_DAYS, AdvanceRequest, ResetRequest
-from gateway.apidocs.aisp import REFERENCE, reference_document
-from gateway.apidocs.common import SpecError, documented, prune_components, served
+from gateway.apidocs.common import SpecError
+from gateway.apidocs.extension import Extension, build_extension
 from gateway.oauth.scopes import SANDBOX, SANDBOX_DESCRIPTION
 
 TITLE = "Sandbox API — Sandbox Bank"
@@ -229,42 +228,18 @@ SCHEMAS: dict[str, Any] = {
 def build_sandbox(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.0 document of the sandbox API; raises :class:`SpecError` when it and the
     routes ``app`` serves disagree."""
-    reference = reference_document(REFERENCE)["components"]
-    components: dict[str, Any] = {
-        kind: {name: copy.deepcopy(reference[kind][name]) for name in names}
-        for kind, names in FROM_REFERENCE.items()
-    }
-    components["schemas"] |= copy.deepcopy(SCHEMAS) | _request_schemas()
-    components["responses"] = copy.deepcopy(ERRORS)
-    components["securitySchemes"] = {
-        "SandboxClientCredentials": {
-            "type": "oauth2",
-            "description": "A client-credentials token of a sandbox app with the sandbox scope; "
-            "a DPoP-bound one as `Authorization: DPoP <token>` with a DPoP proof (RFC 9449).",
-            "flows": {
-                "clientCredentials": {
-                    "tokenUrl": "/token",
-                    "scopes": {SANDBOX: SANDBOX_DESCRIPTION},
-                }
-            },
-        }
-    }
-    document: dict[str, Any] = {
-        "openapi": "3.0.3",
-        "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
-        "servers": [{"url": PREFIX}],
-        "security": [{"SandboxClientCredentials": [SANDBOX]}],
-        "paths": copy.deepcopy(PATHS),
-        "components": components,
-    }
-    prune_components(document, keep=[("securitySchemes", "SandboxClientCredentials")])
-    ours, theirs = documented(document), served(app, [sandbox_bp.name], PREFIX)
-    if ours != theirs:
-        raise SpecError(
-            f"the sandbox document and its routes differ: documented only {sorted(ours - theirs)}, "
-            f"served only {sorted(theirs - ours)}"
-        )
-    return document
+    return build_extension(
+        app,
+        Extension(
+            title=TITLE, version=VERSION, description=DESCRIPTION, prefix=PREFIX,
+            blueprint=sandbox_bp.name, what="sandbox", scheme="SandboxClientCredentials",
+            scheme_description="A client-credentials token of a sandbox app with the sandbox "
+            "scope; a DPoP-bound one as `Authorization: DPoP <token>` with a DPoP proof "
+            "(RFC 9449).",
+            scopes={SANDBOX: SANDBOX_DESCRIPTION}, paths=PATHS,
+            schemas=SCHEMAS | _request_schemas(), errors=ERRORS, from_reference=FROM_REFERENCE,
+        ),
+    )  # fmt: skip
 
 
 def _request_schemas() -> dict[str, Any]:
