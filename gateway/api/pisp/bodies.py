@@ -71,17 +71,25 @@ def _reason(status: orders.Status) -> dict[str, str]:
 def details_data(order: PaymentOrder, history: list[orders.Status]) -> dict[str, Any]:
     """``OBWritePaymentDetailsResponse1.Data``: each status the order has had."""
     local = order.initiation.get("LocalInstrument")
+    return payment_status(order.bank_payment_id or order.id, local, history)
+
+
+def payment_status(
+    transaction_id: str, local_instrument: str | None, history: list[orders.Status]
+) -> dict[str, Any]:
+    """The ``PaymentStatus`` list of a payment-details response (domestic, VRP, ...): each
+    status the payment has had, oldest first."""
     steps = []
     for step in history:
         detail: dict[str, Any] = {"Status": step.code}
-        if local:
-            detail["LocalInstrument"] = local
+        if local_instrument:
+            detail["LocalInstrument"] = local_instrument
         if step.reason:
             detail["StatusReason"] = step.reason
             if step.reason_description:
                 detail["StatusReasonDescription"] = step.reason_description
         steps.append({
-            "PaymentTransactionId": order.bank_payment_id or order.id,
+            "PaymentTransactionId": transaction_id,
             "Status": step.code,
             "StatusUpdateDateTime": iso(step.updated_at),
             "StatusDetail": detail,

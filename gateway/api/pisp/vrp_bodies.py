@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from gateway.api.common import iso
+from gateway.api.pisp.bodies import payment_status
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
 from gateway.core.accounts import Account
@@ -83,19 +84,4 @@ def payment_data(
 def details_data(payment: VrpPayment, steps: list[Status]) -> dict[str, Any]:
     """``OBDomesticVRPDetails.Data``: each status the payment has had."""
     local = payment.request["Data"]["Instruction"].get("LocalInstrument")
-    found = []
-    for step in steps:
-        detail: dict[str, Any] = {"Status": step.code}
-        if local:
-            detail["LocalInstrument"] = local
-        if step.reason:
-            detail["StatusReason"] = step.reason
-            if step.reason_description:
-                detail["StatusReasonDescription"] = step.reason_description
-        found.append({
-            "PaymentTransactionId": payment.bank_payment_id or payment.id,
-            "Status": step.code,
-            "StatusUpdateDateTime": iso(step.updated_at),
-            "StatusDetail": detail,
-        })  # fmt: skip
-    return {"PaymentStatus": found}
+    return payment_status(payment.bank_payment_id or payment.id, local, steps)
