@@ -10,7 +10,6 @@ do (they skip without them on a developer's machine and fail under CI). Screensh
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +29,6 @@ from tests.common.oauth import new_key, public
 from tests.common.pisp import PISP, consent_body, payment_body
 from tests.common.sandbox import sandbox_core
 from tests.common.server import running_gateway
-from tests.common.services import unavailable
-from tests.e2e.test_portal_browser import CHROMIUM, CHROMIUM_ARGS
 
 REDIRECT_URI = "http://127.0.0.1:9/callback"
 
@@ -50,32 +47,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     with running_gateway(tmp_path_factory.mktemp("awaf-e2e"), "awaf-e2e-secret") as running:
         issuer, env = running
         yield issuer, env["GATEWAY_DATABASE_URL"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium (the system's), a fresh profile."""
-    if not CHROMIUM.exists():
-        unavailable(f"Chromium is not installed at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright package is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("PORTAL_SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.common.server import running_gateway
-from tests.e2e.test_portal_browser import _sign_up, browser, shots  # noqa: F401 - fixtures
+from tests.e2e.test_portal_browser import _sign_up
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +25,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
 
 
 def test_a_sandbox_app_switches_request_signing_off_and_on(
-    browser: Any,  # noqa: F811 - the fixture imported above
+    browser: Any,
     server: tuple[str, dict[str, str]],
-    shots: Path,  # noqa: F811 - the fixture imported above
+    shots: Path,
 ) -> None:
     issuer, _env = server
     context = browser.new_context(
