@@ -83,7 +83,7 @@ def test_sign_up_register_an_app_and_try_the_flow(
     page.get_by_label("Client secret").fill(secret)
     snap("06-try")
     page.get_by_role("button", name="Run step 1").click()
-    assert page.get_by_role("heading", name="Push the authorization request (PAR)").is_visible()
+    page.get_by_role("heading", name="Push the authorization request (PAR)").wait_for()
     snap("07-step1")
 
     # Step 2 at the bank, as a test customer; the bank sends the browser back to the portal.
@@ -99,7 +99,7 @@ def test_sign_up_register_an_app_and_try_the_flow(
     assert "Current account" in consent and "CurrentAccount" not in consent
     # A reload, and the back button to the bank's sign-in, both come back to this page.
     page.reload()
-    assert page.get_by_role("button", name="Approve").is_visible()
+    page.get_by_role("button", name="Approve").wait_for()
     page.go_back()
     page.wait_for_url(f"{issuer}/authorize/consent")
     page.locator('input[name="account"]').first.check()
@@ -210,7 +210,7 @@ def test_ops_suspend_only_once_confirmed_and_change_a_tier_without_javascript(
 
     # Suspend: a confirmation page first; cancelling changes nothing.
     page.locator(f"#app-{client_id}").get_by_role("link", name="Suspend Tiered App…").click()
-    assert page.get_by_role("heading", name="Suspend Tiered App?").is_visible()
+    page.get_by_role("heading", name="Suspend Tiered App?").wait_for()
     page.screenshot(path=str(shots / "11-ops-confirm.png"), full_page=True)
     page.get_by_role("link", name="Cancel").click()
     page.wait_for_url(f"{issuer}/portal/ops")
@@ -277,7 +277,7 @@ def test_a_new_sandbox_is_prepared_behind_a_page_then_its_clock_moves_and_it_res
     page.screenshot(path=str(shots / "13-sandbox-clock.png"), full_page=True)
 
     page.get_by_role("link", name="Reset the sandbox…").click()
-    assert page.get_by_role("heading", name="Reset your sandbox?").is_visible()
+    page.get_by_role("heading", name="Reset your sandbox?").wait_for()
     page.get_by_role("button", name="Reset the sandbox").click()
     page.wait_for_url(f"{issuer}/portal/organisation*")
     assert "Your sandbox is back at its seed" in page.locator("main").inner_text()
@@ -323,7 +323,7 @@ def test_a_partner_pays_from_try_the_flow(
     page.get_by_label("Amount in GBP").fill("7.45")
     snap("p1-try-payment")
     page.get_by_role("button", name="Run step 1").click()
-    assert page.get_by_role("heading", name="Stage the domestic-payment consent").is_visible()
+    page.get_by_role("heading", name="Stage the domestic-payment consent").wait_for()
     snap("p2-step1")
 
     # At the bank: the customer reads the payment and picks the account to pay from.
