@@ -9,9 +9,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from flask import Flask
+from flask import Flask, Request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session
+from werkzeug.routing import MapAdapter
 
 from gateway import config as settings
 from gateway import health, portal
@@ -45,6 +46,22 @@ class Gateway(Flask):
 
     def ensure_sync(self, func: Any) -> Any:
         return func
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """The URL adapter of a request, or of an application context. Flask makes both for
+        every request: the second, bound to ``SERVER_NAME`` alone, is the same each time and is
+        made once per configuration (the rules it matches and builds are the map's, read
+        when it is used)."""
+        if request is not None:
+            return super().create_url_adapter(request)
+        config = self.config
+        key = (config["SERVER_NAME"], config["APPLICATION_ROOT"], config["PREFERRED_URL_SCHEME"])
+        kept = self._context_adapter
+        if kept is None or kept[0] != key:
+            kept = self._context_adapter = (key, super().create_url_adapter(None))
+        return kept[1]
+
+    _context_adapter: tuple[tuple[Any, ...], MapAdapter | None] | None = None
 
 
 class BankCoreFactory(Protocol):

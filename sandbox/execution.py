@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core.errors import InvalidInstruction
 from gateway.core.values import Counterparty
+from gateway.store.inserts import insert_row
 from sandbox import catalogue as cat
 from sandbox import ledger
 from sandbox.models import Account, Payment
@@ -174,6 +175,4 @@ def _record(
         booked_at=at if status == "Booked" else None,
         journal_pk=journal_pk,
     )
-    session.add(payment)
-    session.flush()
-    return payment
+    return insert_row(session, payment)

@@ -10,12 +10,13 @@ Invariants (checked by the property tests in ``tests/unit/sandbox/test_ledger_pr
   ``booked_balance - held_amount + credit_limit >= 0``. The check and the update are one
   conditional ``UPDATE``, so two racing debits cannot both pass it.
 
-Functions flush inside a SAVEPOINT and never commit: a refused posting leaves the caller's
-transaction as it was.
+Functions never commit, and a refused posting leaves the caller's transaction as it was: the
+writes that a refusal could follow are made inside a SAVEPOINT.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
@@ -24,12 +25,15 @@ from typing import cast
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.core.errors import InsufficientFunds, InvalidInstruction, UnknownResource
+from gateway.store.inserts import insert_row
 from sandbox.ids import public_id
 from sandbox.models import Account, Hold, Journal, Posting
 
 _POSTINGS = cast(Table, Posting.__table__)
+_ACCOUNTS = cast(Table, Account.__table__)
 
 
 class UnbalancedJournal(InvalidInstruction):
@@ -97,31 +101,28 @@ def post(
     :class:`InsufficientFunds`; in every case nothing is written.
     """
     check_balanced(legs)
-    accounts = _load_accounts(session, tenant_id, {leg.account_pk for leg in legs})
-    for leg in legs:
-        account = accounts[leg.account_pk]
-        if account.currency != leg.currency:
-            raise InvalidInstruction(
-                f"account {account.public_id} is in {account.currency}, not {leg.currency}"
-            )
-        if account.status != "Enabled":
-            raise InvalidInstruction(f"account {account.public_id} is {account.status}")
-
+    accounts = _usable_accounts(session, tenant_id, legs)
     net: dict[int, int] = defaultdict(int)
     for leg in legs:
         if accounts[leg.account_pk].internal_code is None:
             net[leg.account_pk] += leg.amount
 
-    with session.begin_nested():
-        closing: dict[int, int] = {}
-        # Lock customer accounts in primary-key order so that concurrent journals cannot deadlock.
-        for account_pk in sorted(net):
-            closing[account_pk] = _apply(session, accounts[account_pk], net[account_pk])
-        journal = Journal(
+    # Customer accounts are locked in primary-key order so that concurrent journals cannot
+    # deadlock. A refused debit writes nothing (its UPDATE is conditional): with one customer
+    # account it is the journal's first write, and nothing needs undoing; with more, a refusal
+    # after an update undoes it with the savepoint.
+    customers = sorted(net)
+    with session.begin_nested() if len(customers) > 1 else contextlib.nullcontext():
+        try:
+            closing = {pk: _apply(session, accounts[pk], net[pk]) for pk in customers}
+        except InsufficientFunds:
+            # The balances given to the objects before the refusal are undone with the rest.
+            for pk in customers:
+                session.expire(accounts[pk], ["booked_balance"])
+            raise
+        journal = insert_row(session, Journal(
             tenant_id=tenant_id, kind=kind, booked_at=booked_at, memo=memo, reverses_pk=reverses_pk
-        )
-        session.add(journal)
-        session.flush()
+        ))  # fmt: skip
         # balance_after of each leg: walk the account's legs backwards from its closing balance.
         after: dict[int, int] = dict(closing)
         rows: list[dict[str, object]] = []
@@ -137,20 +138,36 @@ def post(
     return journal
 
 
+def _usable_accounts(session: Session, tenant_id: str, legs: Sequence[Leg]) -> dict[int, Account]:
+    """The accounts of ``legs``, by primary key: the tenant's, enabled, in each leg's currency."""
+    accounts = _load_accounts(session, tenant_id, {leg.account_pk for leg in legs})
+    for leg in legs:
+        account = accounts[leg.account_pk]
+        if account.currency != leg.currency:
+            raise InvalidInstruction(
+                f"account {account.public_id} is in {account.currency}, not {leg.currency}"
+            )
+        if account.status != "Enabled":
+            raise InvalidInstruction(f"account {account.public_id} is {account.status}")
+    return accounts
+
+
 def _apply(session: Session, account: Account, amount: int) -> int:
-    """Add ``amount`` to a customer account's booked balance unless it breaks the limit."""
-    stmt = update(Account).where(Account.pk == account.pk)
+    """Add ``amount`` to a customer account's booked balance unless it breaks the limit; the
+    account object the unit of work holds is given the new balance."""
+    columns = _ACCOUNTS.c
+    stmt = update(_ACCOUNTS).where(columns.pk == account.pk)
     if amount < 0:
         stmt = stmt.where(
-            Account.booked_balance - Account.held_amount + Account.credit_limit + amount >= 0
+            columns.booked_balance - columns.held_amount + columns.credit_limit + amount >= 0
         )
-    stmt = stmt.values(booked_balance=Account.booked_balance + amount).returning(
-        Account.booked_balance
+    stmt = stmt.values(booked_balance=columns.booked_balance + amount).returning(
+        columns.booked_balance
     )
-    result = session.execute(stmt, execution_options={"synchronize_session": "fetch"})
-    new_balance = result.scalar_one_or_none()
+    new_balance = session.execute(stmt).scalar_one_or_none()
     if new_balance is None:
         raise InsufficientFunds(f"insufficient funds in account {account.public_id}")
+    set_committed_value(account, "booked_balance", int(new_balance))
     return int(new_balance)
 
 

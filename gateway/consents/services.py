@@ -15,11 +15,14 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.consents.models import Consent
+from gateway.core import changes
 
 AWAITING = "AWAU"
 AUTHORISED = "AUTH"
@@ -185,6 +188,25 @@ def cancel(session: Session, consent: Consent, *, now: dt.datetime) -> None:
 
 
 def consume(session: Session, consent: Consent, *, now: dt.datetime) -> None:
-    """Mark a single-use payment consent as used by its payment order (``COND``)."""
-    _transition(consent, (AUTHORISED,), CONSUMED, now)
-    session.flush()
+    """Mark a single-use payment consent as used by its payment order (``COND``): one
+    ``UPDATE`` of its row (which the caller holds locked), marked as a change of the consent for
+    the workers' token caches (:mod:`gateway.core.changes`), and the same values on the object
+    the session holds."""
+    current = effective_status(consent, now)
+    if current != AUTHORISED:
+        raise ConsentError(f"consent {consent.id} is {current}, cannot become {CONSUMED}")
+    changes.mark(session.info, "consent", consent.id)
+    session.connection().execute(_CONSUMED, {"consent_id": consent.id, "now": now})
+    set_committed_value(consent, "status", CONSUMED)
+    set_committed_value(consent, "status_updated_at", now)
+
+
+_CONSENTS = cast(Table, Consent.__table__)
+_CONSUMED = (
+    update(_CONSENTS)
+    .where(_CONSENTS.c.id == bindparam("consent_id"))
+    .values(
+        status=CONSUMED,
+        status_updated_at=bindparam("now", type_=_CONSENTS.c.status_updated_at.type),
+    )
+)

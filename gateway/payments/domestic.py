@@ -32,6 +32,7 @@ from gateway.core.values import Counterparty
 from gateway.edge.errors import ApiError
 from gateway.payments import cutoff, multi_authorisation, scenarios
 from gateway.payments.models import PaymentOrder
+from gateway.store.inserts import insert_row
 
 FAMILY = "domestic-payments"
 CONSENT_FAMILY = "domestic-payment-consents"
@@ -236,9 +237,8 @@ def new_order(
 def record(session: Session, consent: Consent, row: PaymentOrder, now: dt.datetime) -> PaymentOrder:
     """Consume the consent and keep the order, together (one order per consent)."""
     consents.consume(session, consent, now=now)
-    session.add(row)
     try:
-        session.flush()
+        insert_row(session, row)
     except IntegrityError:
         # Another order consumed this consent at the same moment (the unique consent index).
         raise ApiError.one(

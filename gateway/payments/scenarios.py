@@ -36,6 +36,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from gateway.consents.models import Consent
@@ -99,8 +100,11 @@ def rehearses(consent: Consent) -> bool:
     """Whether the consent's app is a sandbox app, whose payments rehearse the scenarios (read
     in the consent's own unit of work)."""
     session = object_session(consent)
-    app = session.get(App, consent.client_id) if session is not None else None
-    return app is not None and app.environment == "sandbox"
+    if session is None:
+        return False
+    # The one column, not the app's row (its registered keys and the rest are not needed here).
+    environment = session.scalar(select(App.environment).where(App.client_id == consent.client_id))
+    return environment == "sandbox"
 
 
 def of(consent: Consent, amount: Money) -> Outcome | None:

@@ -27,9 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.api.idempotency.keys import LIFETIME
 from gateway.api.idempotency.models import IdempotencyKey
@@ -114,16 +115,33 @@ def _insert(session: Session, row: IdempotencyKey) -> bool:
     """Insert the key's row unless its scope has one (``ON CONFLICT DO NOTHING``, one statement
     where a savepoint around an insert took three); whether it was inserted. The row becomes the
     session's, as if it had been loaded: what the request stores later is an update of it."""
-    table = cast(Table, IdempotencyKey.__table__)
-    values = {c.key: getattr(row, c.key) for c in table.columns if getattr(row, c.key) is not None}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(values).on_conflict_do_nothing().returning(table.c.key)
-    if session.execute(statement).first() is None:
+    values = {c.key: getattr(row, c.key) for c in _TABLE.columns if getattr(row, c.key) is not None}
+    connection = session.connection()
+    statement = _CLAIMS[connection.dialect.name == "postgresql"]
+    if connection.execute(statement, values).first() is None:
         return False
     make_transient_to_detached(row)
     session.add(row)
     return True
+
+
+_TABLE = cast(Table, IdempotencyKey.__table__)
+# The claim's statement on PostgreSQL (True) and SQLite (False), made once.
+_CLAIMS = {
+    postgres: dialect.insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.key)
+    for postgres, dialect in ((True, postgresql), (False, sqlite))
+}
+_KEPT = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.client_id == bindparam("kept_client_id"),
+        _TABLE.c.operation == bindparam("kept_operation"),
+        _TABLE.c.key == bindparam("kept_key"),
+    )
+    .values(
+        {name: bindparam(name, type_=_TABLE.c[name].type) for name in ("status", "headers", "body")}
+    )
+)
 
 
 def _answer(row: IdempotencyKey, fingerprint: str) -> Claim:
@@ -163,9 +181,14 @@ def _delete_expired(session: Session, scope: Scope, now: dt.datetime) -> None:
 def keep(
     session: Session, row: IdempotencyKey, status: int, headers: dict[str, str], body: bytes
 ) -> None:
-    """Store the response of the request that claimed ``row`` (flushed, not committed)."""
-    row.status, row.headers, row.body = status, headers, body
-    session.flush()
+    """Store the response of the request that claimed ``row`` (written, not committed): one
+    ``UPDATE``, the row the session holds given the same values."""
+    session.connection().execute(_KEPT, {
+        "kept_client_id": row.client_id, "kept_operation": row.operation, "kept_key": row.key,
+        "status": status, "headers": headers, "body": body,
+    })  # fmt: skip
+    for name, value in (("status", status), ("headers", headers), ("body", body)):
+        set_committed_value(row, name, value)
 
 
 def release(session: Session, row: IdempotencyKey) -> None:
