@@ -284,7 +284,6 @@ def submit(session: Session, desk: fx.FxCore, consent: Consent,
     else:
         settles = dt.datetime.combine(quote.settlement_date, dt.time(), dt.UTC)
         row.bank_payment_id, row.status, row.settles_at = paid.id, "ACSP", settles
-    consent.data = dict(consent.data) | {"fx_executed": kept(quote, rate_type(initiation))}
     return record(session, consent, row, now)
 
 

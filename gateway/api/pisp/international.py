@@ -119,7 +119,9 @@ def conversion_fields(order: PaymentOrder) -> dict[str, Any]:
     made = (desk().conversions(order.tenant_id, order.bank_payment_id)
             if order.bank_payment_id else ())  # fmt: skip
     if made:
-        conversion = international.executed(made[-1])
+        # The rate applied, under the RateType the partner asked for.
+        asked = international.rate_type(order.initiation)
+        conversion = international.executed(made[-1]) | {"RateType": asked}
     else:
         conversion = get_session().get_one(Consent, order.consent_id).data["fx"]
     return international.response_fields(conversion, order.initiation.get("ChargeBearer"))
