@@ -38,14 +38,18 @@ from sandbox import models as m
 from sandbox.fx_feed import BASE_USD_VALUES, usd_values
 from sandbox.fx_models import FxExecution, FxInstruction
 
+# How the public id of a converted scheduled payment or standing order starts, so that the clock
+# looks for conversion terms only for those (no extra read for a domestic one).
+SCHEDULED = "fsp_"
+STANDING = "fso_"
+
 
 def execute(session: Session, instruction: execution.Instruction, at: dt.datetime) -> m.Payment:
     """Execute ``instruction`` at ``at``: converted when it has terms, else by the engine."""
+    found = instruction.instruction_id
     terms = None
-    if instruction.instruction_id is not None:
-        terms = session.scalar(
-            select(FxInstruction).where(FxInstruction.instruction_id == instruction.instruction_id)
-        )
+    if found is not None and found.startswith((SCHEDULED, STANDING)):
+        terms = session.scalar(select(FxInstruction).where(FxInstruction.instruction_id == found))
     if terms is None:
         return execution.execute(session, instruction, at)
     quote = priced(session, terms, instruction.debtor, at)

@@ -28,7 +28,8 @@ class SandboxFxOrders(SandboxPayments):
         self, tenant: str, order: PaymentOrder, execution_date: dt.date, terms: Terms
     ) -> ScheduledPayment:
         """Book ``order`` for its day with the terms it converts by."""
-        booked = self.schedule_payment(tenant, order, execution_date)
+        booked = self.schedule_payment(tenant, order, execution_date,
+                                       prefix=fx_execution.SCHEDULED)  # fmt: skip
         self._keep_terms(tenant, booked.id, order, terms)
         return booked
 
@@ -36,7 +37,7 @@ class SandboxFxOrders(SandboxPayments):
         self, tenant: str, instruction: StandingOrderInstruction, terms: Terms
     ) -> StandingOrder:
         """Set up a standing order whose every payment converts as ``terms`` say."""
-        made = self.create_standing_order(tenant, instruction)
+        made = self.create_standing_order(tenant, instruction, prefix=fx_execution.STANDING)
         self._keep_terms(tenant, made.id, instruction.order, terms)
         return made
 
