@@ -195,15 +195,17 @@ def load_partner(issuer: str, output: str, redirect_uri: str, transactions: int 
 
 @ops_cli.command("fx-reconcile")
 def fx_reconcile() -> None:
-    """Prove that every FX journal balances per currency and that each nostro's balance is the
-    sum of its postings; exit 1 on any break."""
+    """Prove that every FX journal balances per currency and agrees with its conversion (amounts
+    and rate, to the minor unit), and that each nostro's and vostro's balance is the sum of its
+    postings; exit 1 on any break."""
     database: Database = current_app.extensions["database"]
     with database.sessions() as session:
         desk: FxCore = current_app.extensions["bank_core"](session)
         found = desk.reconcile()
     for line in found.breaks:
         click.echo(f"break: {line}", err=True)
-    click.echo(f"{found.journals} FX journals, {found.nostros} nostro accounts, "
+    click.echo(f"{found.journals} FX journals, {found.conversions} conversions, "
+               f"{found.nostros} nostro and vostro accounts, "
                f"{len(found.breaks)} breaks")  # fmt: skip
     if found.breaks:
         sys.exit(1)

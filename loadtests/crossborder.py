@@ -23,36 +23,38 @@ from __future__ import annotations
 import random
 from typing import Any
 
-# The AISP scenario's client, customer approval and thresholds (not its user class: a class
-# imported by name would run too).
+# The AISP scenario's client, customer approval and thresholds (not its user classes: a class
+# imported by name would run too, and a subclass would inherit their tasks).
 import locustfile as aisp
 from locust import between, task
 
 PISP = "/open-banking/v4.0/pisp"
 FX = "/open-banking/extensions/v1/fx"
-CURRENCIES = (("EUR", "DE", "DE89370400440532013000"),)
+# What the partner pays in, where, to whom (an IBAN of the country).
+CURRENCIES = (
+    ("EUR", "DE", "DE89370400440532013000"),
+    ("CHF", "CH", "CH9300762011623852957"),
+    ("KWD", "KW", "KW81CBKU0000000000001234560101"),
+)
 
 
-class CrossBorder(aisp.Aisp):
+class CrossBorder(aisp._Partner):
     """One remittance partner paying abroad for one customer after another."""
 
     wait_time = between(1, 3)
 
     def on_start(self) -> None:
         """Only the partner's client: each task runs a whole payment journey."""
-        config = aisp._config()
-        self.partner = aisp.partner_client.PartnerClient(
-            config["issuer"], config["client_id"], config["redirect_uri"],
-            config["private_jwk"], transport=self._transport,
-        )  # fmt: skip
-        self.customers = config["customers"]
+        self.partner = self._partner()
+        self.customers = aisp._config()["customers"]
 
     @task
     def pay_abroad(self) -> None:
         """Quote, consent, authorise, pay, poll."""
         transfer, country, iban = random.choice(CURRENCIES)
         client = self.partner.client_credentials("payments")["access_token"]
-        amount = f"{random.randint(5, 200)}.{random.randint(0, 99):02d}"
+        # Small amounts: a thousand payments stay within the test customers' balances.
+        amount = f"{random.randint(2, 30)}.{random.randint(0, 99):02d}"
         quote = self.partner.post(f"{FX}/quotes", client, {"Data": {
             "SellCurrency": "GBP", "BuyCurrency": transfer, "SellAmount": amount,
             "Lock": "PT5M", "DestinationCountry": country}})["Data"]  # fmt: skip
@@ -62,7 +64,8 @@ class CrossBorder(aisp.Aisp):
         request_uri, verifier, state = self.partner.push_authorization_request(
             consent_id, "payments"
         )
-        code = self._approve(request_uri, random.choice(self.customers), state)
+        # A payment is made from one account: the customer ticks the first one offered.
+        code = self._approve(request_uri, random.choice(self.customers), state, accounts=1)
         token = self.partner.exchange_code(code, verifier)["access_token"]
         paid = self.partner.post_signed(f"{PISP}/international-payments", token, {
             "Data": {"ConsentId": consent_id, "Initiation": body["Data"]["Initiation"]},

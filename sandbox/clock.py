@@ -24,7 +24,7 @@ from gateway.core.errors import BankCoreError
 from gateway.core.values import Counterparty
 from gateway.core.working_days import WorkingDays
 from sandbox import catalogue as cat
-from sandbox import execution, ledger, schedule
+from sandbox import execution, fx_execution, ledger, schedule
 from sandbox.ledger import Detail
 from sandbox.models import Account, Hold, Payment, ScheduledPayment, StandingOrder, Tenant
 
@@ -175,7 +175,7 @@ def _run(
         with session.begin_nested():
             if not _claimed(session, claim):
                 return None
-            return execution.execute(session, instruction, booked_at)
+            return fx_execution.execute(session, instruction, booked_at)
     except BankCoreError as exc:
         raise _Refused(str(exc) or type(exc).__name__) from None
 

@@ -12,12 +12,18 @@ from __future__ import annotations
 from sandbox.accounts import SandboxAccounts
 from sandbox.administration import SandboxAdministration
 from sandbox.fx import SandboxFx
+from sandbox.fx_orders import SandboxFxOrders
 from sandbox.loan_products import SandboxLending
 from sandbox.payments import SandboxPayments
 
 
 class SandboxCore(
-    SandboxAccounts, SandboxPayments, SandboxFx, SandboxAdministration, SandboxLending
+    SandboxAccounts,
+    SandboxFxOrders,
+    SandboxPayments,
+    SandboxFx,
+    SandboxAdministration,
+    SandboxLending,
 ):
     """The sandbox bank, bound to one unit of work: it flushes, the caller commits.
 

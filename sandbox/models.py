@@ -390,3 +390,9 @@ class FxQuote(Base):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
     expires_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     settlement_date: Mapped[dt.date] = mapped_column(Date)
+    # The instruction or payment that executed on the quote (an agreed quote serves one).
+    used_by: Mapped[str | None] = mapped_column(String(40))
+
+
+# The FX desk's other tables, on the same metadata.
+from sandbox.fx_models import FxExecution, FxInstruction  # noqa: E402, F401

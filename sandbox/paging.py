@@ -8,6 +8,7 @@ up to a hundred rows that nothing changes.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from sqlalchemy import bindparam, select, tuple_
 
@@ -16,6 +17,7 @@ from gateway.core.values import CreditDebit
 from gateway.store.reads import Reads
 from sandbox import models as m
 from sandbox import records
+from sandbox.fx_models import FxExecution
 
 # The cursor of a page after a first page made only of holds: the booked history starts here.
 END_OF_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
@@ -71,8 +73,34 @@ def page(
     found = reads.execute(query.order_by(*order).limit(wanted + 1), {}).all()
     rows = [records.PostingColumns._make(p) for p in found]
     items.extend(records.posting(p, account_id) for p in rows[:wanted])
+    items = _with_exchanges(reads, items)
     cursor = None
     if len(rows) > wanted:
         last = rows[wanted - 1]
         cursor = TransactionCursor(last.booking_datetime, last.pk)
     return TransactionPage(tuple(items), cursor)
+
+
+# The customer's side of a conversion (sandbox.fx_settlement, sandbox.fx_execution) reads so.
+CONVERTED = "InternationalTransfer"
+
+
+def _with_exchanges(reads: Reads, items: list[Transaction]) -> list[Transaction]:
+    """``items`` with the conversion of each entry a payment abroad or from abroad booked (its
+    ``CurrencyExchange``); one more read only when the page has such an entry."""
+    converted = [int(t.id) for t in items
+                 if t.proprietary_code == CONVERTED and t.status == "Booked"]  # fmt: skip
+    if not converted:
+        return items
+    columns = [FxExecution.__table__.c[name] for name in records.ExchangeColumns._fields]
+    found = reads.execute(
+        select(m.Posting.pk, *columns)
+        .join(FxExecution, (FxExecution.journal_pk == m.Posting.journal_pk)
+              & (FxExecution.account_pk == m.Posting.account_pk))
+        .where(m.Posting.pk.in_(converted)),
+        {},
+    ).all()  # fmt: skip
+    exchanges = {str(row[0]): records.exchange(records.ExchangeColumns._make(row[1:]))
+                 for row in found}  # fmt: skip
+    return [replace(t, currency_exchange=exchanges[t.id]) if t.id in exchanges else t
+            for t in items]  # fmt: skip

@@ -94,15 +94,16 @@ class SandboxPayments(Binding):
         return records.scheduled_payment(row, account.public_id)
 
     def schedule_payment(
-        self, tenant: str, order: PaymentOrder, execution_date: dt.date
+        self, tenant: str, order: PaymentOrder, execution_date: dt.date, *, prefix: str = "sp_"
     ) -> ScheduledPayment:
-        """Book ``order`` for ``execution_date``; the clock executes it on that day."""
+        """Book ``order`` for ``execution_date``; the clock executes it on that day. ``prefix``
+        starts its public id (a converted one's names it so: :mod:`sandbox.fx_execution`)."""
         debtor, _owner = self._account_row(tenant, order.debtor_account_id)
         if execution_date <= self.now(tenant).date():
             raise InvalidInstruction("a scheduled payment's date must be after today")
         row = m.ScheduledPayment(
             account_pk=debtor.pk,
-            public_id=f"sp_{secrets.token_hex(12)}",
+            public_id=f"{prefix}{secrets.token_hex(12)}",
             execution_date=execution_date,
             amount=self._amount(debtor, order.amount),
             currency=debtor.currency,
@@ -124,7 +125,7 @@ class SandboxPayments(Binding):
         return records.scheduled_payment(row, account.public_id)
 
     def create_standing_order(
-        self, tenant: str, instruction: StandingOrderInstruction
+        self, tenant: str, instruction: StandingOrderInstruction, *, prefix: str = "sto_"
     ) -> StandingOrder:
         """Set up a standing order whose payments fall due from ``first_payment_date`` at its
         frequency (any schedulable ``OBFrequency6Code`` or ``Frequency_1`` pattern)."""
@@ -143,7 +144,7 @@ class SandboxPayments(Binding):
             )
         row = m.StandingOrder(
             account_pk=debtor.pk,
-            public_id=f"sto_{secrets.token_hex(12)}",
+            public_id=f"{prefix}{secrets.token_hex(12)}",
             frequency=instruction.frequency,
             reference=order.reference,
             amount=self._amount(debtor, order.amount),

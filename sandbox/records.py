@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, cast
 
 from gateway.core import settlement
 from gateway.core.accounts import (
     Account,
     Beneficiary,
+    CurrencyExchange,
     Customer,
     DirectDebit,
     Merchant,
@@ -264,3 +266,24 @@ def payment(p: m.Payment, account_id: str) -> Payment:
         instruction_id=p.instruction_id,
         settles_at=settlement.next_cycle(p.booked_at) if p.booked_at else None,
     )
+
+
+class ExchangeColumns(NamedTuple):
+    """The columns of a kept conversion (``sbx_fx_execution``) that :func:`exchange` reads."""
+
+    sell_currency: str
+    buy_currency: str
+    rate: str
+    contract_id: str
+    quoted_at: dt.datetime
+    sell_amount: int
+
+
+def exchange(row: ExchangeColumns) -> CurrencyExchange:
+    """A kept conversion as the customer's transaction states it: what was converted, from
+    which currency into which, at which rate (1 source = rate target), under which quote."""
+    return CurrencyExchange(
+        source_currency=row.sell_currency, target_currency=row.buy_currency,
+        unit_currency=row.sell_currency, rate=Decimal(row.rate), contract_id=row.contract_id,
+        quoted_at=row.quoted_at, instructed=from_minor(row.sell_amount, row.sell_currency),
+    )  # fmt: skip

@@ -45,6 +45,22 @@ JSON path (`U004` missing, `U005` not allowed, `U002` invalid).
    a business's payment waits `PDNG` with `MultiAuthorisation` `AWAF` for its second
    authoriser: see the [sandbox scenarios](/docs/scenarios).
 
+## Payments abroad
+
+`/international-payment-consents`, `/international-scheduled-payment-consents` and
+`/international-standing-order-consents` (with their payments, scheduled payments and standing
+orders) pay from a pound account in `CurrencyOfTransfer`; `InstructedAmount` is in pounds (the
+amount converted is fixed) or in `CurrencyOfTransfer` (the amount received is). Each response
+gives `Charges` and, but for standing orders, `ExchangeRateInformation`. `RateType` `Agreed`
+cites the `ContractIdentification` of a locked quote of the FX API and is executed at exactly its
+rate: staging or submitting after its lock ended is `U002`; a scheduled payment whose quote's
+lock ends before its day is `RJCT` on that day (`NARR`, nothing debited); a quote a payment
+executed on serves no other (`409`, `U029`). `Actual` (and `Indicative`, and every standing
+order, which carries no rate in v4.0) converts at the rate when the payment executes, on the
+bank's clock; the order then reports the rate applied, and `/payment-details` describes each
+booked execution's conversion (rate, quote, both amounts, fee) in its `StatusReasonDescription`.
+The customer's transaction carries it as `CurrencyExchange` on the AIS API.
+
 ## File payments
 
 Stage `POST /file-payment-consents` with the file's `FileType`, `FileHash` (the base64 of the

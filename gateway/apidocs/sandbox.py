@@ -15,6 +15,7 @@ from flask import Flask
 
 from gateway.api.sandbox import PREFIX
 from gateway.api.sandbox import bp as sandbox_bp
+from gateway.api.sandbox.arrivals import ArrivalRequest
 from gateway.api.sandbox.schemas import MAX_DAYS, AdvanceRequest, ResetRequest
 from gateway.apidocs.common import SpecError
 from gateway.apidocs.extension import Extension, build_extension
@@ -55,6 +56,15 @@ no sandbox and are refused (`403`). The calls count against the app's rate limit
   (`Rejected`, such as a payment the balance could not cover). **Not idempotent**: each call
   moves the clock again, so a retry after a lost answer moves it twice. Read `GET /clock` before
   retrying, or start from a reset.
+- `POST /payments-from-abroad` with `{{"Data": {{"AccountId": "...", "InstructedAmount":
+  {{"Amount": "250.00", "Currency": "EUR"}}, "DebtorName": "Muster GmbH", "Reference": "INV-9"}}}}`:
+  a partner abroad pays into one of your test customers' accounts in a foreign currency. The
+  bank converts it into the account's currency at the rate now (the feed's mid rate less the
+  corridor's spread, rounded down to the account currency's minor unit), books it through its
+  vostro in one journal balanced per currency, and answers `201` with the amount credited and
+  the conversion. The account's transaction carries the same `CurrencyExchange` block on the
+  AIS API. `U011` for an account the sandbox does not have, `U023` for a currency the bank does
+  not convert (or the account's own), `U002` for more decimals than the currency has.
 - `POST /reset` (no body, or `{{"Data": {{}}}}`): throws the sandbox's data away and generates it
   again from its seed, with the clock back at real time. Idempotent: the same seed gives the same
   customers, accounts, ids and history, so consents and account ids in your tests stay valid
@@ -116,12 +126,12 @@ ERRORS = {
 }
 
 
-def _responses(ok: dict[str, Any], *errors: str) -> dict[str, Any]:
+def _responses(ok: dict[str, Any], *errors: str, status: str = "200") -> dict[str, Any]:
     # Any call can be refused for what it sends (400) or for the state of the stores (503).
     statuses = ("400", *errors)
     refused = ("401", "403", "405", "406", "429", "500", "503")
     return {
-        "200": ok,
+        status: ok,
         **{code: {"$ref": f"#/components/responses/{code}Error"} for code in (*statuses, *refused)},
     }
 
@@ -165,6 +175,18 @@ PATHS: dict[str, Any] = {
         )
         | {"requestBody": _body("ResetRequest", required=False)}
     },
+    "/payments-from-abroad": {
+        "post": _operation(
+            "CreateSandboxPaymentFromAbroad",
+            "A partner abroad pays into a customer's account in a foreign currency",
+            _responses(
+                _ok("SandboxArrivalResponse", "The account credited, converted"),
+                "415",
+                status="201",
+            ),
+        )
+        | {"requestBody": _body("ArrivalRequest", required=True)}
+    },
 }
 
 
@@ -183,6 +205,11 @@ def _envelope(data: str) -> dict[str, Any]:
 
 _ID = {"type": "string", "description": "Your organisation's id, which names its sandbox."}
 _TIME = {"$ref": "#/components/schemas/ISODateTime"}
+_MONEY = {
+    "type": "object",
+    "required": ["Amount", "Currency"],
+    "properties": {"Amount": {"type": "string"}, "Currency": {"type": "string"}},
+}
 _COUNTS = {
     "type": "object",
     "description": "How many of each kind of due work, by kind (StandingOrder, ...).",
@@ -220,6 +247,40 @@ SCHEMAS: dict[str, Any] = {
         },
         "additionalProperties": False,
     },
+    "SandboxArrival": {
+        "type": "object",
+        "required": ["SandboxId", "AccountId", "Reference", "BookingDateTime", "InstructedAmount",
+                     "CreditedAmount", "CurrencyExchange"],
+        "properties": {
+            "SandboxId": _ID,
+            "AccountId": {"type": "string", "description": "The account credited."},
+            "Reference": {"type": "string", "description": "The payer's reference."},
+            "BookingDateTime": _TIME | {"description": "When the credit was booked."},
+            "InstructedAmount": _MONEY | {"description": "What the partner abroad paid."},
+            "CreditedAmount": _MONEY | {"description": "What the account was credited, in its "
+                                                      "currency (rounded down)."},
+            "CurrencyExchange": {"$ref": "#/components/schemas/SandboxCurrencyExchange"},
+        },
+        "additionalProperties": False,
+    },
+    "SandboxCurrencyExchange": {
+        "type": "object",
+        "description": "The conversion, as the account's transaction shows it on the AIS API "
+        "(OBIE v4.0 OBCurrencyExchange5).",
+        "required": ["SourceCurrency", "TargetCurrency", "UnitCurrency", "ExchangeRate",
+                     "ContractIdentification", "QuotationDate", "InstructedAmount"],
+        "properties": {
+            "SourceCurrency": {"type": "string", "pattern": "^[A-Z]{3,3}$"},
+            "TargetCurrency": {"type": "string", "pattern": "^[A-Z]{3,3}$"},
+            "UnitCurrency": {"type": "string", "pattern": "^[A-Z]{3,3}$"},
+            "ExchangeRate": {"type": "number", "description": "1 UnitCurrency in the other."},
+            "ContractIdentification": {"type": "string", "maxLength": 35},
+            "QuotationDate": _TIME,
+            "InstructedAmount": _MONEY,
+        },
+        "additionalProperties": False,
+    },
+    "SandboxArrivalResponse": _envelope("SandboxArrival"),
     "SandboxClockResponse": _envelope("SandboxClock"),
     "SandboxAdvanceResponse": _envelope("SandboxAdvance"),
 }  # fmt: skip
@@ -247,7 +308,7 @@ def _request_schemas() -> dict[str, Any]:
     spec = APISpec(
         title=TITLE, version=VERSION, openapi_version="3.0.3", plugins=[MarshmallowPlugin()]
     )
-    for schema in (AdvanceRequest, ResetRequest):
+    for schema in (AdvanceRequest, ResetRequest, ArrivalRequest):
         spec.components.schema(schema.__name__, schema=schema)
     generated: dict[str, Any] = spec.to_dict()["components"]["schemas"]
     advance = generated.get("AdvanceData")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal, Protocol
 
 from gateway.core.money import Money
@@ -101,6 +102,23 @@ class Transaction:
     merchant: Merchant | None
     counterparty: Counterparty | None
     balance_after: Money | None
+    # The conversion behind an entry in another currency (a payment abroad, money from abroad).
+    currency_exchange: CurrencyExchange | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyExchange:
+    """OBIE v4.0 ``OBCurrencyExchange5``: ``instructed`` (in ``source_currency``) converted into
+    ``target_currency`` at ``rate`` (1 ``unit_currency`` = ``rate`` of the other), under FX
+    contract ``contract_id`` quoted at ``quoted_at``."""
+
+    source_currency: str
+    target_currency: str
+    unit_currency: str
+    rate: Decimal
+    contract_id: str
+    quoted_at: dt.datetime
+    instructed: Money
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,6 +106,8 @@ class Quote:
     created_at: dt.datetime
     expires_at: dt.datetime | None
     settlement_date: dt.date
+    # The instruction or payment that executed on the quote (an agreed quote serves one).
+    used_by: str | None = None
 
     @property
     def rate_type(self) -> RateType:
@@ -124,6 +126,8 @@ class Reconciliation:
     journals: int
     nostros: int
     breaks: tuple[str, ...]
+    # The conversions kept beside the journals, each checked against its journal and rate.
+    conversions: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,8 @@ _PAYMENT_DAY = {
     "domestic-scheduled-payment-consents": "RequestedExecutionDateTime",
     "domestic-standing-order-consents": "FirstPaymentDateTime",
     "international-payment-consents": None,
+    "international-scheduled-payment-consents": "RequestedExecutionDateTime",
+    "international-standing-order-consents": "FirstPaymentDateTime",
 }
 
 

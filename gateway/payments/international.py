@@ -22,6 +22,8 @@ are checked by ``schwifty`` (``U021``/``U002``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -34,6 +36,7 @@ from gateway.consents.models import Consent
 from gateway.core import fx
 from gateway.core.errors import InsufficientFunds, InvalidInstruction, UnknownResource
 from gateway.core.fx_corridors import CORRIDORS
+from gateway.core.fx_orders import Conversion, QuoteUsed, Terms
 from gateway.core.money import EXPONENTS, Money
 from gateway.core.payments import PaymentOrder as BankOrder
 from gateway.core.values import Counterparty
@@ -41,6 +44,7 @@ from gateway.edge.errors import ApiError
 from gateway.payments import cutoff, domestic
 from gateway.payments.domestic import check_amount, check_matches, new_order, record
 from gateway.payments.models import PaymentOrder
+from gateway.payments.orders import Status
 
 FAMILY = "international-payments"
 CONSENT_FAMILY = "international-payment-consents"
@@ -152,6 +156,8 @@ def agreed_quote(desk: fx.FxCore, tenant: str, initiation: dict[str, Any],
         raise ApiError.one("U002", "No quote has this ContractIdentification", path=path) from None
     except fx.QuoteExpired as exc:
         raise ApiError.one("U002", f"The quote cannot be used: {exc}", path=path) from None
+    if quote.used_by is not None:
+        raise used(contract)
     if (quote.sell_amount.currency, quote.buy_amount.currency) != (
         asked.sell_currency, asked.buy_currency,
     ) or info["UnitCurrency"] != quote.sell_amount.currency:  # fmt: skip
@@ -166,6 +172,13 @@ def agreed_quote(desk: fx.FxCore, tenant: str, initiation: dict[str, Any],
         raise ApiError.one("U002", f"The quote is for {quoted.amount} {quoted.currency}",
                            path=f"{_INITIATION}.InstructedAmount")  # fmt: skip
     return quote
+
+
+def used(contract: str) -> ApiError:
+    """The refusal of an agreed quote another payment executed on (an agreed quote serves one
+    instruction): U029 UK.OBIE.Rules.ResourceAlreadyExists, 409."""
+    return ApiError.one("U029", f"Quote {contract} was used by another payment", status=409,
+                        path=f"{_RATE}.ContractIdentification")  # fmt: skip
 
 
 def priced(desk: fx.FxCore, tenant: str, initiation: dict[str, Any],
@@ -231,17 +244,18 @@ def response_fields(conversion: dict[str, Any], bearer: str | None) -> dict[str,
 
 
 def create_consent(session: Session, desk: fx.FxCore, *, client_id: str, tenant_id: str,
-                   body: dict[str, Any], now: dt.datetime) -> Consent:  # fmt: skip
+                   body: dict[str, Any], now: dt.datetime,
+                   family: str = CONSENT_FAMILY) -> Consent:  # fmt: skip
     """An international payment consent awaiting the customer, with the conversion it states
     (the agreed quote, or the indicative rate now)."""
     data = body["Data"]
     initiation = data["Initiation"]
     quote = priced(desk, tenant_id, initiation, now)
-    kept_data = dict(data) | {"family": CONSENT_FAMILY, "Risk": body["Risk"],
+    kept_data = dict(data) | {"family": family, "Risk": body["Risk"],
                               "fx": kept(quote, rate_type(initiation))}  # fmt: skip
     return consents.create(
         session, client_id=client_id, tenant_id=tenant_id, kind="payments", data=kept_data,
-        now=now, expires_at=cutoff.cut_off(CONSENT_FAMILY, initiation, now),
+        now=now, expires_at=cutoff.cut_off(family, initiation, now),
     )  # fmt: skip
 
 
@@ -262,13 +276,14 @@ def submit(session: Session, desk: fx.FxCore, consent: Consent,
     row = new_order(consent, FAMILY, "ip-", order, now)
     try:
         paid = desk.pay_converted(consent.tenant_id, order, quote.contract_id)
+    except QuoteUsed:
+        raise used(quote.contract_id) from None
     except InsufficientFunds:
         row.status, row.status_reason = "RJCT", "AM04"
         row.status_reason_description = "The debtor account has not enough funds available"
     else:
         settles = dt.datetime.combine(quote.settlement_date, dt.time(), dt.UTC)
         row.bank_payment_id, row.status, row.settles_at = paid.id, "ACSP", settles
-    consent.data = dict(consent.data) | {"fx_executed": kept(quote, rate_type(initiation))}
     return record(session, consent, row, now)
 
 
@@ -276,7 +291,8 @@ def bank_order(consent: Consent, initiation: dict[str, Any], quote: fx.Quote) ->
     """The bank's order: the quote's total from the account the customer picked."""
     creditor = initiation["CreditorAccount"]
     remittance = initiation.get("RemittanceInformation") or {}
-    reference = remittance.get("Reference") or initiation["EndToEndIdentification"]
+    reference = (remittance.get("Reference") or initiation.get("EndToEndIdentification")
+                 or initiation.get("InstructionIdentification") or consent.id)  # fmt: skip
     return BankOrder(
         debtor_account_id=consent.account_ids[0], amount=quote.total_debited,
         creditor=Counterparty(creditor["Name"], creditor["SchemeName"],
@@ -284,3 +300,47 @@ def bank_order(consent: Consent, initiation: dict[str, Any], quote: fx.Quote) ->
         reference=reference[:35],
         information=" ".join(remittance.get("Unstructured") or ())[:140] or None,
     )  # fmt: skip
+
+
+def terms(initiation: dict[str, Any], quote: fx.Quote) -> Terms:
+    """How an instruction executed later converts: as ``quote`` fixed it, at the initiation's
+    RateType (Agreed cites the quote)."""
+    fixed = quote.sell_amount if quote.fixed_side == "Sell" else quote.buy_amount
+    kind = rate_type(initiation)
+    return Terms(
+        buy_currency=quote.buy_amount.currency, fixed_side=quote.fixed_side,
+        fixed_amount=fixed.amount, rate_type=kind,
+        contract_id=quote.contract_id if kind == "Agreed" else None,
+        destination_country=initiation.get("DestinationCountryCode"),
+    )  # fmt: skip
+
+
+def executed(conversion: Conversion) -> dict[str, Any]:
+    """What an order reports of a conversion the bank made (the shape of :func:`kept`)."""
+    return {
+        "ContractIdentification": conversion.contract_id, "RateType": conversion.rate_type,
+        "SellCurrency": conversion.sell.currency, "ExchangeRate": str(conversion.rate),
+        "ExpirationDateTime": None, "Fee": amount_object(conversion.fee),
+        "SellAmount": amount_object(conversion.sell),
+        "TotalDebited": amount_object(conversion.total_debited),
+        "AmountReceived": amount_object(conversion.buy),
+    }  # fmt: skip
+
+
+def detail(conversion: Conversion) -> str:
+    """A conversion in words, for a payment's status detail."""
+    sell, buy = conversion.sell, conversion.buy
+    return (f"Converted {sell.amount:f} {sell.currency} to {buy.amount:f} {buy.currency} at "
+            f"{conversion.rate} ({conversion.rate_type}, quote {conversion.contract_id}); fee "
+            f"{conversion.fee.amount:f} {conversion.fee.currency}; debited "
+            f"{conversion.total_debited.amount:f} {conversion.total_debited.currency}")  # fmt: skip
+
+
+def described(steps: list[Status], conversions: Sequence[Conversion]) -> list[Status]:
+    """``steps`` with each booked execution's (``ACSP``) conversion in words, in order."""
+    found = iter(conversions)
+    out = []
+    for step in steps:
+        made = next(found, None) if step.code == "ACSP" else None
+        out.append(step if made is None else replace(step, reason_description=detail(made)))
+    return out

@@ -84,9 +84,13 @@ def of_execution(made: Payment, now: dt.datetime) -> list[Status]:
 
 
 def reason_code(reason: str | None) -> str:
-    """The OBExternalStatusReason1Code of the bank's reason: AM04 InsufficientFunds, else MS03
-    NotSpecifiedReasonAgentGenerated."""
-    return "AM04" if reason and "fund" in reason.lower() else "MS03"
+    """The OBExternalStatusReason1Code of the bank's reason: AM04 InsufficientFunds; NARR
+    (Narrative: the description says it) for an agreed quote the execution could not use, its
+    lock ended or another payment used it; else MS03 NotSpecifiedReasonAgentGenerated."""
+    text = (reason or "").lower()
+    if "fund" in text:
+        return "AM04"
+    return "NARR" if "quote" in text else "MS03"
 
 
 def own(session: Session, order_id: str, client_id: str, family: str) -> PaymentOrder:

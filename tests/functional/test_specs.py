@@ -288,6 +288,7 @@ def test_the_sandbox_document_lists_exactly_the_sandbox_routes(app: Flask) -> No
         ("/clock", "get"),
         ("/clock/advance", "post"),
         ("/reset", "post"),
+        ("/payments-from-abroad", "post"),
     }
     served = {
         (rule.rule.removeprefix(SANDBOX_PREFIX), method.lower())

@@ -31,7 +31,12 @@ from gateway.api.common import (
     this_url_with,
 )
 from gateway.consents.account_access import Grant
-from gateway.core.accounts import Transaction, TransactionCursor, TransactionPage
+from gateway.core.accounts import (
+    CurrencyExchange,
+    Transaction,
+    TransactionCursor,
+    TransactionPage,
+)
 from gateway.core.values import CreditDebit
 from gateway.edge.errors import ApiError
 
@@ -174,6 +179,8 @@ def transaction_body(t: Transaction, detail: bool) -> dict[str, Any]:
             body["MerchantDetails"] = {"MerchantName": t.merchant.name[:350]}
             if t.merchant.category_code:
                 body["MerchantDetails"]["MerchantCategoryCode"] = t.merchant.category_code
+        if t.currency_exchange:
+            body["CurrencyExchange"] = currency_exchange(t.currency_exchange)
         if t.counterparty:
             party = {"Name": t.counterparty.name[:350]}
             if t.counterparty.scheme and t.counterparty.identification:
@@ -246,3 +253,13 @@ def _bulk_token(index: int, cursor: TransactionCursor | None) -> str:
     if cursor is None:
         return _encode(str(index), "", "")
     return _encode(str(index), cursor.booking_datetime.isoformat(), str(cursor.id))
+
+
+def currency_exchange(found: CurrencyExchange) -> dict[str, Any]:
+    """``OBCurrencyExchange5``: the conversion behind a transaction."""
+    return {
+        "SourceCurrency": found.source_currency, "TargetCurrency": found.target_currency,
+        "UnitCurrency": found.unit_currency, "ExchangeRate": float(found.rate),
+        "ContractIdentification": found.contract_id, "QuotationDate": iso(found.quoted_at),
+        "InstructedAmount": amount(found.instructed),
+    }  # fmt: skip

@@ -42,6 +42,8 @@ from gateway.api.pisp import (  # noqa: E402, F401
     domestic,
     files,
     international,
+    international_scheduled,
+    international_standing_orders,
     scheduled,
     standing_orders,
     vrp,

@@ -86,8 +86,8 @@ def payment_status(
             detail["LocalInstrument"] = local_instrument
         if step.reason:
             detail["StatusReason"] = step.reason
-            if step.reason_description:
-                detail["StatusReasonDescription"] = step.reason_description
+        if step.reason_description:
+            detail["StatusReasonDescription"] = step.reason_description
         steps.append({
             "PaymentTransactionId": transaction_id,
             "Status": step.code,

@@ -24,7 +24,7 @@ from gateway.api.pisp import common as views
 from gateway.api.pisp.bodies import consent_data, details_data, order_data
 from gateway.consents import services as consents
 from gateway.consents.models import Consent
-from gateway.core import fx
+from gateway.core.fx_orders import FxDesk
 from gateway.core.money import Money
 from gateway.core.payments import PaymentsCore
 from gateway.edge.errors import ApiError
@@ -38,13 +38,15 @@ CONSENTS = "/international-payment-consents"
 PAYMENTS = "/international-payments"
 
 
-def _desk() -> fx.FxCore:
+def desk() -> FxDesk:
     """The bank's FX desk (the sandbox keeps that contract beside the payment one)."""
-    desk: fx.FxCore = current_app.extensions["bank_core"](get_session(), get_reader())
-    return desk
+    found: FxDesk = current_app.extensions["bank_core"](get_session(), get_reader())
+    return found
 
 
-def _consent_body(consent: Consent, now: dt.datetime) -> dict[str, Any]:
+def consent_body(consent: Consent, now: dt.datetime) -> dict[str, Any]:
+    """A consent's response data with the conversion it states (``Charges``,
+    ``ExchangeRateInformation``)."""
     data = consent_data(consent, now)
     bearer = consent.data["Initiation"].get("ChargeBearer")
     return data | international.response_fields(consent.data["fx"], bearer)
@@ -61,9 +63,9 @@ def create_international_consent() -> ResponseReturnValue:
     tenant = session.get_one(App, token.client_id).organisation_id
     now = views.bank().now(tenant)
     consent = international.create_consent(
-        session, _desk(), client_id=token.client_id, tenant_id=tenant, body=sent, now=now
+        session, desk(), client_id=token.client_id, tenant_id=tenant, body=sent, now=now
     )
-    return views.created(_consent_body(consent, now), f"{CONSENTS}/{consent.id}", sent["Risk"])
+    return views.created(consent_body(consent, now), f"{CONSENTS}/{consent.id}", sent["Risk"])
 
 
 @bp.get(f"{CONSENTS}/<consent_id>")
@@ -73,16 +75,21 @@ def get_international_consent(consent_id: str) -> ResponseReturnValue:
     check_fapi_headers()
     consent = views.own_consent(consent_id, token.client_id, international.CONSENT_FAMILY)
     now = views.bank().now(consent.tenant_id)
-    return jsonify(envelope(_consent_body(consent, now)) | {"Risk": consent.data["Risk"]})
+    return jsonify(envelope(consent_body(consent, now)) | {"Risk": consent.data["Risk"]})
 
 
 @bp.get(f"{CONSENTS}/<consent_id>/funds-confirmation")
 def international_funds_confirmation(consent_id: str) -> ResponseReturnValue:
-    """GetInternationalPaymentConsentsConsentIdFundsConfirmation: whether the debtor account
-    covers the total the consent debits (amount converted and charges) now."""
+    """GetInternationalPaymentConsentsConsentIdFundsConfirmation."""
+    return funds_confirmation(consent_id, international.CONSENT_FAMILY)
+
+
+def funds_confirmation(consent_id: str, family: str) -> ResponseReturnValue:
+    """Whether the debtor account covers the total the consent debits (amount converted and
+    charges) now."""
     token = current_token(scope="payments")
     check_fapi_headers()
-    consent = views.own_consent(consent_id, token.client_id, international.CONSENT_FAMILY)
+    consent = views.own_consent(consent_id, token.client_id, family)
     if token.consent_id != consent.id:
         raise ApiError.one("U011", "The token was not issued for this consent", status=400)
     bank = views.bank()
@@ -98,14 +105,26 @@ def international_funds_confirmation(consent_id: str) -> ResponseReturnValue:
 
 def _submit(session: Session, core: PaymentsCore, consent: Consent, sent: dict[str, Any],
             now: dt.datetime) -> PaymentOrder:  # fmt: skip
-    return international.submit(session, _desk(), consent, sent, now)
+    return international.submit(session, desk(), consent, sent, now)
 
 
 def _order_body(order: PaymentOrder, now: dt.datetime) -> dict[str, Any]:
     data = order_data(order, orders.history(order, now), "InternationalPaymentId")
-    consent = get_session().get_one(Consent, order.consent_id)
-    executed = consent.data.get("fx_executed") or consent.data["fx"]
-    return data | international.response_fields(executed, order.initiation.get("ChargeBearer"))
+    return data | conversion_fields(order)
+
+
+def conversion_fields(order: PaymentOrder) -> dict[str, Any]:
+    """``Charges`` and ``ExchangeRateInformation`` of an order: those of the bank's last
+    conversion for it (the rate applied), else those its consent stated."""
+    made = (desk().conversions(order.tenant_id, order.bank_payment_id)
+            if order.bank_payment_id else ())  # fmt: skip
+    if made:
+        # The rate applied, under the RateType the partner asked for.
+        asked = international.rate_type(order.initiation)
+        conversion = international.executed(made[-1]) | {"RateType": asked}
+    else:
+        conversion = get_session().get_one(Consent, order.consent_id).data["fx"]
+    return international.response_fields(conversion, order.initiation.get("ChargeBearer"))
 
 
 @bp.post(PAYMENTS)
@@ -133,4 +152,8 @@ def get_international_payment(international_payment_id: str) -> ResponseReturnVa
 def international_payment_details(international_payment_id: str) -> ResponseReturnValue:
     """GetInternationalPaymentsInternationalPaymentIdPaymentDetails: each status it has had."""
     order, now = _order(international_payment_id)
-    return jsonify(envelope(details_data(order, orders.history(order, now))))
+    steps = orders.history(order, now)
+    if order.bank_payment_id is not None:
+        made = desk().conversions(order.tenant_id, order.bank_payment_id)
+        steps = international.described(steps, made)
+    return jsonify(envelope(details_data(order, steps)))

@@ -19,4 +19,4 @@ bp = Blueprint("sandbox_api", __name__, url_prefix=PREFIX)
 bp.before_request(accepts_json)
 
 # Route modules register their views on bp.
-from gateway.api.sandbox import views  # noqa: E402, F401
+from gateway.api.sandbox import arrivals, views  # noqa: E402, F401

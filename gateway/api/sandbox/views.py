@@ -44,7 +44,7 @@ def _refuse_production(client_id: str) -> None:
         )
 
 
-def _tenant() -> str:
+def sandbox_tenant() -> str:
     """The sandbox of the caller's organisation: the only one its token acts on."""
     try:
         token = current_token(scope=SANDBOX, grant_types=CLIENT_TOKEN)
@@ -62,14 +62,14 @@ def _tenant() -> str:
 @bp.get("/clock")
 def clock() -> ResponseReturnValue:
     """The sandbox's time (created on first use, as every API does)."""
-    tenant = _tenant()
+    tenant = sandbox_tenant()
     return jsonify(envelope(clock_body(tenant, _sandbox().ensure_tenant(tenant))))
 
 
 @bp.post("/clock/advance")
 def advance() -> ResponseReturnValue:
     """Move the clock forward and run whatever falls due on the way."""
-    tenant = _tenant()
+    tenant = sandbox_tenant()
     moved = delta(parse_json(AdvanceRequest())["Data"])
     sandbox = _sandbox()
     before = sandbox.ensure_tenant(tenant).now
@@ -81,7 +81,7 @@ def advance() -> ResponseReturnValue:
 def reset() -> ResponseReturnValue:
     """Throw the sandbox's data away and generate it again from its seed, its clock back at
     real time (a sandbox not made yet is made, which leaves it at its seed too)."""
-    tenant = _tenant()
+    tenant = sandbox_tenant()
     if request.get_data(cache=True):
         # A body is optional; one that is sent is {"Data": {}}.
         parse_json(ResetRequest())

@@ -14,7 +14,7 @@ from gateway.core.administration import SandboxBank
 from gateway.core.errors import UnknownResource
 from gateway.core.fx_corridors import BY_ID
 from gateway.core.money import Money
-from sandbox.fx import BASE_USD_VALUES, SWING_PPM, usd_values
+from sandbox.fx_feed import BASE_USD_VALUES, SWING_PPM, usd_values
 
 AT = dt.datetime(2026, 3, 4, 10, 0, tzinfo=dt.UTC)
 
