@@ -23,10 +23,11 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from gateway.core.money import from_minor
+from gateway.store.statements import Prepared
 from sandbox import models as m
 from sandbox import records
 from sandbox.lending.measures import FLOWS, Flow, Summary, classify, months_measured, window
@@ -102,26 +103,31 @@ def _classify(looks: list[str | None], credit: bool, business: bool, currency: s
     return classify(records.posting(row, ""), business)
 
 
-def _overdrawn_days(session: Session, account_pk: int, start: dt.date, end: dt.date) -> set[int]:
-    """The days (ordinals) of [``start``, ``end``) whose closing balance was below zero: one
-    statement, a seek of the history index for each day's last posting."""
-    days = range(start.toordinal(), end.toordinal())
-    closing = [
+# A window holds 365 or 366 days: the closing balance of each, one seek of the history index a
+# day (a 365-day window repeats its last day). Compiled once: a statement of 366 subqueries is
+# costly to build and to find in SQLAlchemy's cache.
+_DAYS = 366
+_CLOSING = Prepared(
+    select(*(
         select(_P.balance_after)
-        .where(_P.account_pk == account_pk, _P.booking_datetime < _midnight_of(day + 1))
+        .where(_P.account_pk == bindparam("account_pk"),
+               _P.booking_datetime < bindparam(f"end{n}", type_=m.Timestamp))
         .order_by(_P.booking_datetime.desc(), _P.pk.desc())
         .limit(1)
         .scalar_subquery()
-        for day in days
-    ]
-    if not closing:
-        return set()
-    balances = session.execute(select(*closing)).one()
-    return {day for day, balance in zip(days, balances, strict=True) if (balance or 0) < 0}
+        .label(f"day{n}")
+        for n in range(_DAYS)
+    ))
+)  # fmt: skip
 
 
-def _midnight_of(ordinal: int) -> dt.datetime:
-    return _midnight(dt.date.fromordinal(ordinal))
+def _overdrawn_days(session: Session, account_pk: int, start: dt.date, end: dt.date) -> set[int]:
+    """The days (ordinals) of [``start``, ``end``) whose closing balance was below zero."""
+    days = range(start.toordinal(), end.toordinal())
+    ends = [_midnight(dt.date.fromordinal(days[min(n, len(days) - 1)] + 1)) for n in range(_DAYS)]
+    params: dict[str, object] = {f"end{n}": e for n, e in enumerate(ends)}
+    (balances,) = _CLOSING.run(session.connection(), params | {"account_pk": account_pk})
+    return {day for day, balance in zip(days, balances) if (balance or 0) < 0}
 
 
 def _midnight(day: dt.date) -> dt.datetime:
