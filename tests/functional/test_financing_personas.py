@@ -80,3 +80,17 @@ def test_a_persona_is_decided_as_documented(
     for condition in conditions:
         assert condition["Kind"] in {"LowerAmount", "LongerTerm"}
         assert (Decimal(condition["Amount"]["Amount"]) < amount) or condition["Term"] > term
+
+
+def test_the_scenario_catalogue_lists_each_persona_with_its_outcome(http: FlaskClient) -> None:
+    page = http.get("/docs/scenarios")
+    assert page.status_code == 200
+    rows = {
+        line.split("</td>")[0].split("<td>")[-1]: line
+        for line in page.get_data(as_text=True).split("<tr>")
+        if "<td>" in line
+    }
+    for name, _product, _amount, _term, outcome, reasons in PERSONAS:
+        assert name in rows, name
+        assert f"<code>{outcome}</code>" in rows[name]
+        assert all(f"<code>{code}</code>" in rows[name] for code in reasons)
