@@ -49,5 +49,5 @@ class SandboxCredit(Binding):
             for a in rows
             if a.account_subtype == "CurrentAccount" and a.currency == request.currency
         ]
-        summary = read_summary(self.session, measured, request.currency, as_of)
+        summary = read_summary(self.session, measured, request.currency, as_of, self.now(tenant))
         return judge(measures_of(summary), request)

@@ -8,13 +8,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.core.credit import CreditRequest, Outcome
 from gateway.core.errors import InvalidInstruction, UnknownResource
 from sandbox import models as m
 from sandbox.core import SandboxCore
+from sandbox.credit_months import SummarisedMonth
 from sandbox.credit_summary import read_summary
 from sandbox.lending import decide, read_histories
 from sandbox.lending.decision import instalment
@@ -43,11 +44,13 @@ def _account_rows(session: Session, tenant: str, customer_id: str) -> list[m.Acc
 
 
 def _both_reads(core: SandboxCore, session: Session, tenant: str, customer_id: str) -> None:
-    """The summarising read and the full read agree on ``customer_id``'s accounts."""
-    today = core.now(tenant).date()
-    histories = read_histories(core, tenant, customer_id, today)
+    """The summarising read, summing the postings or reading the closed months it kept, and the
+    full read agree on ``customer_id``'s accounts."""
+    now = core.now(tenant)
+    full = summarise(read_histories(core, tenant, customer_id, now.date()), "GBP", now.date())
     rows = _account_rows(session, tenant, customer_id)
-    assert read_summary(session, rows, "GBP", today) == summarise(histories, "GBP", today)
+    assert read_summary(session, rows, "GBP", now.date(), now) == full
+    assert read_summary(session, rows, "GBP", now.date(), now) == full
 
 
 @pytest.mark.parametrize("anchor", ANCHORS, ids=lambda a: a.date().isoformat())
@@ -107,3 +110,42 @@ def test_unknown_or_missing_accounts_are_refused(session: Session, tenant: str) 
     account = core.accounts(tenant, someone.id)[0].id
     with pytest.raises(UnknownResource):  # another tenant's account is not this tenant's
         core.decide(f"{tenant}-other", [account], request, today)
+
+
+def test_the_months_kept_are_the_closed_ones_and_a_new_month_is_read_as_it_closes(
+    session: Session, tenant: str
+) -> None:
+    clock = [ANCHORS[0]]
+    core = sandbox_core(session, real_time=lambda: clock[0])
+    (casey,) = [c for c in core.customers(tenant) if c.name == "Casey Morgan"]
+    accounts = [a.id for a in core.accounts(tenant, casey.id)]
+    rows = _account_rows(session, tenant, casey.id)
+    request = _request("Personal", 3_000, 24)
+    for days in (0, 31, 62):
+        clock[0] = ANCHORS[0] + dt.timedelta(days=days)
+        core = sandbox_core(session, real_time=lambda: clock[0])  # a new request: due work runs
+        today = core.now(tenant).date()
+        full = decide(read_histories(core, tenant, casey.id, today), request, today)
+        assert core.decide(tenant, accounts, request, today) == full
+        query = select(SummarisedMonth.month).where(SummarisedMonth.account_pk == rows[0].pk)
+        kept = set(session.scalars(query))
+        assert kept and max(kept) < today.replace(day=1)
+        assert all(month.day == 1 for month in kept)
+    assert len(kept) >= 14  # the two months that closed since were read and kept too
+
+
+def test_a_reset_sandbox_forgets_the_months_kept(session: Session, tenant: str) -> None:
+    core = sandbox_core(session, real_time=lambda: ANCHORS[1])
+    (olivia,) = [c for c in core.customers(tenant) if c.name == "Olivia Bennett"]
+    today = core.now(tenant).date()
+    request = _request("Personal", 5_000, 36)
+    core.decide(tenant, [a.id for a in core.accounts(tenant, olivia.id)], request, today)
+    assert session.scalar(select(func.count()).select_from(SummarisedMonth)) > 0
+    pks = [a.pk for a in _account_rows(session, tenant, olivia.id)]
+    core.reset_tenant(tenant)
+    kept = select(func.count()).select_from(SummarisedMonth)
+    assert session.scalar(kept.where(SummarisedMonth.account_pk.in_(pks))) == 0
+    (olivia,) = [c for c in core.customers(tenant) if c.name == "Olivia Bennett"]
+    accounts = [a.id for a in core.accounts(tenant, olivia.id)]
+    full = decide(read_histories(core, tenant, olivia.id, today), request, today)
+    assert core.decide(tenant, accounts, request, today) == full
