@@ -129,9 +129,9 @@ def _keep(session: Session, account_pk: int, months: list[dt.date], groups: list
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for month in months:
         claim = insert(SummarisedMonth).values(account_pk=account_pk, month=month)
-        claimed = session.execute(claim.on_conflict_do_nothing())
-        if getattr(claimed, "rowcount", 0) != 1:
-            continue
+        claimed = claim.on_conflict_do_nothing().returning(SummarisedMonth.month)
+        if session.execute(claimed).first() is None:
+            continue  # another decision claimed it: it keeps the sums
         rows = [dict(zip(LOOKS, g.looks, strict=True), account_pk=account_pk, month=month,
                      credit=g.credit, total=g.total, count=g.postings)
                 for g in groups if g.month == month]  # fmt: skip
