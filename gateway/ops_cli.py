@@ -166,7 +166,7 @@ def load_partner(issuer: str, output: str, redirect_uri: str, transactions: int 
             legal_name="Load Test Partner Ltd",
             country="GB",
             registration_number=random.token_hex(4),
-            roles=["AISP", "PISP"],
+            roles=["AISP", "PISP", "FINANCING"],
         )
         organisation = session.get_one(Organisation, developer.organisation_id)
         app, _ = services.create_app(

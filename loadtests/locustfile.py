@@ -81,7 +81,7 @@ class _Partner(HttpUser):
 
     def _transport(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> tuple[int, dict[str, str], bytes]:  # fmt: skip  # noqa: E501
         path = urlsplit(url).path
-        name = re.sub(r"/(acc_|aac-|pmc-|dp-|ip-)[A-Za-z0-9_-]+", r"/\1{id}", path)
+        name = re.sub(r"/(acc_|aac-|pmc-|dp-|ip-|fin-)[A-Za-z0-9_-]+", r"/\1{id}", path)
         with self.client.request(
             method, url, headers=headers, data=body, name=name, catch_response=True
         ) as response:

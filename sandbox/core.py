@@ -1,7 +1,8 @@
 """The sandbox bank behind the gateway's bank-core contracts (:mod:`gateway.core`).
 
 :class:`SandboxCore` is every contract at once, bound to one unit of work: accounts
-(:mod:`sandbox.accounts`), payments (:mod:`sandbox.payments`) and administration
+(:mod:`sandbox.accounts`), payments (:mod:`sandbox.payments`), lending
+(:mod:`sandbox.loan_products`; credit decisions in :mod:`sandbox.lending`) and administration
 (:mod:`sandbox.administration`), over the ledger, the payment engine and the clock. It is given
 the way to make a new tenant's data set (:class:`sandbox.tenants.DataSet`, the synthetic data of
 :mod:`sandbox.synth` in the gateway), so that the bank itself never depends on its generator.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from sandbox.accounts import SandboxAccounts
 from sandbox.administration import SandboxAdministration
+from sandbox.credit import SandboxCredit
 from sandbox.fx import SandboxFx
 from sandbox.fx_orders import SandboxFxOrders
 from sandbox.loan_products import SandboxLending
@@ -24,6 +26,7 @@ class SandboxCore(
     SandboxFx,
     SandboxAdministration,
     SandboxLending,
+    SandboxCredit,
 ):
     """The sandbox bank, bound to one unit of work: it flushes, the caller commits.
 

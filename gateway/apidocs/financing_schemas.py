@@ -152,7 +152,26 @@ APPLICATION = _object({
     "ExpirationDateTime": _ref("ISODateTime"),
     "Loan": _ref("QuoteData"),
     "Quote": _ref("LoanQuote"),
-}, optional=("ExpirationDateTime",))  # fmt: skip
+    "Decision": _ref("LoanDecision"),
+}, optional=("ExpirationDateTime", "Decision"))  # fmt: skip
+
+DECISION = _object({
+    "Outcome": _enum("Approve", "ApproveWithConditions", "Refer", "Decline"),
+    "DecisionDateTime": _ref("ISODateTime"),
+    "Reasons": {"type": "array", "minItems": 1, "items": _object({
+        "Code": {"type": "string", "description": "A stable reason code, e.g. Affordable, "
+                 "IrregularIncome, PersistentOverdraft (see the financing guide)."},
+        "Text": {"type": "string", "description": "The reason in a sentence a person can read."},
+    })},
+    "Conditions": {"type": "array", "description": "The loans the bank would make instead "
+                   "(ApproveWithConditions only): a lower amount, or a longer term.",
+                   "items": _object({
+        "Kind": _enum("LowerAmount", "LongerTerm"),
+        "Amount": _AMOUNT,
+        "Term": {"type": "integer", "description": "Months."},
+        "Instalment": _AMOUNT | {"description": "The monthly instalment."},
+    })},
+})  # fmt: skip
 
 SCHEMAS: dict[str, Any] = {
     "LoanAmount": LOAN_AMOUNT,
@@ -165,5 +184,6 @@ SCHEMAS: dict[str, Any] = {
         "type": "array", "items": {"$ref": "#/components/schemas/LoanProduct"}}})),
     "LoanQuoteResponse": _envelope({"$ref": "#/components/schemas/LoanQuote"}),
     "LoanApplication": APPLICATION,
+    "LoanDecision": DECISION,
     "LoanApplicationResponse": _envelope(_ref("LoanApplication")),
 }  # fmt: skip

@@ -1,28 +1,28 @@
 """Loan applications as consents (scope ``financing``): what a partner applies for on a
-customer's behalf, how the consent page puts it, and the seam the credit decision plugs into.
+customer's behalf, how the consent page puts it, and the credit decision taken when it is
+authorised.
 
 A partner creates an application (a ``financing`` consent, ``AWAU``) for a priced loan; the
 customer sees the loan, its APR and its schedule at the bank, chooses the account the loan is
 paid into, and agrees that the bank may read that account's transaction history to decide
-(``AUTH``). The decision is a function of those transactions and the requested loan
-(:class:`gateway.core.lending.CreditDecisionEngine`): :func:`decide` hands them to it.
+(``AUTH``). In the same unit of work the bank decides (:meth:`LendingCore.decide
+<gateway.core.lending.LendingCore.decide>`, :func:`decide`) and the consent keeps the decision
+under ``Decision``, as the API shows it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from gateway.consents.models import Consent
-from gateway.core.accounts import AccountsCore, Transaction
-from gateway.core.lending import CreditDecisionEngine, QuoteRequest
+from gateway.core.credit import Applicant, CreditRequest, Decision
+from gateway.core.lending import LendingCore, LoanProduct, QuoteRequest
+from gateway.core.money import exponent
 
 KIND = "financing"
-# How much history the decision reads: a year, as an affordability assessment looks back.
-HISTORY = dt.timedelta(days=365)
-PAGE = 500
 _SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
@@ -80,24 +80,56 @@ def schedule(data: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def history(core: AccountsCore, consent: Consent, now: dt.datetime) -> list[Transaction]:
-    """The transactions of the accounts the customer shared, over the last :data:`HISTORY`."""
-    found: list[Transaction] = []
-    for account_id in consent.account_ids or ():
-        page = core.transactions(consent.tenant_id, account_id, booked_from=now - HISTORY,
-                                 limit=PAGE)  # fmt: skip
-        found.extend(page.items)
-        while page.next_cursor is not None:
-            page = core.transactions(consent.tenant_id, account_id, booked_from=now - HISTORY,
-                                     after=page.next_cursor, limit=PAGE)  # fmt: skip
-            found.extend(page.items)
-    return found
+def credit_request(
+    data: Mapping[str, Any], product: LoanProduct, applicant: Applicant
+) -> CreditRequest:
+    """What the bank is asked to decide: the loan as quoted (its largest instalment, the first
+    of a loan repaying equal principal), priced at the quote's rate, within the product."""
+    quote = data["Quote"]
+    return CreditRequest(
+        applicant=applicant,
+        currency=quote["Amount"]["Currency"],
+        amount=Decimal(quote["Amount"]["Amount"]),
+        term_months=int(quote["Term"]),
+        instalment=max(Decimal(i["Amount"]["Amount"]) for i in quote["Instalments"]),
+        annual_rate=Decimal(quote["NominalRate"]),
+        minimum_amount=product.minimum_amount,
+        maximum_term_months=product.maximum_term,
+    )
 
 
-def decide(
-    engine: CreditDecisionEngine, core: AccountsCore, consent: Consent, now: dt.datetime
-) -> Any:
-    """The credit decision on an authorised application: the engine, given the applicant's own
-    transactions and the requested loan."""
-    transactions: Sequence[Transaction] = history(core, consent, now)
-    return engine(transactions, request_of(consent.data))
+def decision_body(decision: Decision, currency: str, decided_at: dt.datetime) -> dict[str, Any]:
+    """The decision as the consent keeps it and the API shows it (``Data.Decision``)."""
+
+    unit = Decimal(1).scaleb(-exponent(currency))
+
+    def money(amount: Decimal) -> dict[str, str]:
+        return {"Amount": f"{amount.quantize(unit):f}", "Currency": currency}
+
+    return {
+        "Outcome": decision.outcome.value,
+        "DecisionDateTime": decided_at.isoformat(timespec="seconds"),
+        "Reasons": [{"Code": r.code, "Text": r.text} for r in decision.reasons],
+        "Conditions": [
+            {
+                "Kind": c.kind,
+                "Amount": money(c.amount),
+                "Term": c.term_months,
+                "Instalment": money(c.instalment),
+            }
+            for c in decision.conditions
+        ],
+    }
+
+
+def decide(core: LendingCore, consent: Consent, applicant: Applicant, now: dt.datetime) -> None:
+    """Decide the application ``consent`` from the accounts the customer chose (its
+    ``account_ids``, set as it is authorised) on the bank's day of ``now``, and keep the
+    decision in its data. The bank's errors propagate with nothing kept: the caller's unit of
+    work is rolled back, the authorisation with it."""
+    product = core.loan_product(consent.tenant_id, consent.data["Loan"]["ProductId"])
+    request = credit_request(consent.data, product, applicant)
+    accounts = consent.account_ids or ()
+    decision = core.decide(consent.tenant_id, accounts, request, now.date())
+    body = decision_body(decision, request.currency, now)
+    consent.data = {**consent.data, "Decision": body}

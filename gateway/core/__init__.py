@@ -2,7 +2,8 @@
 
 ``accounts`` (what account information reads), ``payments`` (instructions, their lifecycle,
 execution, funds checks), ``lending`` (loan products and quotes, priced by ``loan_quotes`` with
-``loan_schedule`` and ``apr``; ``memory_lending`` its double), ``fx`` (a place for the
+``loan_schedule`` and ``apr``; credit decisions, their types in ``credit``; ``memory_lending``
+its double), ``fx`` (a place for the
 cross-border contract), ``administration`` (sandbox tenants, seed, reset, clock and test logins:
 what ops and partners' sandboxes use, never the resource APIs), with the value types they share
 (``money``, ``values``), their errors (``errors``), how a core reports what it changed

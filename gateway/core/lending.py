@@ -8,10 +8,10 @@ Directive 2008/48/EC Annex I and FCA CONC App 1.1 define it, and the representat
 CONC 3.5.5R. The arithmetic lives in :mod:`gateway.core.loan_schedule`,
 :mod:`gateway.core.apr` and :mod:`gateway.core.loan_quotes`, shared by every implementation.
 
-Applications, credit decisions, offers, drawdown and servicing build on this contract (the
-decision engine plugs in behind :class:`CreditDecisionEngine`). Loans then appear to account
-information as accounts of their own (``AccountSubType`` ``Loan``) through
-:mod:`gateway.core.accounts`.
+An application is decided by :meth:`LendingCore.decide` from the applicant's own accounts (its
+value types in :mod:`gateway.core.credit`). Offers, drawdown and servicing build on this
+contract. Loans then appear to account information as accounts of their own (``AccountSubType``
+``Loan``) through :mod:`gateway.core.accounts`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
+from gateway.core.credit import CreditRequest, Decision
 from gateway.core.errors import InvalidInstruction, UnknownResource
 
 
@@ -260,9 +261,12 @@ class LendingCore(Protocol):
         unknown product and :class:`QuoteRefused` for an amount, currency, term, band or first
         repayment date the product does not allow."""
 
-
-class CreditDecisionEngine(Protocol):
-    """The seam the credit decision plugs into: a function of the applicant's transactions and
-    the requested loan, returning the decision (its shape is the decision engine's)."""
-
-    def __call__(self, transactions: Sequence[Any], request: QuoteRequest) -> Any: ...
+    def decide(
+        self, tenant: str, account_ids: Sequence[str], request: CreditRequest, as_of: dt.date
+    ) -> Decision:
+        """Decide ``request`` from the accounts ``account_ids`` of ``tenant`` (those the
+        applicant shared) as of the bank's day ``as_of``. Reads only; nothing is stored (the
+        caller keeps the decision). The same accounts, request and day give the same decision.
+        Raises :class:`~gateway.core.errors.UnknownResource` for an account the bank does not
+        have, :class:`~gateway.core.errors.InvalidInstruction` when ``account_ids`` is empty;
+        a store that cannot answer raises its own error, and nothing is decided."""

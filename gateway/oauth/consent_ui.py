@@ -365,6 +365,9 @@ def decide() -> ResponseReturnValue:
         if refused:
             return _decline(pushed, consent, bank_now, refused)
     consents.authorise(db, consent, customer_id=customer_id, account_ids=picked, now=bank_now)
+    if consent.kind == applications.KIND:
+        # Decided in this unit of work: a bank that cannot decide fails the authorisation.
+        applications.decide(_core(), consent, session[SESSION_KEY]["customer_kind"], bank_now)
     code = grants.create_code(db, pushed, customer_id=customer_id, consent_id=consent.id, now=now)
     return _respond(pushed, code=code)
 

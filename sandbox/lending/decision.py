@@ -2,8 +2,9 @@
 
 :func:`decide` is a pure function of the applicant's account histories (as the
 account-information contract gives them, see :class:`~sandbox.lending.measures.AccountHistory`)
-and the requested loan (:class:`LoanRequest`). It measures the history
-(:func:`~sandbox.lending.measures.measure`) and applies the rules below, in this order:
+and the requested loan (:class:`gateway.core.credit.CreditRequest`). It measures the history
+(:func:`~sandbox.lending.measures.measure`) and applies the rules below (:func:`judge`, which
+the bank's own summarising read feeds too), in this order:
 
 ======================  ===============================  ==================================
 rule                    refer when                       decline when
@@ -41,10 +42,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from enum import StrEnum
 from typing import Literal
 
-from gateway.core.errors import InvalidInstruction
+from gateway.core.credit import Condition, CreditRequest, Decision, Outcome, Reason
 from sandbox.lending.measures import AccountHistory, Measures, measure
 
 # The thresholds; where people and businesses differ, by applicant kind.
@@ -68,73 +68,23 @@ NIL = Decimal("0.00")
 AMOUNT_STEP = Decimal(100)  # a lower amount offered is a whole number of hundreds
 
 
-class Outcome(StrEnum):
-    """What the bank decided."""
-
-    APPROVE = "Approve"
-    APPROVE_WITH_CONDITIONS = "ApproveWithConditions"
-    REFER = "Refer"
-    DECLINE = "Decline"
-
-
 @dataclass(frozen=True, slots=True)
-class LoanRequest:
-    """The loan applied for: ``amount`` over ``term_months`` at a monthly ``instalment`` (as
-    quoted), the nominal ``annual_rate`` (percent) counter-offers are priced at, and the
-    product's ``minimum_amount`` and ``maximum_term_months``. ``as_of`` is the bank's today."""
+class Assessment(Decision):
+    """A decision with the figures it was made from."""
 
-    applicant: Literal["Personal", "Business"]
-    currency: str
-    amount: Decimal
-    term_months: int
-    instalment: Decimal
-    annual_rate: Decimal
-    as_of: dt.date
-    minimum_amount: Decimal = Decimal(1000)
-    maximum_term_months: int = 60
-
-    def __post_init__(self) -> None:
-        if self.amount <= 0 or self.instalment <= 0 or self.annual_rate < 0:
-            raise InvalidInstruction("a loan needs a positive amount and instalment")
-        if not 1 <= self.term_months <= self.maximum_term_months:
-            raise InvalidInstruction(
-                f"the term must be from 1 to {self.maximum_term_months} months"
-            )
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """Why: a stable code and a sentence the applicant can read."""
-
-    code: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """A loan the bank would make instead: ``kind`` is ``LowerAmount`` or ``LongerTerm``."""
-
-    kind: Literal["LowerAmount", "LongerTerm"]
-    amount: Decimal
-    term_months: int
-    instalment: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The outcome, its reasons (most serious first), the conditions of an approval with
-    conditions, the largest affordable instalment and the figures it was made from."""
-
-    outcome: Outcome
-    reasons: tuple[Reason, ...]
-    conditions: tuple[Condition, ...]
-    affordable_instalment: Decimal
     measures: Measures
 
 
-def decide(histories: Sequence[AccountHistory], request: LoanRequest) -> Decision:
-    """Decide ``request`` from the applicant's ``histories`` (see the module's rules)."""
-    m = measure(histories, request.currency, request.as_of)
+def decide(
+    histories: Sequence[AccountHistory], request: CreditRequest, as_of: dt.date
+) -> Assessment:
+    """Decide ``request`` from the applicant's ``histories`` as of ``as_of`` (see the module's
+    rules)."""
+    return judge(measure(histories, request.currency, as_of), request)
+
+
+def judge(m: Measures, request: CreditRequest) -> Assessment:
+    """Decide ``request`` on the applicant's measures ``m`` (see the module's rules)."""
     kind, ccy, asked = request.applicant, request.currency, request.instalment
     declines, refers = _conduct(m, kind, ccy)
     room = affordable_instalment(m, kind)
@@ -154,18 +104,18 @@ def decide(histories: Sequence[AccountHistory], request: LoanRequest) -> Decisio
             else:
                 declines.append(Reason("Unaffordable", text))
     if declines:
-        return Decision(Outcome.DECLINE, (*declines, *refers), (), room, m)
+        return Assessment(Outcome.DECLINE, (*declines, *refers), (), room, m)
     if refers:
-        return Decision(Outcome.REFER, tuple(refers), (), room, m)
+        return Assessment(Outcome.REFER, tuple(refers), (), room, m)
     after = f"{ccy} {room} a month left after essential outgoings and existing credit"
     if conditions:
         text = f"The {ccy} {asked} instalment is more than the {after}; a smaller loan or"
         reason = Reason("AffordableWithChanges", f"{text} a longer term fits.")
-        return Decision(Outcome.APPROVE_WITH_CONDITIONS, (reason,), conditions, room, m)
+        return Assessment(Outcome.APPROVE_WITH_CONDITIONS, (reason,), conditions, room, m)
     text = f"Regular income of {ccy} {m.monthly_income} a month leaves {ccy} {room} a month"
     text = f"{text} after essential outgoings and existing credit,"
     reason = Reason("Affordable", f"{text} enough for the {ccy} {asked} instalment.")
-    return Decision(Outcome.APPROVE, (reason,), (), room, m)
+    return Assessment(Outcome.APPROVE, (reason,), (), room, m)
 
 
 def affordable_instalment(m: Measures, kind: Literal["Personal", "Business"]) -> Decimal:
@@ -233,7 +183,7 @@ def instalment(amount: Decimal, annual_rate: Decimal, months: int) -> Decimal:
     return (amount * rate / (1 - (1 + rate) ** -months)).quantize(CENT, ROUND_HALF_UP)
 
 
-def _counter_offers(request: LoanRequest, room: Decimal) -> tuple[Condition, ...]:
+def _counter_offers(request: CreditRequest, room: Decimal) -> tuple[Condition, ...]:
     """A lower amount over the same term and a longer term for the same amount, where they fit
     in ``room`` and the product allows them."""
     offers: list[Condition] = []

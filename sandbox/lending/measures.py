@@ -74,7 +74,7 @@ class Measures:
 
 # Bank transaction codes (ISO 20022 family, sub-family names as OBIE carries them).
 _RETURN_SUBCODES = frozenset({"UnpaidDirectDebit", "ReversalDueToPaymentReturn"})
-_NOT_INCOME_SUBCODES = frozenset({"InternalBookTransfer", "Refund", "Drawdown", "Interest"})
+_NOTINCOME_SUBCODES = frozenset({"InternalBookTransfer", "Refund", "Drawdown", "Interest"})
 _GROCERY_FUEL_MCC = frozenset({"5411", "5422", "5441", "5451", "5499", "5541", "5542"})
 _ESSENTIAL_WORDS = (
     "RENT", "MORTGAGE", "CTAX", "COUNCIL", "WATER", "ENERGY", "ELECTRIC", "GAS", "BROADBAND",
@@ -96,7 +96,7 @@ def classify(t: Transaction, business: bool) -> Flow:
     if sub in _RETURN_SUBCODES or text.startswith(("RETURNED ", " RETURNED ", "UNPAID ")):
         return Flow.RETURNED if t.credit_debit == "Credit" else Flow.OTHER
     if t.credit_debit == "Credit":
-        if sub in _NOT_INCOME_SUBCODES or t.proprietary_code in ("ForeignExchange", "LoanDrawdown"):
+        if sub in _NOTINCOME_SUBCODES or t.proprietary_code in ("ForeignExchange", "LoanDrawdown"):
             return Flow.OTHER
         return Flow.INCOME if t.information != "Opening deposit" else Flow.OTHER
     if (
@@ -123,47 +123,79 @@ def window(as_of: dt.date) -> tuple[dt.date, dt.date]:
     return dt.date(index // 12, index % 12 + 1, 1), end
 
 
-def measure(histories: Sequence[AccountHistory], currency: str, as_of: dt.date) -> Measures:
-    """Measure the applicant's current accounts in ``currency`` over :func:`window`."""
+FLOWS = tuple(Flow)  # the order of a summary's sums
+_INCOME = FLOWS.index(Flow.INCOME)
+_RETURNED = FLOWS.index(Flow.RETURNED)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What the measures are made from: for each flow (in :class:`Flow` order) its signed
+    monthly sums in ``currency`` over the months measured (oldest first), the payments returned
+    in those months and the days of the window that closed overdrawn on any account. The full
+    read (:func:`summarise`) and the bank's own aggregated read give the same summary."""
+
+    currency: str
+    sums: tuple[tuple[Decimal, ...], ...]
+    returned_payments: int
+    days_overdrawn: int
+
+
+def months_measured(opened: dt.date | None, as_of: dt.date) -> list[dt.date]:
+    """The first days of the whole months of :func:`window` from ``opened`` on (the earliest
+    opening of the accounts read; a part month counts for nothing)."""
     start, end = window(as_of)
-    current = [
-        h
-        for h in histories
-        if h.account.account_subtype == "CurrentAccount" and h.account.currency == currency
-    ]
-    opened = min((h.account.opening_date for h in current), default=end)
-    first = max(start, opened)
-    if first.day > 1:  # a part month counts for nothing
+    first = max(start, opened or end)
+    if first.day > 1:
         first = (first + dt.timedelta(days=31)).replace(day=1)
     starts = []
     while first < end:
         starts.append(first)
         first = (first + dt.timedelta(days=31)).replace(day=1)
-    sums = [[ZERO] * len(starts) for _ in _FLOWS]
+    return starts
+
+
+def measure(histories: Sequence[AccountHistory], currency: str, as_of: dt.date) -> Measures:
+    """Measure the applicant's current accounts in ``currency`` over :func:`window`."""
+    return measures_of(summarise(histories, currency, as_of))
+
+
+def summarise(histories: Sequence[AccountHistory], currency: str, as_of: dt.date) -> Summary:
+    """Sum the current accounts in ``currency`` of ``histories`` by month and flow."""
+    start, end = window(as_of)
+    current = [h for h in histories if measured(h.account, currency)]
+    starts = months_measured(min((h.account.opening_date for h in current), default=None), as_of)
+    sums = [[ZERO] * len(starts) for _ in FLOWS]
     returned, overdrawn = 0, set[int]()
     for h in current:
         returned += _scan(h, sums, starts, (start, end), overdrawn)
-    income = sums[_INCOME]
+    return Summary(currency, tuple(map(tuple, sums)), returned, len(overdrawn))
+
+
+def measured(account: Account, currency: str) -> bool:
+    """Whether the decision reads ``account``: a current account in the loan's currency."""
+    return account.account_subtype == "CurrentAccount" and account.currency == currency
+
+
+def measures_of(summary: Summary) -> Measures:
+    """The measures of a :class:`Summary`."""
+    sums = summary.sums
+    income = list(sums[_INCOME])
     median = statistics.median(income) if income else ZERO
     return Measures(
-        currency=currency,
-        months=len(starts),
+        currency=summary.currency,
+        months=len(income),
         monthly_income=_money(median),
         income_months=sum(1 for m in income if median > 0 and m * 2 >= median),
         income_variation=_ratio(statistics.pstdev(income), statistics.fmean(income))
         if income
         else ZERO,
-        essential_outgoings=_mean(sums[_FLOWS.index(Flow.ESSENTIAL)]),
-        credit_commitments=_mean(sums[_FLOWS.index(Flow.COMMITMENT)]),
+        essential_outgoings=_mean(sums[FLOWS.index(Flow.ESSENTIAL)]),
+        credit_commitments=_mean(sums[FLOWS.index(Flow.COMMITMENT)]),
         balance_volatility=_volatility(sums, median),
-        days_overdrawn=len(overdrawn),
-        returned_payments=returned,
+        days_overdrawn=summary.days_overdrawn,
+        returned_payments=summary.returned_payments,
     )
-
-
-_FLOWS = tuple(Flow)
-_INCOME = _FLOWS.index(Flow.INCOME)
-_RETURNED = _FLOWS.index(Flow.RETURNED)
 
 
 def _scan(
@@ -214,12 +246,11 @@ def _scan(
         if stamp < month_start or month == len(bounds):
             continue  # outside the months measured
         m, c = t.merchant, t.counterparty
-        mcc, name = m.category_code if m else None, c.name if c else None
         key = (t.information, t.reference, t.credit_debit, t.bank_transaction_code,
-               t.proprietary_code, mcc, name)  # fmt: skip
+               t.proprietary_code, m, c.name if c else None)  # fmt: skip
         flow = cache.get(key)
         if flow is None:
-            flow = cache[key] = _FLOWS.index(classify(t, business))
+            flow = cache[key] = FLOWS.index(classify(t, business))
         sums[flow][month] += signed
         if flow == _RETURNED:
             returned += 1
@@ -228,7 +259,7 @@ def _scan(
     return returned
 
 
-def _volatility(sums: list[list[Decimal]], income: Decimal) -> Decimal:
+def _volatility(sums: Sequence[Sequence[Decimal]], income: Decimal) -> Decimal:
     """The spread of monthly net flows (a month's change of balance) against monthly income."""
     months = len(sums[0])
     if months < 2 or income <= 0:
@@ -237,7 +268,7 @@ def _volatility(sums: list[list[Decimal]], income: Decimal) -> Decimal:
     return _ratio(statistics.pstdev(net), income)
 
 
-def _mean(by_month: list[Decimal]) -> Decimal:
+def _mean(by_month: Sequence[Decimal]) -> Decimal:
     """Monthly mean of a flow, as a positive amount for outgoings."""
     if not by_month:
         return ZERO

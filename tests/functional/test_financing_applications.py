@@ -6,24 +6,33 @@ decision reads. Every response is checked against the published document."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from decimal import Decimal
+import re
+import sqlite3
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from werkzeug.test import TestResponse
 
-from gateway.consents import financing
 from gateway.consents.models import Consent
-from gateway.core.bank import BankCore
-from gateway.core.lending import QuoteRequest
+from gateway.oauth.models import AuthorizationCode
 from gateway.store.database import Database
+from sandbox.core import SandboxCore
 from tests.common.clock import bank_now
-from tests.common.oauth import ISSUER, Partner, approve_in_browser, register_partner
+from tests.common.oauth import (
+    CSRF,
+    ISSUER,
+    Partner,
+    approve_in_browser,
+    register_partner,
+    sandbox_login,
+)
 
 API = "/open-banking/financing/v1"
+ACCOUNT = re.compile(r'name="account" value="([^"]+)"')
 LOAN = {"ProductId": "personal-loan", "Amount": {"Amount": "5000.00", "Currency": "GBP"},
         "Term": 12}  # fmt: skip
 
@@ -115,31 +124,75 @@ def test_the_customer_declines(
     assert (status.json or {})["Data"]["Status"] == "RJCT"
 
 
-def test_the_decision_reads_the_applicants_own_transactions(
+def test_authorising_decides_the_application(
     oauth_app: Flask, http: FlaskClient, lender: tuple[Partner, str]
 ) -> None:
-    """The seam the decision engine plugs into: a function of the transactions of the account
-    the customer chose and the requested loan."""
-    partner, _token = lender
+    """The bank decides as the customer authorises, in the same unit of work; the consent keeps
+    the decision and the API shows it as ``Data.Decision``."""
+    partner, token = lender
+    created = (apply(http, lender).json or {})["Data"]
+    assert "Decision" not in created
+    customer_answers(oauth_app, partner, created["ConsentId"])
+    now = bank_now(oauth_app, partner.organisation_id)
+    data = (call(http, partner, token, "GET", f"/loan-applications/{created['ConsentId']}").json
+            or {})["Data"]  # fmt: skip
+    decision = data["Decision"]
+    assert decision["Outcome"] in {"Approve", "ApproveWithConditions", "Refer", "Decline"}
+    decided_at = dt.datetime.fromisoformat(decision["DecisionDateTime"])
+    assert decided_at.utcoffset() == dt.timedelta(0)
+    assert abs(decided_at - now) < dt.timedelta(minutes=5)
+    assert decision["Reasons"] and all(r["Code"] and r["Text"] for r in decision["Reasons"])
+    assert bool(decision["Conditions"]) == (decision["Outcome"] == "ApproveWithConditions")
+    database: Database = oauth_app.extensions["database"]
+    with database.sessions() as session:
+        consent = session.get_one(Consent, created["ConsentId"])
+        assert consent.data["Decision"] == decision
+        assert consent.data["Loan"] == created["Loan"]
+
+
+def test_a_bank_that_cannot_decide_fails_the_authorisation(
+    oauth_app: Flask, http: FlaskClient, lender: tuple[Partner, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A store outage while deciding: the customer is told the bank cannot answer, and the
+    application is as it was (awaiting authorisation, undecided, no code issued)."""
+    partner, token = lender
     consent_id = (apply(http, lender).json or {})["Data"]["ConsentId"]
-    customer_answers(oauth_app, partner, consent_id)
-    asked: list[tuple[Sequence[Any], QuoteRequest]] = []
 
-    def engine(transactions: Sequence[Any], request: QuoteRequest) -> str:
-        asked.append((transactions, request))
-        return "refer"
+    def outage(*_args: Any, **_kwargs: Any) -> Any:
+        raise OperationalError("SELECT", {}, sqlite3.OperationalError("disk I/O error"))
 
+    monkeypatch.setattr(SandboxCore, "decide", outage)
+    request_uri, _verifier, _state = partner.client.push_authorization_request(
+        consent_id, scope="financing"
+    )
+    browser = oauth_app.test_client()
+    page = browser.get(partner.client.authorization_url(request_uri))
+    username, password = sandbox_login(oauth_app, partner.organisation_id)
+    login = browser.post("/authorize/login", data={
+        "csrf_token": _csrf(page), "username": username, "password": password})  # fmt: skip
+    consent_page = browser.get(login.headers["Location"])
+    account = ACCOUNT.search(consent_page.get_data(as_text=True))
+    assert account is not None
+    form = {"csrf_token": _csrf(consent_page), "decision": "approve", "account": account.group(1)}
+    answer = browser.post("/authorize/consent", data=form)
+    assert answer.status_code == 503
+    assert "Location" not in answer.headers
+    data = (call(http, partner, token, "GET", f"/loan-applications/{consent_id}").json
+            or {})["Data"]  # fmt: skip
+    assert data["Status"] == "AWAU" and "Decision" not in data
     database: Database = oauth_app.extensions["database"]
     with database.sessions() as session:
         consent = session.get_one(Consent, consent_id)
-        bank: BankCore = oauth_app.extensions["bank_core"](session)
-        now = bank.now(partner.organisation_id)
-        assert financing.decide(engine, bank, consent, now) == "refer"
-    [(transactions, request)] = asked
-    assert request == QuoteRequest("personal-loan", Decimal("5000.00"), "GBP", 12)
-    assert transactions
-    assert all(t.account_id == consent.account_ids[0] for t in transactions)
-    assert all(t.booking_datetime >= now - financing.HISTORY for t in transactions)
+        assert consent.account_ids in (None, []) and "Decision" not in consent.data
+        assert session.scalar(select(func.count()).select_from(AuthorizationCode).where(
+            AuthorizationCode.consent_id == consent_id)) == 0  # fmt: skip
+
+
+def _csrf(page: TestResponse) -> str:
+    found = CSRF.search(page.get_data(as_text=True))
+    assert found is not None
+    return found.group(1)
 
 
 def test_an_application_lapses_on_the_banks_clock(

@@ -125,8 +125,9 @@ def load_partner(runner: FlaskCliRunner, folder: Path) -> tuple[Path, dict[str, 
     assert result.exit_code == 0, result.output
     config = json.loads(path.read_text())
     assert config["customers"] and all(c["password"] for c in config["customers"])
-    with _db(runner.app).sessions() as session:  # the AISP and PISP load scenarios
-        assert session.get_one(App, config["client_id"]).scope.split() == ["accounts", "payments"]
+    with _db(runner.app).sessions() as session:  # the AISP, PISP and lending load scenarios
+        scope = session.get_one(App, config["client_id"]).scope.split()
+        assert scope == ["accounts", "payments", "financing"]
     return path, config["private_jwk"]
 
 

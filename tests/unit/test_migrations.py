@@ -15,6 +15,7 @@ import gateway.consents.models
 import gateway.oauth.models
 import gateway.store.models
 import partners.models
+import sandbox.credit_months
 import sandbox.models
 from gateway import migrate
 from gateway.store.database import make_engine

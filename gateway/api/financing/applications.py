@@ -32,6 +32,8 @@ def _body(consent: Consent, status: str) -> dict[str, object]:
         "Loan": consent.data["Loan"],
         "Quote": consent.data["Quote"],
     }
+    if "Decision" in consent.data:
+        body["Decision"] = consent.data["Decision"]
     if consent.expires_at is not None:
         body["ExpirationDateTime"] = iso(consent.expires_at)
     return body

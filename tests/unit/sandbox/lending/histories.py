@@ -15,9 +15,10 @@ from decimal import Decimal
 from typing import Literal
 
 from gateway.core.accounts import Account, Balances, Merchant, Transaction
+from gateway.core.credit import CreditRequest
 from gateway.core.money import Money
 from gateway.core.values import Counterparty
-from sandbox.lending import AccountHistory, LoanRequest
+from sandbox.lending import AccountHistory, Assessment, decide
 from sandbox.lending.decision import instalment
 
 AS_OF = dt.date(2026, 1, 15)
@@ -138,12 +139,17 @@ def request(
     payment: str | None = None,
     minimum: str = "1000",
     maximum_term: int = 60,
-) -> LoanRequest:
+) -> CreditRequest:
     """A loan at 9.9% over ``term`` months (instalment as priced unless ``payment``)."""
     rate = Decimal("9.9")
-    return LoanRequest(
+    return CreditRequest(
         applicant=kind, currency="GBP", amount=Decimal(amount), term_months=term,
         instalment=Decimal(payment) if payment else instalment(Decimal(amount), rate, term),
-        annual_rate=rate, as_of=AS_OF, minimum_amount=Decimal(minimum),
+        annual_rate=rate, minimum_amount=Decimal(minimum),
         maximum_term_months=maximum_term,
     )  # fmt: skip
+
+
+def decided(histories: list[AccountHistory], asked: CreditRequest) -> Assessment:
+    """The decision on ``histories`` as of :data:`AS_OF`."""
+    return decide(histories, asked, AS_OF)

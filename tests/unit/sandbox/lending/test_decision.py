@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from gateway.core.accounts import Merchant
+from gateway.core.credit import Decision, Outcome
 from gateway.core.errors import InvalidInstruction
 from gateway.core.values import Counterparty
-from sandbox.lending import Outcome, decide
-from sandbox.lending.decision import Decision, instalment
+from sandbox.lending.decision import instalment
 from sandbox.lending.measures import Flow, classify, measure
 from tests.unit.sandbox.lending.histories import (
     AS_OF,
@@ -19,6 +19,7 @@ from tests.unit.sandbox.lending.histories import (
     Entry,
     base,
     debit,
+    decided,
     history,
     months,
     own_transfer_in,
@@ -45,7 +46,7 @@ def overdrawn_for(days: int, start: dt.date = dt.date(2025, 3, 5)) -> list[Entry
 
 
 def test_the_base_person_is_approved_with_the_figures_measured() -> None:
-    decision = decide([history(base())], request(payment="161.10"))
+    decision = decided([history(base())], request(payment="161.10"))
     m = decision.measures
     assert (m.months, m.monthly_income, m.income_months) == (12, Decimal("3000.00"), 12)
     assert (m.essential_outgoings, m.credit_commitments) == (Decimal("1700.00"), 0)
@@ -56,19 +57,19 @@ def test_the_base_person_is_approved_with_the_figures_measured() -> None:
 
 
 def test_affordability_approves_an_instalment_that_just_fits() -> None:
-    decision = decide([history(base())], request(payment="1000.00"))
+    decision = decided([history(base())], request(payment="1000.00"))
     assert decision.outcome is Outcome.APPROVE and decision.conditions == ()
 
 
 def test_one_cent_over_the_affordable_instalment_approves_with_conditions() -> None:
-    decision = decide([history(base())], request(payment="1000.01"))
+    decision = decided([history(base())], request(payment="1000.01"))
     assert decision.outcome is Outcome.APPROVE_WITH_CONDITIONS
     assert codes(decision) == {"AffordableWithChanges"}
 
 
 def test_conditions_offer_the_largest_amount_and_shortest_term_that_fit() -> None:
     asked = request(amount="40000", term=36)
-    decision = decide([history(base())], asked)
+    decision = decided([history(base())], asked)
     lower, longer = decision.conditions
     rate = asked.annual_rate
     assert (lower.kind, lower.term_months) == ("LowerAmount", 36)
@@ -80,7 +81,7 @@ def test_conditions_offer_the_largest_amount_and_shortest_term_that_fit() -> Non
 
 
 def test_no_fitting_loan_within_the_product_declines() -> None:
-    decision = decide([history(base())], request("40000", 36, minimum="40000", maximum_term=36))
+    decision = decided([history(base())], request("40000", 36, minimum="40000", maximum_term=36))
     assert decision.outcome is Outcome.DECLINE and codes(decision) == {"Unaffordable"}
 
 
@@ -97,7 +98,7 @@ def test_a_loan_that_cannot_be_is_refused_before_deciding(
 
 def test_no_room_at_all_declines() -> None:
     entries = [e for e in base() if e.reference != "RENT"] + [rent(m, "2800") for m in months()]
-    decision = decide([history(entries)], request("1000", 12))
+    decision = decided([history(entries)], request("1000", 12))
     assert decision.outcome is Outcome.DECLINE
     assert codes(decision) == {"Unaffordable", "PersistentOverdraft"}
     assert decision.affordable_instalment < 0
@@ -107,14 +108,14 @@ def test_no_room_at_all_declines() -> None:
     ("opened", "short"), [(dt.date(2025, 7, 1), False), (dt.date(2025, 7, 2), True)]
 )
 def test_short_history_is_referred(opened: dt.date, short: bool) -> None:
-    decision = decide([history(base(opened=opened), opened=opened)], request(payment="100"))
+    decision = decided([history(base(opened=opened), opened=opened)], request(payment="100"))
     assert decision.measures.months == (5 if short else 6)
     assert ("ShortHistory" in codes(decision)) is short
     assert decision.outcome is (Outcome.REFER if short else Outcome.APPROVE)
 
 
 def test_no_income_declines() -> None:
-    decision = decide([history(base(skip_salary=months()))], request())
+    decision = decided([history(base(skip_salary=months()))], request())
     assert decision.outcome is Outcome.DECLINE and "NoIncome" in codes(decision)
 
 
@@ -122,13 +123,13 @@ def test_no_income_declines() -> None:
 def test_income_below_the_minimum_declines(pay: str, low: bool) -> None:
     entries = [e for e in base() if e.reference != "SALARY"]
     entries += [salary(m.replace(day=28), pay) for m in months() if m < AS_OF.replace(day=1)]
-    decision = decide([history(entries)], request("1000", 12))
+    decision = decided([history(entries)], request("1000", 12))
     assert ("LowIncome" in codes(decision)) is low
 
 
 @pytest.mark.parametrize(("missed", "refer"), [(2, False), (3, True)])
 def test_income_missing_in_more_than_two_months_is_referred(missed: int, refer: bool) -> None:
-    decision = decide([history(base(skip_salary=YEAR[:missed]))], request(payment="100"))
+    decision = decided([history(base(skip_salary=YEAR[:missed]))], request(payment="100"))
     assert decision.measures.income_months == 12 - missed
     assert ("IrregularIncome" in codes(decision)) is refer
 
@@ -140,7 +141,7 @@ def test_income_missing_in_more_than_two_months_is_referred(missed: int, refer: 
 def test_income_that_varies_too_much_is_referred(amounts: list[str], refer: bool) -> None:
     entries = [e for e in base() if e.reference != "SALARY" or e.day.year != 2025]
     entries += [salary(m.replace(day=28), pay) for m, pay in zip(YEAR, amounts, strict=True)]
-    decision = decide([history(entries)], request(payment="100"))
+    decision = decided([history(entries)], request(payment="100"))
     assert decision.measures.income_months == 12
     assert (decision.measures.income_variation > Decimal("0.5")) is refer
     assert ("IrregularIncome" in codes(decision)) is refer
@@ -153,7 +154,7 @@ def test_a_volatile_balance_is_referred(swing: str, refer: bool) -> None:
         Entry(m.replace(day=15), -Decimal(swing), CARD, "CardPayment", None, "John Lewis", shop)
         for m in YEAR[::2]
     ]
-    decision = decide([history(entries)], request(payment="100"))
+    decision = decided([history(entries)], request(payment="100"))
     assert decision.measures.balance_volatility == (Decimal("0.601") if refer else Decimal("0.6"))
     assert ("VolatileBalance" in codes(decision)) is refer
 
@@ -172,7 +173,7 @@ def test_a_volatile_balance_is_referred(swing: str, refer: bool) -> None:
     ],
 )
 def test_days_overdrawn(kind: str, days: int, expected: set[str]) -> None:
-    decision = decide(
+    decision = decided(
         [history(base() + overdrawn_for(days), kind=kind)],  # type: ignore[arg-type]
         request(kind=kind, payment="100"),  # type: ignore[arg-type]
     )
@@ -198,7 +199,7 @@ def test_days_overdrawn_without_balances_after_are_found_from_todays_balance() -
 )
 def test_returned_payments(count: int, expected: set[str], outcome: Outcome) -> None:
     entries = base() + [e for m in YEAR[:count] for e in returned(m.replace(day=18))]
-    decision = decide([history(entries)], request(payment="100"))
+    decision = decided([history(entries)], request(payment="100"))
     assert decision.measures.returned_payments == count
     assert codes(decision) & {"ReturnedPayment", "ReturnedPayments"} == expected
     assert decision.outcome is outcome
@@ -207,7 +208,7 @@ def test_returned_payments(count: int, expected: set[str], outcome: Outcome) -> 
 @pytest.mark.parametrize(("repayment", "over"), [("1200.00", False), ("1200.01", True)])
 def test_existing_credit_above_the_debt_cap_declines(repayment: str, over: bool) -> None:
     entries = base() + [debit(m.replace(day=8), repayment, "Lending Stream", "LOAN") for m in YEAR]
-    decision = decide([history(entries)], request(payment="100"))
+    decision = decided([history(entries)], request(payment="100"))
     assert decision.measures.credit_commitments == Decimal(repayment)
     assert ("ExistingCredit" in codes(decision)) is over
     assert decision.outcome is Outcome.DECLINE  # at the cap, no room is left either
@@ -215,13 +216,13 @@ def test_existing_credit_above_the_debt_cap_declines(repayment: str, over: bool)
 
 def test_existing_credit_narrows_the_affordable_instalment() -> None:
     entries = base() + [debit(m.replace(day=8), "250.00", "Klarna", "KLARNA") for m in YEAR]
-    decision = decide([history(entries)], request(payment="100"))
+    decision = decided([history(entries)], request(payment="100"))
     assert decision.affordable_instalment == Decimal("750.00")
 
 
 def test_an_irregular_income_that_does_not_fit_is_referred_not_declined() -> None:
     entries = base(skip_salary=YEAR[:4])
-    decision = decide([history(entries)], request("40000", 24, minimum="40000", maximum_term=24))
+    decision = decided([history(entries)], request("40000", 24, minimum="40000", maximum_term=24))
     assert decision.outcome is Outcome.REFER
     assert codes(decision) >= {"IrregularIncome", "AffordabilityUnclear"}
 

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.core.administration import SandboxBank
+from gateway.core.credit import CreditRequest, Outcome
 from sandbox import tenants
-from sandbox.lending import LoanRequest, Outcome, decide, read_histories
-from sandbox.lending.decision import Decision, instalment
+from sandbox.lending import Assessment, decide, read_histories
+from sandbox.lending.decision import instalment
 from sandbox.models import Account, Customer, Posting
 from sandbox.synth import personas
 from sandbox.synth.population import populate
@@ -35,17 +36,17 @@ PERSONAS = [
 
 def persona_decision(
     core: SandboxBank, tenant: str, name: str, kind: str, amount: int, term: int
-) -> Decision:
+) -> Assessment:
     """Decide the documented loan for persona ``name`` from the tenant's data."""
     (customer,) = [c for c in core.customers(tenant) if c.name == name]
     assert customer.kind == kind
     today = core.now(tenant).date()
     rate = RATE[kind]
-    request = LoanRequest(
+    request = CreditRequest(
         applicant=customer.kind, currency="GBP", amount=Decimal(amount), term_months=term,
-        instalment=instalment(Decimal(amount), rate, term), annual_rate=rate, as_of=today,
+        instalment=instalment(Decimal(amount), rate, term), annual_rate=rate,
     )  # fmt: skip
-    return decide(read_histories(core, tenant, customer.id, today), request)
+    return decide(read_histories(core, tenant, customer.id, today), request, today)
 
 
 # Tenants made on days far apart (the window is the twelve months before), so the personas are
