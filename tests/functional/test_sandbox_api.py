@@ -32,9 +32,11 @@ API = "/open-banking/sandbox/v1"
 START = dt.datetime.fromisoformat(SANDBOX_START)
 
 
-def near(a: dt.datetime, b: dt.datetime, seconds: float = 5) -> bool:
+def near(a: dt.datetime, b: dt.datetime, seconds: float = 120) -> bool:
     """Whether two readings of a clock agree: real time runs on (from the pinned start) while a
-    test runs, and the API gives whole seconds."""
+    test runs, and the API gives whole seconds. The margin is wide because a loaded machine can
+    take seconds over a call (a year of due work, say); what the tests move the clock by is hours
+    or days, far beyond it."""
     return abs(a - b) <= dt.timedelta(seconds=seconds)
 
 
@@ -116,7 +118,7 @@ def test_advance_moves_the_clock_and_says_what_ran(
     moved = dt.timedelta(days=36, hours=6)
     previous = dt.datetime.fromisoformat(data["PreviousDateTime"])
     assert near(previous, before)
-    assert near(dt.datetime.fromisoformat(data["DateTime"]), previous + moved, 2)
+    assert near(dt.datetime.fromisoformat(data["DateTime"]), previous + moved)
     assert data["Advanced"] == {"Days": 36, "Hours": 6}
     # Over a month, the rent's standing order falls due at least once.
     assert data["Executed"].get("StandingOrder", 0) >= 1
