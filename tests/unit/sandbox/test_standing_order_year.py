@@ -139,11 +139,13 @@ def _expected(frequency: str) -> list[dt.date]:
 
 
 def _current_account(core: SandboxCore, tenant: str) -> Account:
-    """The tenant's first GBP current account, with every instruction it had cancelled (so that
-    only the orders made here pay from it)."""
-    account = next(
-        a for c in core.customers(tenant) for a in core.accounts(tenant, c.id)
-        if a.account_subtype == "CurrentAccount" and a.currency == "GBP"
+    """The tenant's GBP current account with the most money (the tenant's seed decides who is
+    overdrawn), with every instruction it had cancelled (so that only the orders made here pay
+    from it)."""
+    account = max(
+        (a for c in core.customers(tenant) for a in core.accounts(tenant, c.id)
+         if a.account_subtype == "CurrentAccount" and a.currency == "GBP"),
+        key=lambda a: core.balances(tenant, a.id).booked.amount,
     )  # fmt: skip
     for order in core.standing_orders(tenant, account.id):
         if order.status == "Active":
