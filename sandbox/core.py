@@ -1,10 +1,12 @@
 """The sandbox bank behind the gateway's bank-core contracts (:mod:`gateway.core`).
 
 :class:`SandboxCore` is every contract at once, bound to one unit of work: accounts
-(:mod:`sandbox.accounts`), payments (:mod:`sandbox.payments`) and administration
-(:mod:`sandbox.administration`), over the ledger, the payment engine and the clock. It is given
-the way to make a new tenant's data set (:class:`sandbox.tenants.DataSet`, the synthetic data of
-:mod:`sandbox.synth` in the gateway), so that the bank itself never depends on its generator.
+(:mod:`sandbox.accounts`), payments (:mod:`sandbox.payments`), administration
+(:mod:`sandbox.administration`), lending (:mod:`sandbox.loan_products`) and loans
+(:mod:`sandbox.loans`, serviced on the clock by :mod:`sandbox.loan_servicing`), over the ledger,
+the payment engine and the clock. It is given the way to make a new tenant's data set
+(:class:`sandbox.tenants.DataSet`, the synthetic data of :mod:`sandbox.synth` in the gateway),
+so that the bank itself never depends on its generator.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from sandbox.accounts import SandboxAccounts
 from sandbox.administration import SandboxAdministration
 from sandbox.fx import SandboxFx
 from sandbox.loan_products import SandboxLending
+from sandbox.loans import SandboxLoans
 from sandbox.payments import SandboxPayments
 
 
 class SandboxCore(
-    SandboxAccounts, SandboxPayments, SandboxFx, SandboxAdministration, SandboxLending
+    SandboxAccounts, SandboxPayments, SandboxFx, SandboxAdministration, SandboxLending, SandboxLoans
 ):
     """The sandbox bank, bound to one unit of work: it flushes, the caller commits.
 

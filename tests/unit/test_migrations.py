@@ -15,6 +15,7 @@ import gateway.consents.models
 import gateway.oauth.models
 import gateway.store.models
 import partners.models
+import sandbox.loan_models
 import sandbox.models
 from gateway import migrate
 from gateway.store.database import make_engine
@@ -25,6 +26,7 @@ MODELS = (
     gateway.consents.models,
     gateway.oauth.models,
     partners.models,
+    sandbox.loan_models,
 )
 METADATA = [sandbox.models.Base.metadata, gateway.store.models.Base.metadata]
 
