@@ -16,8 +16,10 @@ from flask import Flask
 
 from gateway.api.financing import PREFIX
 from gateway.api.financing import bp as financing_bp
+from gateway.api.financing.loan_schemas import AcceptanceRequest
 from gateway.api.financing.schemas import ApplicationRequest, QuoteRequest
 from gateway.apidocs.extension import Extension, build_extension
+from gateway.apidocs.financing_loan_schemas import LOAN_SCHEMAS
 from gateway.apidocs.financing_schemas import SCHEMAS
 from gateway.oauth.scopes import SCOPES
 
@@ -127,6 +129,8 @@ ERRORS = {
     "403Error": _error("The token lacks the financing scope"),
     "405Error": _error("The path does not take this method"),
     "406Error": _error("The response is JSON: the Accept header does not allow it"),
+    "409Error": _error("The application's offer was accepted already, or the loan is settled "
+                       "or cannot be settled from its repayment account"),
     "415Error": _error("The body must be application/json"),
     "429Error": _error("Too many calls: retry after Retry-After seconds"),
     "500Error": _error("An unexpected error; quote the Id to support"),
@@ -148,6 +152,25 @@ def _operation(operation_id: str, summary: str, ok: dict[str, Any], *errors: str
         "responses": {status: ok}
         | {code: {"$ref": f"#/components/responses/{code}Error"} for code in refused},
     }
+
+
+# As the OBIE payment files declare it (x-idempotency-key, gateway.api.idempotency.keys).
+IDEMPOTENCY_KEY = {
+    "name": "x-idempotency-key", "in": "header", "required": True,
+    "description": "Every request is processed once per key; a retry with the same key and "
+                   "body within 24 hours gets the first answer.",
+    "schema": {"type": "string", "maxLength": 40, "pattern": "^(?!\\s)(.*)(\\S)$"},
+}  # fmt: skip
+
+
+def _loan_path(operation: dict[str, Any], *, method: str = "get",
+               idempotent: bool = False) -> dict[str, Any]:  # fmt: skip
+    loan_id = {"name": "LoanId", "in": "path", "required": True, "description": "A loan's id",
+               "schema": {"type": "string"}}  # fmt: skip
+    parameters: list[dict[str, Any]] = [loan_id]
+    if idempotent:
+        parameters.append(IDEMPOTENCY_KEY)
+    return {"parameters": parameters, method: operation}
 
 
 PATHS: dict[str, Any] = {
@@ -174,6 +197,33 @@ PATHS: dict[str, Any] = {
         "get": _operation("GetLoanApplication", "An application and its status",
                           _ok("LoanApplicationResponse", "The application")),
     },
+    "/loan-applications/{ConsentId}/acceptance": {
+        "parameters": [{"name": "ConsentId", "in": "path", "required": True,
+                        "description": "An application's id", "schema": {"type": "string"}},
+                       IDEMPOTENCY_KEY],
+        "post": _operation("AcceptLoanOffer", "Accept an offer: the loan is drawn down",
+                           _ok("LoanResponse", "The loan", "201"), "409", "415")
+        | {"requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/AcceptanceRequest"}}}}},
+    },
+    "/loans": {
+        "get": _operation("GetLoans", "Every loan your applications drew down",
+                          _ok("LoansResponse", "The loans")),
+    },
+    "/loans/{LoanId}": _loan_path(_operation("GetLoan", "A loan as it stands",
+                                             _ok("LoansResponse", "The loan"))),
+    "/loans/{LoanId}/schedule": _loan_path(_operation(
+        "GetLoanSchedule", "A loan's instalments and what was paid of each",
+        _ok("LoanScheduleResponse", "The schedule"))),
+    "/loans/{LoanId}/payments": _loan_path(_operation(
+        "GetLoanPayments", "A loan's drawdown and collections",
+        _ok("LoanPaymentsResponse", "The payments"))),
+    "/loans/{LoanId}/balances": _loan_path(_operation(
+        "GetLoanBalances", "What a loan owes now", _ok("LoanBalancesResponse", "The balances"))),
+    "/loans/{LoanId}/early-repayment": _loan_path(
+        _operation("RepayLoanEarly", "Settle a loan now with interest to date",
+                   _ok("LoansResponse", "The settled loan"), "409"),
+        method="post", idempotent=True),
     "/quotes": {
         "post": _operation("CreateLoanQuote", "Price a loan: schedule, cash flows, APR",
                            _ok("LoanQuoteResponse", "The quote"), "415")
@@ -193,7 +243,8 @@ def build_financing(app: Flask) -> dict[str, Any]:
             blueprint=financing_bp.name, what="financing", scheme="FinancingClientCredentials",
             scheme_description="A client-credentials token with the financing scope; a "
             "DPoP-bound one as `Authorization: DPoP <token>` with a DPoP proof (RFC 9449).",
-            scopes={SCOPE: SCOPES[SCOPE]}, paths=PATHS, schemas=SCHEMAS | _request_schemas(),
+            scopes={SCOPE: SCOPES[SCOPE]}, paths=PATHS,
+            schemas=SCHEMAS | LOAN_SCHEMAS | _request_schemas(),
             errors=ERRORS, from_reference=FROM_REFERENCE,
         ),
     )  # fmt: skip
@@ -204,7 +255,7 @@ def _request_schemas() -> dict[str, Any]:
     spec = APISpec(
         title=TITLE, version=VERSION, openapi_version="3.0.3", plugins=[MarshmallowPlugin()]
     )
-    for schema in (QuoteRequest, ApplicationRequest):
+    for schema in (QuoteRequest, ApplicationRequest, AcceptanceRequest):
         spec.components.schema(schema.__name__, schema=schema)
     generated: dict[str, Any] = spec.to_dict()["components"]["schemas"]
     return generated
