@@ -244,3 +244,30 @@ def test_the_loan_is_an_account_in_account_information(
     [drawdown] = history["Data"]["Transaction"]
     assert drawdown["CreditDebitIndicator"] == "Debit"
     assert drawdown["Amount"]["Amount"] == "5099.00"
+
+
+def _advance(http: FlaskClient, partner: Partner, days: int) -> None:
+    sandbox = str(partner.client.client_credentials("sandbox")["access_token"])
+    path = "/open-banking/sandbox/v1/clock/advance"
+    headers = partner.client.resource_headers("POST", f"{ISSUER}{path}", sandbox)
+    assert http.post(path, headers=headers, json={"Data": {"Days": days}}).status_code == 200
+
+
+def test_instalments_fall_due_on_the_banks_clock_and_the_loan_book_shows_them(
+    oauth_app: Flask, http: FlaskClient, lender: Lender
+) -> None:
+    partner, _token = lender
+    loan = _drawn(oauth_app, http, lender)
+    path = f"/loans/{loan['LoanId']}"
+    _advance(http, partner, 32)
+    first = (call(http, *lender, "GET", f"{path}/schedule").json or {})["Data"]["Instalment"][0]
+    assert first["Status"] in ("Paid", "Overdue")
+    payments = (call(http, *lender, "GET", f"{path}/payments").json or {})["Data"]["Payment"]
+    assert [p["Type"] for p in payments][:2] == ["Drawdown", "Instalment"]
+    book = oauth_app.test_cli_runner().invoke(
+        args=["ops", "loan-book", "--tenant", partner.organisation_id]
+    )
+    assert book.exit_code == 0, book.output
+    lines = book.output.splitlines()
+    assert lines[0].startswith("GBP active 1 settled 0 outstanding ")
+    assert len(lines) == 5 and lines[4].startswith("GBP arrears   90+ days: 0 loans")
