@@ -86,12 +86,33 @@ transaction history to decide (`AUTH`), or declines (`RJCT`). `GET
 /loan-applications/{ConsentId}` reads it, its status on the bank's clock (`EXPD` once
 `ExpirationDateTime` passes unanswered).
 
+## Offers and acceptance
+
+A decided application shows `Data.Decision` and `Data.Offers`: one offer for `Approve` (the
+loan applied for), one per condition for `ApproveWithConditions` (a lower amount or a longer
+term), none for `Refer` or `Decline`; each priced, valid 30 days from the decision on the bank's
+clock. `POST /loan-applications/{ConsentId}/acceptance` with `{"Data": {"OfferId": ...}}` and an
+`x-idempotency-key` draws the loan down (`201`, the loan): a loan account for the customer (in
+account information, `AccountTypeCode` `LOAN`), the amount of credit paid into the account they
+chose, the arrangement fee as the product says, in one balanced journal.
+
+## Loans
+
+`GET /loans`, `/loans/{LoanId}`, its `/schedule`, `/payments` and `/balances`; `POST
+/loans/{LoanId}/early-repayment` (with an `x-idempotency-key`) settles it with interest to date.
+Instalments fall due on the bank's clock and are collected from the account the loan was paid
+into; short funds leave the loan in arrears (days past due in buckets 1-29, 30-59, 60-89, 90+),
+with the product's late fee and a retry every day.
+
 ## Errors
 
 `400` with `U002` (`Field.Invalid`) for an amount, currency, term, band or date the product does
 not lend, with the field in `Path`; `U004`/`U005` a missing or unknown field; `U010` a body that
 is not JSON; `U011` an unknown product id; `415`/`406` the wrong `Content-Type` or `Accept`; a
-missing or invalid token `401`, one without the `financing` scope `403`.
+missing or invalid token `401`, one without the `financing` scope `403`. Accepting an offer:
+`U009` for an application not `AUTH`, undecided, referred or declined; `U011` an unknown
+`OfferId`; `U003` an expired offer; `409` `U029` once an offer was accepted. A loan: `U011` an
+unknown id; `409` `U029` early repayment of a settled loan or without the money.
 """
 
 

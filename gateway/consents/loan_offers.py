@@ -113,7 +113,7 @@ def acceptable(consent: Consent, status: str, wanted: str, now: dt.datetime) -> 
         # operation": one offer of an application can be accepted, once.
         raise AcceptanceRefused("U029", "An offer of this application was accepted already",
                                 status=409)  # fmt: skip
-    if status != AUTHORISED:
+    if status != AUTHORISED or not consent.account_ids:
         # U009 Resource.InvalidConsentStatus: the consent must be AUTH to act on it.
         raise AcceptanceRefused("U009", f"The application is {status}, not AUTH")
     decision = consent.data.get("Decision")

@@ -271,3 +271,48 @@ def test_instalments_fall_due_on_the_banks_clock_and_the_loan_book_shows_them(
     lines = book.output.splitlines()
     assert lines[0].startswith("GBP active 1 settled 0 outstanding ")
     assert len(lines) == 5 and lines[4].startswith("GBP arrears   90+ days: 0 loans")
+
+
+def test_the_example_client_borrows(
+    oauth_app: Flask, http: FlaskClient, lender: Lender, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """The example client's ``borrow`` flow, the customer's browser and the decision played by
+    the test: quote, application, offers, acceptance, schedule."""
+    from partners import example_client
+
+    partner, _token = lender
+
+    def in_browser(
+        client: example_client.PartnerClient, consent_id: str, scope: str, step: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        assert scope == "financing"
+        customer_answers(oauth_app, partner, consent_id)
+        decide(oauth_app, consent_id, "Approve")
+        return {}, {}
+
+    monkeypatch.setattr(example_client, "_authorised_in_browser", in_browser)
+    loan = example_client.borrow(partner.client, "personal-loan", "5000.00", 24)
+    assert loan is not None and loan["Term"] == 24 and loan["Status"] == "Active"
+    printed = capsys.readouterr().out
+    assert "4. decision" in printed and f"loan {loan['LoanId']}" in printed
+    listed = call(http, *lender, "GET", "/loans")
+    assert [x["LoanId"] for x in (listed.json or {})["Data"]["Loan"]] == [loan["LoanId"]]
+
+
+def test_the_example_client_stops_when_nothing_is_offered(
+    oauth_app: Flask, lender: Lender, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from partners import example_client
+
+    partner, _token = lender
+
+    def in_browser(
+        client: example_client.PartnerClient, consent_id: str, scope: str, step: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        customer_answers(oauth_app, partner, consent_id)
+        decide(oauth_app, consent_id, "Decline")
+        return {}, {}
+
+    monkeypatch.setattr(example_client, "_authorised_in_browser", in_browser)
+    assert example_client.borrow(partner.client, "personal-loan", "5000.00", 12) is None

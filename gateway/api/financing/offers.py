@@ -51,9 +51,10 @@ def section(consent: Consent, bank: BankCore, now: dt.datetime) -> dict[str, Any
     return added
 
 
-def own_application(consent_id: str, client_id: str) -> Consent:
-    """The caller's application ``consent_id``; 400 U011 for any other id."""
-    consent = get_session().get(Consent, consent_id)
+def own_application(consent_id: str, client_id: str, *, lock: bool = False) -> Consent:
+    """The caller's application ``consent_id`` (``lock``: its row locked until the commit, so
+    that two acceptances of it queue); 400 U011 for any other id."""
+    consent = get_session().get(Consent, consent_id, with_for_update=lock)
     if consent is None or consent.client_id != client_id or consent.kind != financing.KIND:
         # OBIE Read/Write Data API Profile v4.0: an unknown resource id is 400 U011.
         raise ApiError.one("U011", "No loan application with this id", status=400)
@@ -67,7 +68,7 @@ def accept_offer(consent_id: str) -> ResponseReturnValue:
     account they chose on the consent page (201, the loan)."""
     client_id, tenant = caller()
     wanted = parse_json(AcceptanceRequest())["Data"]["OfferId"]
-    consent = own_application(consent_id, client_id)
+    consent = own_application(consent_id, client_id, lock=True)
     bank = core()
     now = bank.now(tenant)
     section(consent, bank, now)
