@@ -316,3 +316,20 @@ def test_the_example_client_stops_when_nothing_is_offered(
 
     monkeypatch.setattr(example_client, "_authorised_in_browser", in_browser)
     assert example_client.borrow(partner.client, "personal-loan", "5000.00", 12) is None
+
+
+def test_the_load_journeys_accept_step(
+    oauth_app: Flask, http: FlaskClient, lender: Lender
+) -> None:
+    """``loadtests/loan_acceptance.py``, driven with the example client as locust drives it."""
+    from loadtests.loan_acceptance import accept_offer
+
+    partner, token = lender
+    declined = authorised_application(oauth_app, http, lender)
+    decide(oauth_app, declined, "Decline")
+    assert accept_offer(partner.client, token, declined) is None
+    consent_id = authorised_application(oauth_app, http, lender)
+    decide(oauth_app, consent_id, "Approve")
+    loan_id = accept_offer(partner.client, token, consent_id)
+    assert loan_id is not None
+    assert application(http, lender, consent_id)["Acceptance"]["LoanId"] == loan_id
