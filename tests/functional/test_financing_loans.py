@@ -318,9 +318,7 @@ def test_the_example_client_stops_when_nothing_is_offered(
     assert example_client.borrow(partner.client, "personal-loan", "5000.00", 12) is None
 
 
-def test_the_load_journeys_accept_step(
-    oauth_app: Flask, http: FlaskClient, lender: Lender
-) -> None:
+def test_the_load_journeys_accept_step(oauth_app: Flask, http: FlaskClient, lender: Lender) -> None:
     """``loadtests/loan_acceptance.py``, driven with the example client as locust drives it."""
     from loadtests.loan_acceptance import accept_offer
 
