@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -331,3 +332,18 @@ def test_the_load_journeys_accept_step(oauth_app: Flask, http: FlaskClient, lend
     loan_id = accept_offer(partner.client, token, consent_id)
     assert loan_id is not None
     assert application(http, lender, consent_id)["Acceptance"]["LoanId"] == loan_id
+
+
+def test_the_guides_loan_snippet_runs_as_printed(
+    oauth_app: Flask, http: FlaskClient, lender: Lender
+) -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "getting-started.md").read_text()
+    section = guide.split("Once the bank has decided", 1)[1]
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    partner, token = lender
+    consent_id = authorised_application(oauth_app, http, lender)
+    decide(oauth_app, consent_id, "Approve")
+    scope: dict[str, Any] = {"client": partner.client, "token": token, "consent_id": consent_id}
+    exec(snippet, scope)  # noqa: S102 - the guide's code
+    assert scope["loan"]["Status"] == "Active"
+    assert len(scope["schedule"]["Data"]["Instalment"]) == 12
