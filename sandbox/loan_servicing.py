@@ -163,31 +163,37 @@ def settle_if_repaid(session: Session, loan: Loan, rows: Sequence[LoanInstalment
         record(session, loan, "Settled", at, "Loan repaid in full")
 
 
-def service(session: Session, loan: Loan, at: dt.datetime) -> None:
-    """Run the loan's due work up to ``at`` (see the module)."""
+def service(session: Session, loan: Loan, at: dt.datetime) -> bool:
+    """Run the loan's due work up to ``at`` (see the module); whether there was any."""
     rows = instalments(session, loan)
+    worked = False
     for i in rows:
         if not i.due and i.due_date <= at.date():
             _fall_due(session, loan, rows, i, booking_time(i.due_date, at))
+            worked = True
     if overdue(rows) + loan.fees_due > 0 and (loan.collected_on or dt.date.min) < at.date():
         collect(session, loan, rows, at)
+        worked = True
     dpd = days_past_due(rows, at.date())
     now_bucket = bucket(dpd)
     if now_bucket != loan.arrears_bucket:
         shown = now_bucket or "none"
         record(session, loan, "ArrearsChanged", at, f"Arrears bucket {shown}", None, dpd)
         loan.arrears_bucket = now_bucket
-    settle_if_repaid(session, loan, rows, at)
+        worked = True
+    if worked:
+        settle_if_repaid(session, loan, rows, at)
+    return worked
 
 
 @clock.due_processor("loan_instalment")
 def loan_instalments(session: Session, tenant: Tenant, at: dt.datetime) -> clock.Outcome:
-    """Service every active loan of the tenant up to ``at``."""
+    """Service every active loan of the tenant up to ``at`` (``executed``: the loans that had
+    due work)."""
     outcome = clock.Outcome()
     query = select(Loan).where(Loan.tenant_id == tenant.id, Loan.status == LoanStatus.ACTIVE)
     for loan in session.scalars(query.order_by(Loan.pk)).all():
-        service(session, loan, at)
-        outcome.executed += 1
+        outcome.executed += int(service(session, loan, at))
     session.flush()
     return outcome
 

@@ -21,10 +21,10 @@ from gateway.core.loans import (
     UnknownLoan,
 )
 from gateway.core.money import to_minor
-from sandbox import ledger
+from sandbox import clock, ledger
 from sandbox.core import SandboxCore
 from sandbox.loan_models import Loan
-from sandbox.models import Account, Journal, Posting
+from sandbox.models import Account, Journal, Posting, Tenant
 from tests.common.sandbox import sandbox_core
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -279,3 +279,16 @@ def test_a_loan_repaid_on_schedule_is_settled(
 def test_an_unknown_loan_is_unknown(bank: SandboxCore, tenant: str) -> None:
     with pytest.raises(UnknownLoan):
         bank.loan(tenant, "loan-nope")
+
+
+def test_running_due_work_twice_services_nothing_twice(
+    bank: SandboxCore, session: Session, tenant: str
+) -> None:
+    loan_id, _ = _drawn(bank, tenant)
+    first = bank.loan_schedule(tenant, loan_id)[0]
+    bank.advance_clock(tenant, dt.timedelta(days=(first.due_date - START.date()).days))
+    events = len(bank.loan_events(tenant, loan_id))
+    row = session.get_one(Tenant, tenant)
+    again = clock.run_due(session, row, bank.now(tenant))
+    assert again.outcomes["loan_instalment"].executed == 0
+    assert len(bank.loan_events(tenant, loan_id)) == events
