@@ -146,12 +146,14 @@ def test_drawdown_refuses_what_the_product_does_not_lend_and_writes_nothing(
     bank: SandboxCore, session: Session, tenant: str
 ) -> None:
     account_id = _current(bank, tenant)
-    accounts = session.scalar(select(func.count()).select_from(Account))
+    mine = select(func.count()).select_from(Account).where(Account.tenant_id == tenant)
+    accounts = session.scalar(mine)
     too_much = QuoteRequest("personal-loan", Decimal("99999.00"), "GBP", 12)
     with pytest.raises(QuoteRefused):
         bank.draw_down(tenant, DrawdownRequest(too_much, account_id, "fin-x"))
-    assert session.scalar(select(func.count()).select_from(Account)) == accounts
-    assert session.scalar(select(func.count()).select_from(Loan)) == 0
+    assert session.scalar(mine) == accounts
+    loans = select(func.count()).select_from(Loan).where(Loan.tenant_id == tenant)
+    assert session.scalar(loans) == 0
     assert _row(session, account_id).booked_balance == 500000
 
 
