@@ -1,4 +1,5 @@
-"""Locust scenario: lending partners applying for loans up to the bank's credit decision.
+"""Locust scenario: lending partners applying for loans, the bank's credit decision, and the
+acceptance of an offer.
 
 Each simulated partner app, over HTTP only, with the example partner client downloaded from the
 gateway (nothing of the project is imported), repeats what a lending marketplace does:
@@ -7,7 +8,9 @@ gateway (nothing of the project is imported), repeats what a lending marketplace
 * a loan application for it (``POST /loan-applications``, a ``financing`` consent);
 * PAR with scope ``openid financing``, the customer's sign-in and approval (the account the loan
   is paid into), where the bank decides, and the code exchange;
-* the application read back (``GET /loan-applications/{id}``) with its ``Data.Decision``.
+* the application read back (``GET /loan-applications/{id}``) with its ``Data.Decision``;
+* when the bank offers a loan, the first offer accepted (the loan drawn down) and the loan, its
+  schedule and its balances read (``loan_acceptance.accept_offer``).
 
 Run it against a gateway whose load partner has the FINANCING role (``load-partner`` gives it)::
 
@@ -25,6 +28,7 @@ import random
 # The AISP scenario's client, customer approval and thresholds; its base partner class, not a
 # user class (a class imported by name would run too, and a subclass would run its tasks).
 import locustfile as aisp
+from loan_acceptance import accept_offer
 from locust import between, task
 
 FINANCING = "/open-banking/financing/v1"
@@ -43,7 +47,7 @@ class Lending(aisp._Partner):
 
     @task
     def apply(self) -> None:
-        """Quote, apply, authorise (the bank decides), read the decision."""
+        """Quote, apply, authorise (the bank decides), read the decision, accept an offer."""
         client = self.partner.client_credentials("financing")["access_token"]
         amount = f"{random.randint(10, 150) * 100}.00"
         loan = {"ProductId": "personal-loan", "Term": random.choice((12, 24, 36, 48)),
@@ -62,3 +66,5 @@ class Lending(aisp._Partner):
         decided = self.partner.get(f"{FINANCING}/loan-applications/{consent_id}", client)["Data"]
         assert decided["Status"] == "AUTH", decided["Status"]
         assert decided["Decision"]["Outcome"] in OUTCOMES, decided["Decision"]
+        if decided["Decision"]["Outcome"] in {"Approve", "ApproveWithConditions"}:
+            assert accept_offer(self.partner, client, consent_id), "an approval without an offer"

@@ -44,6 +44,12 @@ Run it as a script for the interactive version (it listens on the redirect URI f
 
     python3 partner_client.py --config client.json [--confirm-funds 20.00]
     python3 partner_client.py --config client.json pay 12.50 [--to 08080021325698]
+    python3 partner_client.py --config client.json borrow 5000.00 [--term 24]
+
+``borrow`` (the app needs the ``financing`` scope) prices the loan, applies for it, has the
+customer authorise the application in the browser, reads the bank's decision and offers,
+accepts the first offer with ``post_idempotent`` (an ``x-idempotency-key``, no signature: the
+loan is drawn down once however often you retry) and prints the loan's first instalments.
 
 ``client.json`` holds ``issuer``, ``client_id``, ``redirect_uri`` and ``private_jwk`` (the
 private half of the key registered for the app), or ``client_secret`` instead of
@@ -79,6 +85,7 @@ from joserfc.registry import HeaderParameter
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 PISP = "/open-banking/v4.0/pisp"
 SANDBOX_API = "/open-banking/sandbox/v1"
+FINANCING = "/open-banking/financing/v1"
 # (method, url, headers, body) -> (status, headers, body)
 Transport = Callable[[str, str, dict[str, str], bytes | None], tuple[int, dict[str, str], bytes]]
 
@@ -257,6 +264,7 @@ class PartnerClient:
         self, method: str, path: str, *, form: dict[str, str] | None = None,
         json_body: Any = None, token: str | None = None, proof: bool = False,
         signed: dict[str, str] | None = None, verify: bool = False,
+        extra: dict[str, str] | None = None,
     ) -> Any:  # fmt: skip
         """Send a request: ``form`` is sent with the client's authentication, ``token`` with a
         DPoP proof bound to it, ``proof`` a proof without a token. When the server asks for a
@@ -264,10 +272,12 @@ class PartnerClient:
         fresh client assertion: the first one was used). ``verify`` checks the bank's
         ``x-jws-signature`` of a successful answer (see :meth:`verify_response`)."""
         url = path if path.startswith("http") else self.issuer + path
-        status, headers, raw = self._send(method, url, form, json_body, token, proof, signed)
+        status, headers, raw = self._send(method, url, form, json_body, token, proof, signed,
+                                          extra)  # fmt: skip
         data = json.loads(raw) if raw else None
         if (proof or token is not None) and _asks_for_nonce(status, headers, data):
-            status, headers, raw = self._send(method, url, form, json_body, token, proof, signed)
+            status, headers, raw = self._send(method, url, form, json_body, token, proof, signed,
+                                              extra)  # fmt: skip
             data = json.loads(raw) if raw else None
         if status >= 400:
             raise GatewayError(status, data)
@@ -278,11 +288,12 @@ class PartnerClient:
     def _send(
         self, method: str, url: str, form: dict[str, str] | None, json_body: Any,
         token: str | None, proof: bool, signed: dict[str, str] | None = None,
+        extra: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
         """One request; its status, its headers (names in lower case) and its body as received.
         ``signed`` (extra headers, such as the idempotency key) asks for the body's OBIE
-        message signature."""
-        headers = {"Accept": "application/json"}
+        message signature; ``extra`` headers are sent as they are."""
+        headers = {"Accept": "application/json", **(extra or {})}
         body = None
         if form is not None:
             body = urllib.parse.urlencode(self._authenticated_form(form)).encode()
@@ -518,6 +529,16 @@ class PartnerClient:
         key = idempotency_key or str(uuid.uuid4())
         return self._call("POST", path, json_body=body, token=token,
                           signed={"x-idempotency-key": key}, verify=verify)  # fmt: skip
+
+    def post_idempotent(
+        self, path: str, token: str, body: Any, *, idempotency_key: str | None = None
+    ) -> Any:
+        """POST JSON with an ``x-idempotency-key`` (a new one unless given) and no signature:
+        the financing API's acceptance of an offer and early repayment. A retry with the same
+        key gets the first answer and moves no money twice."""
+        key = idempotency_key or str(uuid.uuid4())
+        return self._call("POST", path, json_body=body, token=token,
+                          extra={"x-idempotency-key": key})  # fmt: skip
 
     # -- payment initiation (OBIE PIS v4.0, domestic payments) ---------------------------------
 
@@ -768,10 +789,46 @@ def pay(client: PartnerClient, amount: str, currency: str, creditor: dict[str, s
     return final
 
 
+def borrow(client: PartnerClient, product: str, amount: str, term: int) -> dict[str, Any] | None:
+    """A loan end to end (the app needs the ``financing`` scope): a quote, the application, the
+    customer's authorisation in the browser, the bank's decision and offers, the acceptance of
+    the first offer (the loan drawn down) and the loan's schedule. Returns the loan, or ``None``
+    when the bank offers nothing (referred, declined, or not decided yet)."""
+    staff = client.client_credentials("financing")["access_token"]
+    loan = {"ProductId": product, "Amount": {"Amount": amount, "Currency": "GBP"}, "Term": term}
+    quote = client.post(f"{FINANCING}/quotes", staff, {"Data": loan})["Data"]
+    print(f"1. quote: APR {quote['APR']}%. {quote['RepresentativeExample']['Text']}")
+    applied = client.post(f"{FINANCING}/loan-applications", staff, {"Data": {"Loan": loan}})
+    consent_id = applied["Data"]["ConsentId"]
+    print(f"2. application {consent_id}: {applied['Data']['Status']}")
+    _authorised_in_browser(client, consent_id, "financing", 3)
+    application = client.get(f"{FINANCING}/loan-applications/{consent_id}", staff)["Data"]
+    if "Offers" not in application:  # offers come with the decision
+        print(f"4. application {application['Status']}: the bank has not decided yet")
+        return None
+    decision = application.get("Decision") or {}
+    reasons = "; ".join(r["Text"] for r in decision.get("Reasons", []))
+    print(f"4. decision {decision.get('Outcome', '')}: {reasons}")
+    offers = [o for o in application["Offers"] if o["Status"] == "Available"]
+    if not offers:
+        print("5. no offer to accept")
+        return None
+    offer = offers[0]
+    path = f"{FINANCING}/loan-applications/{consent_id}/acceptance"
+    drawn = client.post_idempotent(path, staff, {"Data": {"OfferId": offer["OfferId"]}})["Data"]
+    paid = drawn["TotalAmountOfCredit"]["Amount"]
+    print(f"5. accepted offer {offer['OfferId']} ({offer['Kind']}): loan {drawn['LoanId']}, "
+          f"{paid} paid into {drawn['RepaymentAccountId']}")  # fmt: skip
+    schedule = client.get(f"{FINANCING}/loans/{drawn['LoanId']}/schedule", staff)["Data"]
+    for line in schedule["Instalment"][:3]:
+        print(f"   {line['DueDate']}  {line['Amount']['Amount']:>10}  {line['Status']}")
+    return dict(drawn)
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", required=True, help="JSON file: issuer, client_id, ...")
-    commands = parser.add_subparsers(dest="command", metavar="{accounts,pay}")
+    commands = parser.add_subparsers(dest="command", metavar="{accounts,pay,borrow}")
     accounts = commands.add_parser("accounts", help="read accounts (the default)")
     for where in (parser, accounts):
         where.add_argument(
@@ -790,12 +847,17 @@ def _arguments() -> argparse.Namespace:
     )
     paying.add_argument("--creditor-name", default="ACME Inc")
     paying.add_argument("--reference", default=None, help="yours (default: a new one)")
+    borrowing = commands.add_parser("borrow", help="apply for a loan and take it (FINANCING)")
+    borrowing.add_argument("amount", nargs="?", default="5000.00", help="a decimal string")
+    borrowing.add_argument("--term", type=int, default=24, help="months")
+    borrowing.add_argument("--product", default="personal-loan")
     return parser.parse_args()
 
 
 def main() -> None:
     """The interactive flows: ``accounts`` (the default: consent, PAR, browser, code exchange,
-    first API calls) or ``pay AMOUNT`` (a domestic payment end to end)."""
+    first API calls), ``pay AMOUNT`` (a domestic payment end to end) or ``borrow [AMOUNT]`` (a
+    loan applied for, decided, accepted and drawn down)."""
     args = _arguments()
     client = PartnerClient.from_files(args.config)
     if args.command == "pay":
@@ -803,6 +865,9 @@ def main() -> None:
                     "Name": args.creditor_name}  # fmt: skip
         reference = args.reference or f"PAY-{secrets.token_hex(4).upper()}"
         pay(client, args.amount, args.currency, creditor, reference)
+        return
+    if args.command == "borrow":
+        borrow(client, args.product, args.amount, args.term)
         return
     _read_accounts(client, args.confirm_funds)
 

@@ -30,6 +30,8 @@ PRODUCTS: dict[str, ProductSpec] = {
         ProductSpec("BCA-FX", "Business Foreign Currency Account", "BusinessCurrentAccount"),
         ProductSpec("BCC-SME", "Business Credit Card", "CommercialCreditCard"),
         ProductSpec("SME-LOAN", "Small Business Loan", "SMELoan"),
+        ProductSpec("LOAN-PERSONAL", "Personal Loan", "Other"),
+        ProductSpec("LOAN-CREDIT-LINE", "Revolving Credit Line", "Other"),
         ProductSpec("INTERNAL", "Internal ledger account", "Other"),
     )
 }

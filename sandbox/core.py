@@ -1,11 +1,13 @@
 """The sandbox bank behind the gateway's bank-core contracts (:mod:`gateway.core`).
 
 :class:`SandboxCore` is every contract at once, bound to one unit of work: accounts
-(:mod:`sandbox.accounts`), payments (:mod:`sandbox.payments`), lending
-(:mod:`sandbox.loan_products`; credit decisions in :mod:`sandbox.lending`) and administration
-(:mod:`sandbox.administration`), over the ledger, the payment engine and the clock. It is given
-the way to make a new tenant's data set (:class:`sandbox.tenants.DataSet`, the synthetic data of
-:mod:`sandbox.synth` in the gateway), so that the bank itself never depends on its generator.
+(:mod:`sandbox.accounts`), payments (:mod:`sandbox.payments`), administration
+(:mod:`sandbox.administration`), lending (:mod:`sandbox.loan_products`; credit decisions in
+:mod:`sandbox.lending`), loans (:mod:`sandbox.loans`, serviced on the clock by
+:mod:`sandbox.loan_servicing`) and FX (:mod:`sandbox.fx`, :mod:`sandbox.fx_orders`), over the
+ledger, the payment engine and the clock. It is given the way to make a new tenant's data set
+(:class:`sandbox.tenants.DataSet`, the synthetic data of :mod:`sandbox.synth` in the gateway),
+so that the bank itself never depends on its generator.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sandbox.credit import SandboxCredit
 from sandbox.fx import SandboxFx
 from sandbox.fx_orders import SandboxFxOrders
 from sandbox.loan_products import SandboxLending
+from sandbox.loans import SandboxLoans
 from sandbox.payments import SandboxPayments
 
 
@@ -27,6 +30,7 @@ class SandboxCore(
     SandboxAdministration,
     SandboxLending,
     SandboxCredit,
+    SandboxLoans,
 ):
     """The sandbox bank, bound to one unit of work: it flushes, the caller commits.
 

@@ -16,8 +16,10 @@ from flask import Flask
 
 from gateway.api.financing import PREFIX
 from gateway.api.financing import bp as financing_bp
+from gateway.api.financing.loan_schemas import AcceptanceRequest
 from gateway.api.financing.schemas import ApplicationRequest, QuoteRequest
 from gateway.apidocs.extension import Extension, build_extension
+from gateway.apidocs.financing_loan_schemas import LOAN_SCHEMAS
 from gateway.apidocs.financing_schemas import SCHEMAS
 from gateway.oauth.scopes import SCOPES
 
@@ -84,12 +86,33 @@ transaction history to decide (`AUTH`), or declines (`RJCT`). `GET
 /loan-applications/{ConsentId}` reads it, its status on the bank's clock (`EXPD` once
 `ExpirationDateTime` passes unanswered).
 
+## Offers and acceptance
+
+A decided application shows `Data.Decision` and `Data.Offers`: one offer for `Approve` (the
+loan applied for), one per condition for `ApproveWithConditions` (a lower amount or a longer
+term), none for `Refer` or `Decline`; each priced, valid 30 days from the decision on the bank's
+clock. `POST /loan-applications/{ConsentId}/acceptance` with `{"Data": {"OfferId": ...}}` and an
+`x-idempotency-key` draws the loan down (`201`, the loan): a loan account for the customer (in
+account information, `AccountTypeCode` `LOAN`), the amount of credit paid into the account they
+chose, the arrangement fee as the product says, in one balanced journal.
+
+## Loans
+
+`GET /loans`, `/loans/{LoanId}`, its `/schedule`, `/payments` and `/balances`; `POST
+/loans/{LoanId}/early-repayment` (with an `x-idempotency-key`) settles it with interest to date.
+Instalments fall due on the bank's clock and are collected from the account the loan was paid
+into; short funds leave the loan in arrears (days past due in buckets 1-29, 30-59, 60-89, 90+),
+with the product's late fee and a retry every day.
+
 ## Errors
 
 `400` with `U002` (`Field.Invalid`) for an amount, currency, term, band or date the product does
 not lend, with the field in `Path`; `U004`/`U005` a missing or unknown field; `U010` a body that
 is not JSON; `U011` an unknown product id; `415`/`406` the wrong `Content-Type` or `Accept`; a
-missing or invalid token `401`, one without the `financing` scope `403`.
+missing or invalid token `401`, one without the `financing` scope `403`. Accepting an offer:
+`U009` for an application not `AUTH`, undecided, referred or declined; `U011` an unknown
+`OfferId`; `U003` an expired offer; `409` `U029` once an offer was accepted. A loan: `U011` an
+unknown id; `409` `U029` early repayment of a settled loan or without the money.
 """
 
 
@@ -127,6 +150,8 @@ ERRORS = {
     "403Error": _error("The token lacks the financing scope"),
     "405Error": _error("The path does not take this method"),
     "406Error": _error("The response is JSON: the Accept header does not allow it"),
+    "409Error": _error("The application's offer was accepted already, or the loan is settled "
+                       "or cannot be settled from its repayment account"),
     "415Error": _error("The body must be application/json"),
     "429Error": _error("Too many calls: retry after Retry-After seconds"),
     "500Error": _error("An unexpected error; quote the Id to support"),
@@ -148,6 +173,25 @@ def _operation(operation_id: str, summary: str, ok: dict[str, Any], *errors: str
         "responses": {status: ok}
         | {code: {"$ref": f"#/components/responses/{code}Error"} for code in refused},
     }
+
+
+# As the OBIE payment files declare it (x-idempotency-key, gateway.api.idempotency.keys).
+IDEMPOTENCY_KEY = {
+    "name": "x-idempotency-key", "in": "header", "required": True,
+    "description": "Every request is processed once per key; a retry with the same key and "
+                   "body within 24 hours gets the first answer.",
+    "schema": {"type": "string", "maxLength": 40, "pattern": "^(?!\\s)(.*)(\\S)$"},
+}  # fmt: skip
+
+
+def _loan_path(operation: dict[str, Any], *, method: str = "get",
+               idempotent: bool = False) -> dict[str, Any]:  # fmt: skip
+    loan_id = {"name": "LoanId", "in": "path", "required": True, "description": "A loan's id",
+               "schema": {"type": "string"}}  # fmt: skip
+    parameters: list[dict[str, Any]] = [loan_id]
+    if idempotent:
+        parameters.append(IDEMPOTENCY_KEY)
+    return {"parameters": parameters, method: operation}
 
 
 PATHS: dict[str, Any] = {
@@ -174,6 +218,33 @@ PATHS: dict[str, Any] = {
         "get": _operation("GetLoanApplication", "An application and its status",
                           _ok("LoanApplicationResponse", "The application")),
     },
+    "/loan-applications/{ConsentId}/acceptance": {
+        "parameters": [{"name": "ConsentId", "in": "path", "required": True,
+                        "description": "An application's id", "schema": {"type": "string"}},
+                       IDEMPOTENCY_KEY],
+        "post": _operation("AcceptLoanOffer", "Accept an offer: the loan is drawn down",
+                           _ok("LoanResponse", "The loan", "201"), "409", "415")
+        | {"requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/AcceptanceRequest"}}}}},
+    },
+    "/loans": {
+        "get": _operation("GetLoans", "Every loan your applications drew down",
+                          _ok("LoansResponse", "The loans")),
+    },
+    "/loans/{LoanId}": _loan_path(_operation("GetLoan", "A loan as it stands",
+                                             _ok("LoansResponse", "The loan"))),
+    "/loans/{LoanId}/schedule": _loan_path(_operation(
+        "GetLoanSchedule", "A loan's instalments and what was paid of each",
+        _ok("LoanScheduleResponse", "The schedule"))),
+    "/loans/{LoanId}/payments": _loan_path(_operation(
+        "GetLoanPayments", "A loan's drawdown and collections",
+        _ok("LoanPaymentsResponse", "The payments"))),
+    "/loans/{LoanId}/balances": _loan_path(_operation(
+        "GetLoanBalances", "What a loan owes now", _ok("LoanBalancesResponse", "The balances"))),
+    "/loans/{LoanId}/early-repayment": _loan_path(
+        _operation("RepayLoanEarly", "Settle a loan now with interest to date",
+                   _ok("LoansResponse", "The settled loan"), "409"),
+        method="post", idempotent=True),
     "/quotes": {
         "post": _operation("CreateLoanQuote", "Price a loan: schedule, cash flows, APR",
                            _ok("LoanQuoteResponse", "The quote"), "415")
@@ -193,7 +264,8 @@ def build_financing(app: Flask) -> dict[str, Any]:
             blueprint=financing_bp.name, what="financing", scheme="FinancingClientCredentials",
             scheme_description="A client-credentials token with the financing scope; a "
             "DPoP-bound one as `Authorization: DPoP <token>` with a DPoP proof (RFC 9449).",
-            scopes={SCOPE: SCOPES[SCOPE]}, paths=PATHS, schemas=SCHEMAS | _request_schemas(),
+            scopes={SCOPE: SCOPES[SCOPE]}, paths=PATHS,
+            schemas=SCHEMAS | LOAN_SCHEMAS | _request_schemas(),
             errors=ERRORS, from_reference=FROM_REFERENCE,
         ),
     )  # fmt: skip
@@ -204,7 +276,7 @@ def _request_schemas() -> dict[str, Any]:
     spec = APISpec(
         title=TITLE, version=VERSION, openapi_version="3.0.3", plugins=[MarshmallowPlugin()]
     )
-    for schema in (QuoteRequest, ApplicationRequest):
+    for schema in (QuoteRequest, ApplicationRequest, AcceptanceRequest):
         spec.components.schema(schema.__name__, schema=schema)
     generated: dict[str, Any] = spec.to_dict()["components"]["schemas"]
     return generated

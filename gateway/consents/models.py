@@ -59,3 +59,21 @@ class FundsConfirmation(Base):
     funds_available: Mapped[bool] = mapped_column(Boolean)
     # On the bank's clock, as the consent's times are.
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class FinancedLoan(Base):
+    """A loan drawn down when a partner's customer accepted an offer of a ``financing`` consent:
+    which partner it belongs to (the loan itself is the bank's)."""
+
+    __tablename__ = "gw_financed_loan"
+
+    loan_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    consent_id: Mapped[str] = mapped_column(
+        ForeignKey("gw_consent.id", ondelete="CASCADE"), unique=True
+    )
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("ptn_app.client_id", ondelete="CASCADE"), index=True
+    )
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    offer_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp)

@@ -11,12 +11,13 @@ import gateway.oauth.models
 import gateway.payments.models
 import gateway.store.models
 import partners.models
+import sandbox.loan_models
 import sandbox.models
 
 # Importing the model modules registers their tables on these metadata objects.
 assert gateway.consents.models and gateway.oauth.models  # noqa: S101 - import side effect
 assert gateway.api.idempotency.models and gateway.payments.models  # noqa: S101 - import side effect
-assert partners.models  # noqa: S101 - import side effect
+assert partners.models and sandbox.loan_models  # noqa: S101 - import side effect
 target_metadata: list[MetaData] = [sandbox.models.Base.metadata, gateway.store.models.Base.metadata]
 
 

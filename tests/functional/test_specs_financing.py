@@ -21,6 +21,10 @@ def test_the_document_lists_exactly_the_financing_routes(app: Flask) -> None:
     assert operations(document) == served(app, [financing_bp.name], PREFIX) == {
         ("/products", "get"), ("/products/{ProductId}", "get"), ("/quotes", "post"),
         ("/loan-applications", "post"), ("/loan-applications/{ConsentId}", "get"),
+        ("/loan-applications/{ConsentId}/acceptance", "post"), ("/loans", "get"),
+        ("/loans/{LoanId}", "get"), ("/loans/{LoanId}/schedule", "get"),
+        ("/loans/{LoanId}/payments", "get"), ("/loans/{LoanId}/balances", "get"),
+        ("/loans/{LoanId}/early-repayment", "post"),
     }  # fmt: skip
     assert document["servers"] == [{"url": PREFIX}]
     flows = document["components"]["securitySchemes"]["FinancingClientCredentials"]["flows"]
@@ -48,6 +52,14 @@ def test_an_application_is_created_with_201() -> None:
     assert "201" in operation["responses"] and "200" not in operation["responses"]
     applied = committed("financing-v1")["components"]["schemas"]["ApplicationData"]
     assert applied["required"] == ["Loan"]
+
+
+def test_the_posts_that_move_money_take_an_idempotency_key() -> None:
+    paths = committed("financing-v1")["paths"]
+    for path in ("/loan-applications/{ConsentId}/acceptance", "/loans/{LoanId}/early-repayment"):
+        names = [p.get("name") for p in paths[path]["parameters"]]
+        assert "x-idempotency-key" in names, path
+        assert "409" in paths[path]["post"]["responses"]
 
 
 def test_a_financing_route_the_document_lacks_stops_the_build() -> None:

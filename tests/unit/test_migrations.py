@@ -16,6 +16,7 @@ import gateway.oauth.models
 import gateway.store.models
 import partners.models
 import sandbox.credit_months
+import sandbox.loan_models
 import sandbox.models
 from gateway import migrate
 from gateway.store.database import make_engine
@@ -26,6 +27,7 @@ MODELS = (
     gateway.consents.models,
     gateway.oauth.models,
     partners.models,
+    sandbox.loan_models,
 )
 METADATA = [sandbox.models.Base.metadata, gateway.store.models.Base.metadata]
 

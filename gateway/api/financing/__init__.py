@@ -19,4 +19,4 @@ bp = Blueprint("financing", __name__, url_prefix=PREFIX)
 bp.before_request(accepts_json)
 
 # Route modules register their views on bp.
-from gateway.api.financing import applications, views  # noqa: E402, F401
+from gateway.api.financing import applications, loans, offers, views  # noqa: E402, F401

@@ -13,7 +13,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from gateway.api.common import envelope, iso, parse_json, public_url
-from gateway.api.financing import bp
+from gateway.api.financing import bp, offers
 from gateway.api.financing.schemas import ApplicationRequest, quote_body
 from gateway.api.financing.views import caller, core, priced
 from gateway.consents import financing
@@ -78,5 +78,7 @@ def get_application(consent_id: str) -> ResponseReturnValue:
     if consent is None or consent.client_id != client_id or consent.kind != financing.KIND:
         # OBIE Read/Write Data API Profile v4.0: an unknown resource id is 400 U011.
         raise ApiError.one("U011", "No loan application with this id", status=400)
-    status = consents.effective_status(consent, core().now(owner))
-    return jsonify(envelope(_body(consent, status)))
+    bank = core()
+    now = bank.now(owner)
+    status = consents.effective_status(consent, now)
+    return jsonify(envelope(_body(consent, status) | offers.section(consent, bank, now)))

@@ -1,5 +1,6 @@
-"""Idempotency keys of the payment initiation, VRP and confirmation of funds APIs: every POST of
-those families carries ``x-idempotency-key``; a retry of the same request within 24 hours is
+"""Idempotency keys of the payment initiation, VRP and confirmation of funds APIs, and of the
+financing API's POSTs that move money (accepting a loan offer, repaying a loan early): every
+such POST carries ``x-idempotency-key``; a retry of the same request within 24 hours is
 answered as the first was, byte for byte, and creates nothing; the key used for another request
 is refused.
 

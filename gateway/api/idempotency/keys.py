@@ -38,6 +38,7 @@ REPLAYED_HEADERS = ("Content-Type", "Location", "x-jws-signature")
 
 PAYMENTS = "payments"
 FUNDS_CONFIRMATIONS = "fundsconfirmations"
+FINANCING = "financing"
 # Every POST of the payment initiation, VRP and confirmation of funds APIs, by operation, with
 # the scope of its family. The PISP file lists the header on each of its POSTs; the VRP file on
 # the POSTs of consents and payments (not on .../funds-confirmation); the CBPII file declares it
@@ -66,6 +67,9 @@ OPERATIONS: dict[str, str] = {
     # confirmation-funds-openapi.yaml
     "funds-confirmation-consents": FUNDS_CONFIRMATIONS,
     "funds-confirmations": FUNDS_CONFIRMATIONS,
+    # our financing API (gateway.apidocs.financing): the POSTs that move money
+    "loan-applications/acceptance": FINANCING,
+    "loans/early-repayment": FINANCING,
 }
 
 

@@ -130,7 +130,10 @@ def test_any_serialisation_of_a_value_is_the_same_request(
     assert fingerprint(sent) == fingerprint(again)
 
 
-def test_only_the_operations_of_the_three_families_take_a_key() -> None:
+def test_only_the_operations_of_the_four_families_take_a_key() -> None:
     with pytest.raises(ValueError, match="account-access-consents"):
         idempotent("account-access-consents")
-    assert set(keys.OPERATIONS.values()) == {keys.PAYMENTS, keys.FUNDS_CONFIRMATIONS}
+    assert set(keys.OPERATIONS.values()) == {keys.PAYMENTS, keys.FUNDS_CONFIRMATIONS,
+                                             keys.FINANCING}  # fmt: skip
+    financing = {name for name, scope in keys.OPERATIONS.items() if scope == keys.FINANCING}
+    assert financing == {"loan-applications/acceptance", "loans/early-repayment"}
