@@ -84,7 +84,8 @@ def test_an_approved_application_offers_the_loan_and_accepting_draws_it_down(
     oauth_app: Flask, http: FlaskClient, lender: Lender
 ) -> None:
     consent_id = authorised_application(oauth_app, http, lender)
-    assert "Offers" not in application(http, lender, consent_id)
+    # The bank decided as the customer authorised; the test sets the outcome it needs before the
+    # first read (which is when the offers are made).
     decide(oauth_app, consent_id, "Approve")
     [offer] = application(http, lender, consent_id)["Offers"]
     assert offer["Kind"] == "AsApplied" and offer["Status"] == "Available"
