@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core import changes
 from gateway.core.errors import BankCoreError
+from gateway.core.payments import BOOKING_TIME
 from gateway.core.values import Counterparty
 from gateway.core.working_days import WorkingDays
 from sandbox import catalogue as cat
@@ -51,7 +52,6 @@ class RunningFrom:
 
 # How often, at most, a tenant's due work is looked for as real time passes.
 CATCH_UP_INTERVAL = dt.timedelta(minutes=1)
-BOOKING_TIME = dt.time(6, 0)
 
 
 @dataclass

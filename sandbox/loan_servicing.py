@@ -25,6 +25,7 @@ from gateway.core.errors import BankCoreError
 from gateway.core.lending import DayCount
 from gateway.core.loan_schedule import round_minor, year_fraction
 from gateway.core.loans import LoanStatus, bucket
+from gateway.core.payments import BOOKING_TIME
 from sandbox import catalogue as cat
 from sandbox import clock, ledger
 from sandbox.ledger import Detail, Leg
@@ -37,7 +38,7 @@ FEE_INCOME = "loan-fees"
 
 def booking_time(day: dt.date, at: dt.datetime) -> dt.datetime:
     """When work due on ``day`` is booked: the bank's booking hour, or ``at`` if earlier."""
-    return min(dt.datetime.combine(day, clock.BOOKING_TIME, dt.UTC), at)
+    return min(dt.datetime.combine(day, BOOKING_TIME, dt.UTC), at)
 
 
 def instalments(session: Session, loan: Loan) -> list[LoanInstalment]:

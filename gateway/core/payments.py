@@ -28,6 +28,9 @@ from gateway.core.money import Money
 from gateway.core.values import Counterparty
 
 PaymentStatus = Literal["Booked", "Rejected"]
+# The time of day (UTC) at which a payment that falls due on a day (a scheduled payment, a
+# standing order's payment, a loan's instalment) is booked, when the bank's clock reaches it.
+BOOKING_TIME = dt.time(6, 0)
 PaymentOrigin = Literal["order", "scheduled_payment", "standing_order"]
 
 

@@ -51,6 +51,7 @@ CONSENT_FAMILY = "international-payment-consents"
 SELL_CURRENCY = "GBP"
 _INITIATION = "Data.Initiation"
 _RATE = f"{_INITIATION}.ExchangeRateInformation"
+RATE_PATH = _RATE
 CHARGE_TYPE = "UK.OBIE.CHAPSOut"
 # The schemes the bank sends payments abroad through (OBInternalLocalInstrument1Code).
 LOCAL_INSTRUMENTS = (

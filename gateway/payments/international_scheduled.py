@@ -8,9 +8,11 @@ payment's (:mod:`gateway.payments.international`); the bank executes it on its d
 tenant's clock, at the rate its ``RateType`` gives:
 
 * ``Agreed``: exactly the rate of the locked quote the consent cites, which must still be locked
-  when the consent is staged and when the order is submitted (U002 otherwise); if its lock has
-  ended by the moment the bank executes the payment, the payment is rejected (``RJCT``, reason
-  ``NARR`` with the quote and its expiry) and nothing is debited;
+  when the consent is staged and when the order is submitted, and whose lock must reach the
+  moment the payment is booked on its day (:data:`gateway.core.payments.BOOKING_TIME`): U002
+  otherwise. Should its lock still have ended by the moment the bank executes the payment, the
+  payment is rejected (``RJCT``, reason ``NARR`` with the quote and its expiry) and nothing is
+  debited;
 * ``Actual`` and ``Indicative``: the rate at the moment it executes, which the order and its
   payment details then report.
 
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from gateway.consents.models import Consent
 from gateway.core.fx_orders import FxDesk
-from gateway.core.payments import PaymentsCore
+from gateway.core.payments import BOOKING_TIME, PaymentsCore
 from gateway.edge.errors import ApiError
 from gateway.payments import international, scheduled
 from gateway.payments.domestic import check_matches, new_order, record
@@ -51,10 +53,28 @@ def check_day(initiation: dict[str, Any], now: dt.datetime) -> dt.date:
     return day
 
 
+def check_lock(desk: FxDesk, tenant_id: str, initiation: dict[str, Any], day: dt.date,
+               now: dt.datetime) -> None:  # fmt: skip
+    """An agreed quote's lock must last until the payment is booked on ``day`` (U002): a rate
+    that cannot be honoured on the day is refused now rather than rejected then."""
+    if international.rate_type(initiation) != "Agreed":
+        return
+    expires = international.priced(desk, tenant_id, initiation, now).expires_at
+    booked = dt.datetime.combine(day, BOOKING_TIME, dt.UTC)
+    if expires is not None and expires < booked:
+        raise ApiError.one(
+            "U002",
+            f"The quote's lock ends at {international.iso(expires)}, before the payment is "
+            f"made at {international.iso(booked)}",
+            path=f"{international.RATE_PATH}.ContractIdentification",
+        )
+
+
 def create_consent(session: Session, desk: FxDesk, *, client_id: str, tenant_id: str,
                    body: dict[str, Any], now: dt.datetime) -> Consent:  # fmt: skip
     """A consent awaiting the customer, with the conversion it states now."""
-    check_day(body["Data"]["Initiation"], now)
+    initiation = body["Data"]["Initiation"]
+    check_lock(desk, tenant_id, initiation, check_day(initiation, now), now)
     return international.create_consent(
         session, desk, client_id=client_id, tenant_id=tenant_id, body=body, now=now,
         family=CONSENT_FAMILY,
@@ -67,6 +87,7 @@ def submit(session: Session, desk: FxDesk, consent: Consent, body: dict[str, Any
     check_matches(consent, body)
     initiation = consent.data["Initiation"]
     day = check_day(initiation, now)
+    check_lock(desk, consent.tenant_id, initiation, day, now)
     quote = international.priced(desk, consent.tenant_id, initiation, now)
     order = international.bank_order(consent, initiation, quote)
     row = new_order(consent, FAMILY, "isp-", order, now)

@@ -15,9 +15,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from gateway.consents.models import Consent
 from gateway.core.fx_orders import Conversion
 from gateway.store.database import Database
+from partners.example_client import GatewayError
 from tests.common.clock import SANDBOX_START
 from tests.common.oauth import Partner, register_partner
 from tests.common.pisp import PISP, authorised, payment_body, staged
@@ -150,23 +153,29 @@ def test_an_agreed_rate_is_honoured_on_the_day_to_the_minor_unit_in_dinars(
     assert reconciled(oauth_app)[1] == ()
 
 
-def test_an_agreed_quote_whose_lock_ends_before_the_day_is_rejected_and_debits_nothing(
+def test_an_agreed_quote_must_stay_locked_until_the_payment_is_booked(
     oauth_app: Flask, pisp: Partner
 ) -> None:
+    """A rate that cannot be honoured on the day is refused when the consent is staged: the
+    day's payments are booked at 06:00 UTC, and a 24-hour lock taken at 10:00 ends before the
+    day after tomorrow's booking (it reaches tomorrow's: the test above pays at it)."""
     q = quote(pisp, SellAmount="50.00", Lock="PT24H")
-    body = scheduled("50.00", days=2, rate=agreed(q))
-    order, reader = booked(oauth_app, pisp, body)
-    before = balance(oauth_app, pisp)
-    advance(oauth_app, pisp.organisation_id, dt.timedelta(days=2))
-    path = f"{PAYMENTS}/{order['InternationalScheduledPaymentId']}"
-    rejected = pisp.client.get(path, reader)["Data"]
-    assert rejected["Status"] == "RJCT"
-    assert rejected["StatusReason"][0]["StatusReasonCode"] == "NARR"
-    assert "expired" in rejected["StatusReason"][0]["StatusReasonDescription"]
-    assert balance(oauth_app, pisp) == before
-    assert executed(oauth_app, pisp, order["InternationalScheduledPaymentId"]) == []
-    # The quote was never used: nothing executed on it.
-    assert reconciled(oauth_app)[1] == ()
+    with pytest.raises(GatewayError) as caught:
+        staged(pisp, scheduled("50.00", days=2, rate=agreed(q)), CONSENTS)
+    assert caught.value.status == 400
+    [error] = caught.value.body["Errors"]
+    assert error["ErrorCode"] == "U002"
+    assert error["Path"] == "Data.Initiation.ExchangeRateInformation.ContractIdentification"
+    assert error["Message"] == (
+        f"The quote's lock ends at {q['ExpirationDateTime']}, before the payment is made at "
+        f"{(START + dt.timedelta(days=2)).date()}T06:00:00+00:00"
+    )
+    # Nothing was staged.
+    database: Database = oauth_app.extensions["database"]
+    with database.sessions() as session:
+        assert (
+            session.scalars(select(Consent).where(Consent.client_id == pisp.client_id)).all() == []
+        )
 
 
 def test_the_day_must_be_after_today_and_the_quote_locked_and_unused(
@@ -180,11 +189,9 @@ def test_the_day_must_be_after_today_and_the_quote_locked_and_unused(
     indicative = quote(pisp, SellAmount="20.00", Lock="None")
     assert refused(staged, pisp, scheduled("20.00", rate=agreed(indicative)), CONSENTS) == (
         400, "U002", "Data.Initiation.ExchangeRateInformation.ContractIdentification")  # fmt: skip
+    # A five-minute lock cannot reach tomorrow's booking.
     q = quote(pisp, SellAmount="30.00", Lock="PT5M")
-    body = scheduled("30.00", rate=agreed(q))
-    consent_id, token = authorised(oauth_app, pisp, body, CONSENTS)
-    advance(oauth_app, pisp.organisation_id, dt.timedelta(minutes=5))
-    assert refused(pisp.client.post_signed, PAYMENTS, token, payment_body(consent_id, body)) == (
+    assert refused(staged, pisp, scheduled("30.00", rate=agreed(q)), CONSENTS) == (
         400, "U002", "Data.Initiation.ExchangeRateInformation.ContractIdentification")  # fmt: skip
 
 
