@@ -74,6 +74,10 @@ def _example_client() -> types.ModuleType:
 partner_client = _example_client()
 
 
+# A resource id in a path, named ``{id}`` in the figures (a loan's id, not /loan-applications).
+RESOURCE_ID = r"/(acc_|aac-|pmc-|dp-|ip-|fin-|loan-(?!applications))[A-Za-z0-9_-]+"
+
+
 class _Partner(HttpUser):
     """What every simulated partner does: send through locust, play the customer's part."""
 
@@ -81,7 +85,7 @@ class _Partner(HttpUser):
 
     def _transport(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> tuple[int, dict[str, str], bytes]:  # fmt: skip  # noqa: E501
         path = urlsplit(url).path
-        name = re.sub(r"/(acc_|aac-|pmc-|dp-|ip-|fin-)[A-Za-z0-9_-]+", r"/\1{id}", path)
+        name = re.sub(RESOURCE_ID, r"/\1{id}", path)
         with self.client.request(
             method, url, headers=headers, data=body, name=name, catch_response=True
         ) as response:
