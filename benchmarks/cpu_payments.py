@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cpu_api
 from bench_api import BIN, free_port
 from bench_payments import Consents, payment_requests
 from cpu_api import TIERS, counting, gateway
@@ -79,21 +80,7 @@ def prepare(count: int) -> tuple[Flask, list[dict[str, Any]], Any]:
 
 def timed(app: Flask, environs: list[dict[str, Any]]) -> list[float]:
     """Send each payment once; the CPU milliseconds of each (each must answer 201)."""
-    spent = []
-    status: list[str] = []
-
-    def start_response(sent: str, _headers: Any, _exc_info: Any = None) -> None:
-        status[:] = [sent]
-
-    for environ in environs:
-        started = time.thread_time()
-        body = app.wsgi_app(environ, start_response)
-        content = b"".join(body)
-        getattr(body, "close", lambda: None)()
-        spent.append((time.thread_time() - started) * 1000)
-        if not status[0].startswith("201"):
-            raise SystemExit(f"payment refused: {status[0]} {content[:500]!r}")
-    return spent
+    return cpu_api.timed(app, environs, expect="201")
 
 
 def show_statements(app: Flask, environ: dict[str, Any]) -> None:
