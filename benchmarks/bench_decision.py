@@ -5,10 +5,15 @@ over three years), then for each subject times ``--decisions`` decisions through
 contract end to end (``LendingCore.decide``: the summarising read of the subject's accounts and
 the rules) and prints p50 and p99. For comparison it times once the old way: the year read
 through the account-information contract, then the rules on it, and checks that the bank's first
-decision (which sums the closed months and keeps them, :mod:`sandbox.credit_months`) is the
-same, timed too; the decisions timed after it read the months kept. Subjects: the café (the
-busiest history: a card sale per transaction), and a person and a business of the financing
-personas. **Bar: p99 <= 1 s for every subject (aim: 100 ms).**
+decision is the same. The first decision is timed and printed as its own figure: the one a real
+applicant, who applies once, waits for. The tenant's history keeps its credit window summed as
+it is made (:func:`sandbox.credit_months.keep_closed_months`, timed on its own), so the first
+decision reads the months kept. Subjects: the café (the busiest history: a card sale per
+transaction), and a person and a business of the financing personas. The large profile has one
+busy customer only, so for the café it also times ``--cold`` first decisions on a cold account
+(its kept months forgotten first, as on a tenant made before they were kept): those sum the
+year from the postings. **Bar: p99 <= 1 s for every subject, first decisions included (aim:
+100 ms).**
 
 Like ``bench_ledger.py``, it imports the sandbox directly and exits 0 whatever the figures
 unless ``--strict`` is given.
@@ -26,13 +31,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gateway.core.credit import CreditRequest
 from gateway.migrate import upgrade
 from gateway.store.database import make_engine
+from sandbox import models as m
 from sandbox import tenants
 from sandbox.core import SandboxCore
+from sandbox.credit_months import MonthSum, SummarisedMonth, keep_closed_months
 from sandbox.lending import decide, read_histories
 from sandbox.lending.decision import instalment
 from sandbox.synth.population import populate
@@ -54,10 +62,10 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 def subject(
     core: SandboxCore, ending: str, amount: int, term: int
-) -> tuple[str, list[str], CreditRequest]:
+) -> tuple[str, list[str], CreditRequest, float]:
     """A subject's accounts and loan; decided once the old way (the year read through account
-    information), which must agree with the bank's first decision. Return (a description with
-    the times of both, account ids, request)."""
+    information), which must agree with the bank's first decision, timed. Return (a
+    description with the time of the old way, account ids, request, first decision's time)."""
     (customer,) = [c for c in core.customers(TENANT) if c.name.endswith(ending)]
     today = core.now(TENANT).date()
     request = CreditRequest(
@@ -75,9 +83,64 @@ def subject(
     rows = sum(len(h.transactions) for h in histories)
     label = (
         f"{customer.name} ({rows:,} transactions in a year): the full read and rules took "
-        f"{full_s:.2f} s; the first decide (closed months summed and kept) {first_s:.2f} s"
+        f"{full_s:.2f} s"
     )
-    return label, accounts, request
+    return label, accounts, request, first_s
+
+
+def forget(session: Session, account_ids: Sequence[str] | None = None) -> None:
+    """Forget the months kept (of ``account_ids``, or of every account) and commit."""
+    kept = select(m.Account.pk).where(m.Account.tenant_id == TENANT)
+    if account_ids is not None:
+        kept = kept.where(m.Account.public_id.in_(account_ids))
+    session.execute(delete(MonthSum).where(MonthSum.account_pk.in_(kept)))
+    session.execute(delete(SummarisedMonth).where(SummarisedMonth.account_pk.in_(kept)))
+    session.commit()
+
+
+def window_summing(session: Session, core: SandboxCore) -> float:
+    """Time what generation spends keeping the credit window summed: forget it and keep it
+    again, as :func:`sandbox.tenants.ensure` does (with its commit)."""
+    forget(session)
+    started = time.perf_counter()
+    keep_closed_months(session, TENANT, core.now(TENANT))
+    session.commit()
+    return time.perf_counter() - started
+
+
+def timed(
+    session: Session,
+    core: SandboxCore,
+    accounts: list[str],
+    request: CreditRequest,
+    n: int,
+    *,
+    cold: bool = False,
+) -> list[float]:
+    """Time ``n`` decisions, each committed; ``cold``: each on the accounts' kept months
+    forgotten first (the decision sums them from the postings and keeps them again)."""  # fmt: skip
+    today = core.now(TENANT).date()
+    times = []
+    for _ in range(n):
+        if cold:
+            forget(session, accounts)
+        started = time.perf_counter()
+        core.decide(TENANT, accounts, request, today)
+        times.append(time.perf_counter() - started)
+        session.commit()
+    return times
+
+
+def report(name: str, times: Sequence[float]) -> bool:
+    """Print p50 and p99 of ``times`` against the bar; whether the bar is met."""
+    p50, p99 = statistics.median(times), percentile(times, 0.99)
+    ok = p99 <= BAR_S
+    print(
+        f"  {name}: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms over {len(times)} "
+        f"(bar p99 <= {BAR_S:.0f} s, aim {AIM_S * 1000:.0f} ms) {'PASS' if ok else 'FAIL'}",
+        flush=True,
+    )
+    return ok
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temp directory")
     parser.add_argument("--transactions", type=int, default=1_000_000)
     parser.add_argument("--decisions", type=int, default=200, help="decisions timed a subject")
+    parser.add_argument("--cold", type=int, default=5, help="first decisions on a cold account")
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--strict", action="store_true", help="exit 1 when the bar is missed")
     args = parser.parse_args(argv)
@@ -99,26 +163,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             tenants.ensure(session, TENANT, args.seed, dataset=populate, profile="large",
                            transactions=args.transactions)  # fmt: skip
             session.commit()
-            print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
+            generated = time.perf_counter() - started
             core = SandboxCore(session, default_seed=args.seed, dataset=populate)
+            window = window_summing(session, core)
+            print(f"generated in {generated:.1f} s, of which the credit window kept summed "
+                  f"(timed again alone) {window:.2f} s", flush=True)  # fmt: skip
             for ending, amount, term in SUBJECTS:
-                label, accounts, request = subject(core, ending, amount, term)
-                today = core.now(TENANT).date()
-                times = []
-                for _ in range(args.decisions):
-                    started = time.perf_counter()
-                    decision = core.decide(TENANT, accounts, request, today)
-                    times.append(time.perf_counter() - started)
-                p50, p99 = statistics.median(times), percentile(times, 0.99)
-                ok = p99 <= BAR_S
-                passed = passed and ok
-                print(f"{label}; {decision.outcome}")
-                print(
-                    f"  decide: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms over "
-                    f"{len(times)} decisions (bar p99 <= {BAR_S:.0f} s, aim {AIM_S * 1000:.0f} "
-                    f"ms) {'PASS' if ok else 'FAIL'}",
-                    flush=True,
-                )
+                label, accounts, request, first_s = subject(core, ending, amount, term)
+                session.commit()
+                print(label)
+                ok = first_s <= BAR_S
+                print(f"  first decide: {first_s * 1000:.1f} ms {'PASS' if ok else 'FAIL'}")
+                passed = report("decide", timed(session, core, accounts, request,
+                                                args.decisions)) and ok and passed  # fmt: skip
+                if args.cold:
+                    cold = timed(session, core, accounts, request, args.cold, cold=True)
+                    passed = report("first decide on a cold account", cold) and passed
     finally:
         engine.dispose()
         shutil.rmtree(tmp, ignore_errors=True)

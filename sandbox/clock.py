@@ -25,7 +25,7 @@ from gateway.core.payments import BOOKING_TIME
 from gateway.core.values import Counterparty
 from gateway.core.working_days import WorkingDays
 from sandbox import catalogue as cat
-from sandbox import execution, fx_execution, ledger, schedule
+from sandbox import credit_months, execution, fx_execution, ledger, schedule
 from sandbox.ledger import Detail
 from sandbox.models import Account, Hold, Payment, ScheduledPayment, StandingOrder, Tenant
 
@@ -144,6 +144,10 @@ def run_due(session: Session, tenant: Tenant, at: dt.datetime) -> Run:
     run = Run(now=at)
     for kind, processor in PROCESSORS.items():
         run.outcomes[kind] = processor(session, tenant, at)
+    if tenant.due_checked_at < dt.datetime.combine(at.date().replace(day=1), dt.time(), dt.UTC):
+        # A month closed since the last run, its due work now booked: the credit window's
+        # months are summed as they close, not by the first decision that needs them.
+        credit_months.keep_closed_months(session, tenant.id, at)
     tenant.due_checked_at = at
     session.flush()
     return run

@@ -7,20 +7,40 @@ it has read, the database's grouped sums of that month's postings (by everything
 classification looks at, :data:`LOOKS`): a year of a busy till is a few hundred rows instead of
 hundreds of thousands of postings. Only the database's sums are kept, never a classification, so
 a change of the rules applies to every month at once. The rows go with their account.
+
+A real applicant applies once, so the first decision is the one that counts: the months of the
+credit window of every current account are summed and kept as the tenant's history is made
+(:func:`sandbox.tenants.ensure`) and as the tenant's clock closes a month
+(:func:`sandbox.clock.run_due`, after the due work it books), by :func:`keep_closed_months`.
+A decision sums months itself only where they are missing (a tenant made before they were
+kept, an account opened since the last month closed).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Row, String, case, func, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Row,
+    String,
+    Table,
+    case,
+    func,
+    select,
+)
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from sandbox.models import Base, BigId, Posting
+from sandbox.lending.measures import months_measured, window
+from sandbox.models import Account, Base, BigId, Posting
 
 
 class SummarisedMonth(Base):
@@ -77,6 +97,7 @@ class Group(NamedTuple):
 _P = Posting
 _POSTING_LOOKS = tuple(getattr(_P, name) for name in LOOKS)
 _KEPT_LOOKS = tuple(getattr(MonthSum, name) for name in LOOKS)
+_MONTH_SUMS = cast(Table, MonthSum.__table__)  # Core, not the ORM's bulk insert
 
 
 def month_groups(
@@ -84,8 +105,7 @@ def month_groups(
 ) -> list[Group]:
     """The groups of the months ``months`` (first days, oldest first) of an account: those kept
     read back, the others summed from the postings, and those of them now closed kept."""
-    kept = set(session.scalars(select(SummarisedMonth.month).where(
-        SummarisedMonth.account_pk == account_pk, SummarisedMonth.month.in_(months))))  # fmt: skip
+    kept = _kept(session, [account_pk], months).get(account_pk, set())
     groups: list[Group] = []
     if kept:
         query = select(MonthSum.month, MonthSum.credit, *_KEPT_LOOKS, MonthSum.total,
@@ -94,11 +114,48 @@ def month_groups(
         groups.extend(_group(row) for row in session.execute(query))
     missing = [month for month in months if month not in kept]
     if missing:
-        summed = _summed(session, account_pk, missing)
-        groups.extend(summed)
-        closed = [month for month in missing if _midnight(_next(month)) <= now]
-        _keep(session, account_pk, closed, summed)
+        groups.extend(_sum_and_keep(session, account_pk, missing, now))
     return groups
+
+
+def keep_closed_months(session: Session, tenant_id: str, now: dt.datetime) -> None:
+    """Sum and keep the months of the credit window at ``now`` (:func:`window`, all closed) of
+    each of the tenant's current accounts, those not kept yet: done as a tenant's history is
+    made and as its clock closes a month, so that no decision meets a busy account cold."""
+    start, _ = window(now.date())
+    months = months_measured(start, now.date())
+    accounts = session.scalars(select(Account.pk).where(
+        Account.tenant_id == tenant_id, Account.account_subtype == "CurrentAccount",
+        Account.customer_pk.is_not(None))).all()  # fmt: skip
+    kept = _kept(session, accounts, months)
+    for account_pk in accounts:
+        missing = [month for month in months if month not in kept.get(account_pk, ())]
+        if missing:
+            _sum_and_keep(session, account_pk, missing, now)
+
+
+def _kept(
+    session: Session, account_pks: Sequence[int], months: Sequence[dt.date]
+) -> dict[int, set[dt.date]]:
+    """The months among ``months`` kept for each of the accounts."""
+    query = select(SummarisedMonth.account_pk, SummarisedMonth.month).where(
+        SummarisedMonth.account_pk.in_(account_pks), SummarisedMonth.month.in_(months)
+    )
+    kept: dict[int, set[dt.date]] = {}
+    for account_pk, month in session.execute(query):
+        kept.setdefault(account_pk, set()).add(month)
+    return kept
+
+
+def _sum_and_keep(
+    session: Session, account_pk: int, missing: list[dt.date], now: dt.datetime
+) -> list[Group]:
+    """The groups of the ``missing`` months summed from the postings, those now closed kept."""
+    summed = _summed(session, account_pk, missing)
+    closed = [month for month in missing if _midnight(_next(month)) <= now]
+    if closed:
+        _keep(session, account_pk, closed, summed)
+    return summed
 
 
 def _summed(session: Session, account_pk: int, months: list[dt.date]) -> list[Group]:
@@ -124,19 +181,18 @@ def _summed(session: Session, account_pk: int, months: list[dt.date]) -> list[Gr
 
 
 def _keep(session: Session, account_pk: int, months: list[dt.date], groups: list[Group]) -> None:
-    """Keep the groups of the closed ``months``: each month claimed first, its sums written by
-    the one decision whose claim was new."""
+    """Keep the groups of the closed ``months``: the months claimed first, in one statement,
+    their sums written by the one decision whose claim was new."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    for month in months:
-        claim = insert(SummarisedMonth).values(account_pk=account_pk, month=month)
-        claimed = claim.on_conflict_do_nothing().returning(SummarisedMonth.month)
-        if session.execute(claimed).first() is None:
-            continue  # another decision claimed it: it keeps the sums
-        rows = [dict(zip(LOOKS, g.looks, strict=True), account_pk=account_pk, month=month,
-                     credit=g.credit, total=g.total, count=g.postings)
-                for g in groups if g.month == month]  # fmt: skip
-        if rows:
-            session.execute(sa_insert(MonthSum), rows)
+    claims = [{"account_pk": account_pk, "month": month} for month in months]
+    claim = insert(SummarisedMonth).values(claims).on_conflict_do_nothing()
+    # another decision that claimed a month keeps its sums
+    claimed = set(session.scalars(claim.returning(SummarisedMonth.month)))
+    rows = [dict(zip(LOOKS, g.looks, strict=True), account_pk=account_pk, month=g.month,
+                 credit=g.credit, total=g.total, count=g.postings)
+            for g in groups if g.month in claimed]  # fmt: skip
+    if rows:
+        session.connection().execute(sa_insert(_MONTH_SUMS), rows)  # one executemany
 
 
 def _group(row: Row[Any]) -> Group:

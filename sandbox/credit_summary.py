@@ -21,10 +21,11 @@ customer, summed and kept.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, bindparam, func, select
+from sqlalchemy import ARRAY, String, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from gateway.core.money import from_minor
@@ -78,24 +79,16 @@ def _classify(looks: list[str | None], credit: bool, business: bool, currency: s
 
 
 # A window holds 365 or 366 days: the closing balance of each is the balance after the account's
-# last posting booked before the day ended, one seek of the history index a day. PostgreSQL
-# takes the days as an array, one subquery run for each; elsewhere (SQLite) a statement of 366
-# subqueries, compiled once (a 365-day window repeats its last day).
-_DAYS = 366
+# last posting booked before the day ended, one seek of the history index a day. The days are
+# one parameter, one subquery run for each: PostgreSQL takes them as an array; SQLite as a JSON
+# array of timestamps as it keeps them, read with its json_each (one statement of a subquery a
+# day took longer to compile, once a process, than the decision takes to run).
 _LAST_BEFORE = (
     select(_P.balance_after)
     .where(_P.account_pk == bindparam("account_pk"))
     .order_by(_P.booking_datetime.desc(), _P.pk.desc())
     .limit(1)
 )
-_CLOSING = Prepared(
-    select(*(
-        _LAST_BEFORE.where(_P.booking_datetime < bindparam(f"end{n}", type_=m.Timestamp))
-        .scalar_subquery()
-        .label(f"day{n}")
-        for n in range(_DAYS)
-    ))
-)  # fmt: skip
 _ENDS = (
     func.unnest(bindparam("ends", type_=ARRAY(m.Timestamp)))
     .table_valued("closes")
@@ -106,20 +99,31 @@ _CLOSING_PG = Prepared(
         _LAST_BEFORE.where(_P.booking_datetime < _ENDS.c.closes).scalar_subquery().label("closing")
     ).select_from(_ENDS)
 )
+_ENDS_JSON = func.json_each(bindparam("ends", type_=String)).table_valued("key", "value")
+_CLOSING_SQLITE = Prepared(
+    select(
+        _LAST_BEFORE.where(_P.booking_datetime < _ENDS_JSON.c.value)
+        .scalar_subquery()
+        .label("closing")
+    )
+    .select_from(_ENDS_JSON)
+    .order_by(_ENDS_JSON.c.key)
+)
 
 
 def _overdrawn_days(session: Session, account_pk: int, start: dt.date, end: dt.date) -> set[int]:
     """The days (ordinals) of [``start``, ``end``) whose closing balance was below zero."""
     days = range(start.toordinal(), end.toordinal())
-    ends = [_midnight(dt.date.fromordinal(days[min(n, len(days) - 1)] + 1)) for n in range(_DAYS)]
+    ends = [_midnight(dt.date.fromordinal(day + 1)) for day in days]
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         rows = _CLOSING_PG.run(connection, {"account_pk": account_pk, "ends": ends})
-        balances = [row[0] for row in rows]
     else:
-        params: dict[str, object] = {f"end{n}": e for n, e in enumerate(ends)}
-        (balances,) = _CLOSING.run(connection, params | {"account_pk": account_pk})
-    closing = zip(days, balances[: len(days)], strict=True)
+        dialect = connection.dialect
+        stored = m.Timestamp.dialect_impl(dialect).bind_processor(dialect)  # as the column keeps
+        kept = [stored(e) if stored else e for e in ends]
+        rows = _CLOSING_SQLITE.run(connection, {"account_pk": account_pk, "ends": json.dumps(kept)})
+    closing = zip(days, [row[0] for row in rows], strict=True)
     return {day for day, balance in closing if (balance or 0) < 0}
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core import changes
 from gateway.core.administration import TenantInfo
+from sandbox import credit_months
 from sandbox.models import Account, Customer, Tenant
 
 
@@ -86,6 +87,8 @@ def ensure(
                 profile=profile,
                 transactions=transactions,
             )
+            # The credit window's months, closed as the history is made, summed once here.
+            credit_months.keep_closed_months(session, tenant_id, anchor)
     except IntegrityError:
         existing = session.get(Tenant, tenant_id, populate_existing=True)
         if existing is None:

@@ -8,18 +8,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.core.credit import CreditRequest, Outcome
 from gateway.core.errors import InvalidInstruction, UnknownResource
 from sandbox import models as m
 from sandbox.core import SandboxCore
-from sandbox.credit_months import SummarisedMonth
+from sandbox.credit_months import MonthSum, SummarisedMonth
 from sandbox.credit_summary import read_summary
 from sandbox.lending import decide, read_histories
 from sandbox.lending.decision import instalment
-from sandbox.lending.measures import summarise
+from sandbox.lending.measures import months_measured, summarise, window
 from tests.common.sandbox import sandbox_core
 from tests.unit.sandbox.lending.test_personas import ANCHORS, PERSONAS, RATE
 
@@ -140,12 +140,65 @@ def test_a_reset_sandbox_forgets_the_months_kept(session: Session, tenant: str) 
     today = core.now(tenant).date()
     request = _request("Personal", 5_000, 36)
     core.decide(tenant, [a.id for a in core.accounts(tenant, olivia.id)], request, today)
-    assert session.scalar(select(func.count()).select_from(SummarisedMonth)) > 0
     pks = [a.pk for a in _account_rows(session, tenant, olivia.id)]
+    kept = select(func.count()).select_from(MonthSum).where(MonthSum.account_pk.in_(pks))
+    assert session.scalar(kept) > 0
+    # Spoil the sums kept: were any left (a new account may reuse a deleted one's key), the
+    # regenerated tenant would keep them and decide on them.
+    session.execute(update(MonthSum).where(MonthSum.account_pk.in_(pks)).values(total=0))
     core.reset_tenant(tenant)
-    kept = select(func.count()).select_from(SummarisedMonth)
-    assert session.scalar(kept.where(SummarisedMonth.account_pk.in_(pks))) == 0
+    spoilt = select(func.count()).select_from(MonthSum).where(MonthSum.total == 0)
+    assert session.scalar(spoilt) == 0
     (olivia,) = [c for c in core.customers(tenant) if c.name == "Olivia Bennett"]
     accounts = [a.id for a in core.accounts(tenant, olivia.id)]
     full = decide(read_histories(core, tenant, olivia.id, today), request, today)
     assert core.decide(tenant, accounts, request, today) == full
+
+
+def _kept_months(session: Session, account_pk: int) -> set[dt.date]:
+    query = select(SummarisedMonth.month).where(SummarisedMonth.account_pk == account_pk)
+    return set(session.scalars(query))
+
+
+def test_a_new_tenant_keeps_its_credit_window_summed_as_its_history_is_made(
+    session: Session, tenant: str
+) -> None:
+    core = sandbox_core(session, real_time=lambda: ANCHORS[0])
+    now = core.now(tenant)
+    start, _ = window(now.date())
+    current = select(m.Account).where(
+        m.Account.tenant_id == tenant, m.Account.account_subtype == "CurrentAccount",
+        m.Account.customer_pk.is_not(None))  # fmt: skip
+    accounts = list(session.scalars(current))
+    assert accounts
+    for account in accounts:  # before any decision
+        assert _kept_months(session, account.pk) == set(months_measured(start, now.date()))
+    others = select(m.Account.pk).where(m.Account.tenant_id == tenant).except_(
+        select(m.Account.pk).where(m.Account.pk.in_([a.pk for a in accounts])))  # fmt: skip
+    assert not {pk for pk in session.scalars(others) if _kept_months(session, pk)}
+    # What was kept is what summing the postings gives, and so what the full read gives.
+    warm = [read_summary(session, [a], "GBP", now.date(), now) for a in accounts]
+    session.execute(delete(MonthSum))
+    session.execute(delete(SummarisedMonth))
+    assert [read_summary(session, [a], "GBP", now.date(), now) for a in accounts] == warm
+    (olivia,) = [c for c in core.customers(tenant) if c.name == "Olivia Bennett"]
+    _both_reads(core, session, tenant, olivia.id)
+
+
+def test_the_clock_keeps_a_month_as_it_closes_before_any_decision(
+    session: Session, tenant: str
+) -> None:
+    clock = [ANCHORS[0]]
+    core = sandbox_core(session, real_time=lambda: clock[0])
+    (casey,) = [c for c in core.customers(tenant) if c.name == "Casey Morgan"]
+    (row, *_) = _account_rows(session, tenant, casey.id)
+    closing = ANCHORS[0].date().replace(day=1)  # the month the tenant was made in
+    assert closing not in _kept_months(session, row.pk)
+    clock[0] = ANCHORS[0] + dt.timedelta(days=10)  # the same month: nothing closes
+    sandbox_core(session, real_time=lambda: clock[0]).accounts(tenant, casey.id)
+    assert closing not in _kept_months(session, row.pk)
+    clock[0] = ANCHORS[0] + dt.timedelta(days=31)
+    core = sandbox_core(session, real_time=lambda: clock[0])
+    core.accounts(tenant, casey.id)  # any call runs the due work, and keeps the month closed
+    assert closing in _kept_months(session, row.pk)
+    _both_reads(core, session, tenant, casey.id)
