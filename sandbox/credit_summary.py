@@ -97,7 +97,9 @@ _ENDS = (
 _CLOSING_PG = Prepared(
     select(
         _LAST_BEFORE.where(_P.booking_datetime < _ENDS.c.closes).scalar_subquery().label("closing")
-    ).select_from(_ENDS)
+    )
+    .select_from(_ENDS)
+    .order_by(_ENDS.c.closes)  # the ends ascend: their order, stated rather than assumed
 )
 _ENDS_JSON = func.json_each(bindparam("ends", type_=String)).table_valued("key", "value")
 _CLOSING_SQLITE = Prepared(
