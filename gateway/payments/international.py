@@ -245,13 +245,13 @@ def response_fields(conversion: dict[str, Any], bearer: str | None) -> dict[str,
 
 
 def create_consent(session: Session, desk: fx.FxCore, *, client_id: str, tenant_id: str,
-                   body: dict[str, Any], now: dt.datetime,
-                   family: str = CONSENT_FAMILY) -> Consent:  # fmt: skip
+                   body: dict[str, Any], now: dt.datetime, family: str = CONSENT_FAMILY,
+                   quote: fx.Quote | None = None) -> Consent:  # fmt: skip
     """An international payment consent awaiting the customer, with the conversion it states
-    (the agreed quote, or the indicative rate now)."""
+    (the agreed quote, or the indicative rate now; ``quote`` when the caller priced it)."""
     data = body["Data"]
     initiation = data["Initiation"]
-    quote = priced(desk, tenant_id, initiation, now)
+    quote = quote or priced(desk, tenant_id, initiation, now)
     kept_data = dict(data) | {"family": family, "Risk": body["Risk"],
                               "fx": kept(quote, rate_type(initiation))}  # fmt: skip
     return consents.create(

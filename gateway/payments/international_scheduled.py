@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.consents.models import Consent
+from gateway.core.fx import Quote
 from gateway.core.fx_orders import FxDesk
 from gateway.core.payments import BOOKING_TIME, PaymentsCore
 from gateway.edge.errors import ApiError
@@ -53,19 +54,17 @@ def check_day(initiation: dict[str, Any], now: dt.datetime) -> dt.date:
     return day
 
 
-def check_lock(desk: FxDesk, tenant_id: str, initiation: dict[str, Any], day: dt.date,
-               now: dt.datetime) -> None:  # fmt: skip
+def check_lock(quote: Quote, initiation: dict[str, Any], day: dt.date) -> None:
     """An agreed quote's lock must last until the payment is booked on ``day`` (U002): a rate
     that cannot be honoured on the day is refused now rather than rejected then."""
     if international.rate_type(initiation) != "Agreed":
         return
-    expires = international.priced(desk, tenant_id, initiation, now).expires_at
     booked = dt.datetime.combine(day, BOOKING_TIME, dt.UTC)
-    if expires is not None and expires < booked:
+    if quote.expires_at is not None and quote.expires_at < booked:
         raise ApiError.one(
             "U002",
-            f"The quote's lock ends at {international.iso(expires)}, before the payment is "
-            f"made at {international.iso(booked)}",
+            f"The quote's lock ends at {international.iso(quote.expires_at)}, before the payment "
+            f"is made at {international.iso(booked)}",
             path=f"{international.RATE_PATH}.ContractIdentification",
         )
 
@@ -74,10 +73,12 @@ def create_consent(session: Session, desk: FxDesk, *, client_id: str, tenant_id:
                    body: dict[str, Any], now: dt.datetime) -> Consent:  # fmt: skip
     """A consent awaiting the customer, with the conversion it states now."""
     initiation = body["Data"]["Initiation"]
-    check_lock(desk, tenant_id, initiation, check_day(initiation, now), now)
+    day = check_day(initiation, now)
+    quote = international.priced(desk, tenant_id, initiation, now)
+    check_lock(quote, initiation, day)
     return international.create_consent(
         session, desk, client_id=client_id, tenant_id=tenant_id, body=body, now=now,
-        family=CONSENT_FAMILY,
+        family=CONSENT_FAMILY, quote=quote,
     )  # fmt: skip
 
 
@@ -87,8 +88,8 @@ def submit(session: Session, desk: FxDesk, consent: Consent, body: dict[str, Any
     check_matches(consent, body)
     initiation = consent.data["Initiation"]
     day = check_day(initiation, now)
-    check_lock(desk, consent.tenant_id, initiation, day, now)
     quote = international.priced(desk, consent.tenant_id, initiation, now)
+    check_lock(quote, initiation, day)
     order = international.bank_order(consent, initiation, quote)
     row = new_order(consent, FAMILY, "isp-", order, now)
     booked = desk.schedule_converted(
