@@ -347,6 +347,19 @@ def report(all_cases: list[Case], args: argparse.Namespace, database: str) -> No
         print(f"{'deep / first page (p50)':<34} {deep / first:5.2f}   (bar <= 1.3)")
 
 
+def migrated_env(folder: Path) -> dict[str, str]:
+    """The environment the benchmark's gateways run with (``GATEWAY_DATABASE_URL`` as given,
+    else an SQLite file in ``folder``), its database migrated."""
+    env = {**os.environ, "GATEWAY_SECRET_KEY": "bench", "GATEWAY_LOG_LEVEL": "WARNING",
+           # A sandbox tier of the usual shape (three windows) with limits no run reaches.
+           "GATEWAY_RATE_LIMIT_TIERS": json.dumps(
+               {"sandbox": "1000000/second;100000000/minute;1000000000/day"})}  # fmt: skip
+    env.setdefault("GATEWAY_DATABASE_URL", f"sqlite:///{folder}/gateway.sqlite3")
+    subprocess.run([str(BIN / "gateway"), "db", "upgrade"], env=env, check=True,  # noqa: S603
+                   capture_output=True)  # fmt: skip
+    return env
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -364,13 +377,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     folder = Path(tempfile.mkdtemp(prefix="bench_api_"))
-    env = {**os.environ, "GATEWAY_SECRET_KEY": "bench", "GATEWAY_LOG_LEVEL": "WARNING",
-           # A sandbox tier of the usual shape (three windows) with limits no run reaches.
-           "GATEWAY_RATE_LIMIT_TIERS": json.dumps(
-               {"sandbox": "1000000/second;100000000/minute;1000000000/day"})}  # fmt: skip
-    env.setdefault("GATEWAY_DATABASE_URL", f"sqlite:///{folder}/gateway.sqlite3")
-    subprocess.run([str(BIN / "gateway"), "db", "upgrade"], env=env, check=True,  # noqa: S603
-                   capture_output=True)  # fmt: skip
+    env = migrated_env(folder)
     up = servers(args, env, folder)
     try:
         issuer = f"http://127.0.0.1:{up['gateway'].port}"

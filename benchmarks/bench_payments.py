@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import json
-import os
 import re
 import shutil
 import statistics
@@ -51,6 +50,7 @@ from bench_api import (
     authorise,
     free_port,
     load_partner,
+    migrated_env,
     signed,
     start,
 )
@@ -278,13 +278,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     folder = Path(tempfile.mkdtemp(prefix="bench_payments_"))
-    env = {**os.environ, "GATEWAY_SECRET_KEY": "bench", "GATEWAY_LOG_LEVEL": "WARNING",
-           # A sandbox tier of the usual shape (three windows) with limits no run reaches.
-           "GATEWAY_RATE_LIMIT_TIERS": json.dumps(
-               {"sandbox": "1000000/second;100000000/minute;1000000000/day"})}  # fmt: skip
-    env.setdefault("GATEWAY_DATABASE_URL", f"sqlite:///{folder}/gateway.sqlite3")
-    subprocess.run([str(BIN / "gateway"), "db", "upgrade"], env=env, check=True,  # noqa: S603
-                   capture_output=True)  # fmt: skip
+    env = migrated_env(folder)
     port = free_port()
     command = [str(BIN / "gateway"), "serve", "--port", str(port), "--workers",
                str(args.workers), "--threads", str(args.threads)]  # fmt: skip
