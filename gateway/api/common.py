@@ -15,6 +15,7 @@ from flask import request
 from marshmallow import Schema, ValidationError
 
 from gateway.core.money import Money
+from gateway.edge.context import this_request
 from gateway.edge.errors import ApiError, ErrorDetail
 from gateway.edge.urls import issuer
 
@@ -25,6 +26,8 @@ _QUERY_SAFE = _PATH_SAFE + "?%"
 _STRAY_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
 # What a JSON response is (the OBIE files name both; the text is UTF-8, RFC 8259 §8.1).
 _JSON_MEDIA_TYPES = ("application/json", "application/json; charset=utf-8")
+# The Accept headers nearly every call sends, which admit JSON without being parsed.
+_PLAIN_ACCEPTS = frozenset({"application/json", "*/*"})
 # The pattern of x-fapi-auth-date in the OBIE v4.0 files.
 _HTTP_DATE = re.compile(
     r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
@@ -78,6 +81,9 @@ def accepts_json() -> None:
     """406 unless the ``Accept`` header (if any) admits ``application/json``: the OBIE v4.0 files
     list 406 Not Acceptable for every operation. Operations that answer a file negotiate their
     own media type."""
+    sent = request.headers.get("Accept")
+    if not sent or sent in _PLAIN_ACCEPTS:
+        return
     accept = request.accept_mimetypes
     if accept and accept.best_match(_JSON_MEDIA_TYPES) is None:
         raise ApiError.one("U006", "The response is application/json", path="Accept", status=406)
@@ -85,7 +91,8 @@ def accepts_json() -> None:
 
 def check_fapi_headers() -> None:
     """Validate the optional FAPI headers the partner sends on behalf of the customer."""
-    auth_date = request.headers.get("x-fapi-auth-date")
+    headers = request.headers
+    auth_date = headers.get("x-fapi-auth-date")
     # x-fapi-auth-date is an RFC 7231 HTTP-date (e.g. Sun, 10 Sep 2017 19:43:31 GMT), of the
     # pattern the OBIE v4.0 files give it, and a real date.
     if auth_date is not None:
@@ -97,7 +104,7 @@ def check_fapi_headers() -> None:
             raise ApiError.one(
                 "U006", "x-fapi-auth-date must be an HTTP-date", path="x-fapi-auth-date"
             ) from None
-    address = request.headers.get("x-fapi-customer-ip-address")
+    address = headers.get("x-fapi-customer-ip-address")
     if address is not None:
         try:
             ipaddress.ip_address(address)
@@ -121,9 +128,10 @@ def public_url(path: str | None = None, query: str | None = None) -> str:
     """An absolute URI of a resource as partners reach it: the issuer (``GATEWAY_ISSUER``, the
     gateway's public base URL, also behind a proxy), then ``path`` and ``query``; by default this
     request's path and query as the partner sent them."""
-    url = issuer() + quote(request.path if path is None else path, safe=_PATH_SAFE)
+    req = this_request()
+    url = issuer(req) + quote(req.path if path is None else path, safe=_PATH_SAFE)
     if path is None and query is None:
-        sent = _query_as_sent(request.query_string)
+        sent = _query_as_sent(req.query_string)
         return f"{url}?{sent}" if sent else url
     return f"{url}?{quote(query, safe=_QUERY_SAFE)}" if query else url
 

@@ -13,6 +13,8 @@ import uuid
 
 from flask import Response, g, request
 
+from gateway.edge.context import this_g, this_request
+
 HEADER = "x-fapi-interaction-id"
 # The header carries an RFC 4122 UUID; anything else is replaced, never echoed (it would
 # otherwise let a caller inject text into our logs and responses).
@@ -36,9 +38,10 @@ class InteractionIdFilter(logging.Filter):
 
 def assign() -> None:
     """Before a request: the partner's interaction id, or a new one."""
-    sent = request.headers.get(HEADER, "")
-    g.interaction_id = sent if _UUID.match(sent) else str(uuid.uuid4())
-    g.started = time.perf_counter()
+    sent = this_request().headers.get(HEADER, "")
+    context = this_g()
+    context.interaction_id = sent if _UUID.match(sent) else str(uuid.uuid4())
+    context.started = time.perf_counter()
 
 
 def echo(response: Response) -> None:

@@ -60,7 +60,9 @@ class FastJSONProvider(DefaultJSONProvider):
             return super().response(obj)
         # The provider of a Flask application (the base class types it as Flask's sansio core).
         app = cast(Flask, self._app)
-        return app.response_class(body, mimetype=self.mimetype)
+        # The media type as the response's Content-Type, with nothing to add (RFC 8259 §11 defines
+        # no charset parameter): werkzeug need not work it out for every response.
+        return app.response_class(body, content_type=self.mimetype)
 
 
 def _not_json(constant: str) -> Any:

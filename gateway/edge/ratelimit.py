@@ -34,6 +34,7 @@ from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse_many
 
 from gateway.edge import roundtrip
+from gateway.edge.context import this_app, this_g
 from gateway.edge.errors import ErrorDetail, error_response
 from gateway.edge.roundtrip import RoundTrip
 
@@ -136,9 +137,10 @@ class Limiter:
 def charge(key: str, tier: str) -> None:
     """Count this call against ``key``'s limits at ``tier`` (``app:<client id>``), in the
     request's round trip to the store."""
-    limiter: Limiter = current_app.extensions["rate_limiter"]
-    g.rate_charged = True
-    limiter.count(roundtrip.current(), key, tier, limiter.clock())
+    limiter: Limiter = this_app().extensions["rate_limiter"]
+    context = this_g()
+    context.rate_charged = True
+    limiter.count(roundtrip.current(context), key, tier, limiter.clock())
 
 
 def charge_unknown_caller() -> None:
@@ -149,11 +151,12 @@ def charge_unknown_caller() -> None:
 
 def refusal() -> Response | None:
     """After the round trip: 429 when this call went over a limit, else ``None``."""
-    windows: list[Window] | None = g.pop("rate_windows", None)
+    context = this_g()
+    windows: list[Window] | None = context.pop("rate_windows", None)
     if not windows:
         return None
     # The limit closest to exhaustion is the one reported (the latest reset among equals).
-    g.rate_window = min(windows, key=lambda w: (w.remaining, -w.reset_at))
+    context.rate_window = min(windows, key=lambda w: (w.remaining, -w.reset_at))
     exceeded = [w for w in windows if w.exceeded]
     if not exceeded:
         return None
@@ -169,10 +172,11 @@ def add_headers(response: Response) -> None:
     """The ``RateLimit-*`` headers of the limit closest to exhaustion."""
     window: Window | None = g.pop("rate_window", None)
     if window is not None:
-        response.headers["RateLimit-Limit"] = str(window.limit)
-        response.headers["RateLimit-Remaining"] = str(max(0, window.remaining))
-        now = current_app.extensions["rate_limiter"].clock()
-        response.headers["RateLimit-Reset"] = str(max(0, math.ceil(window.reset_at - now)))
+        now = this_app().extensions["rate_limiter"].clock()
+        headers = response.headers
+        headers["RateLimit-Limit"] = str(window.limit)
+        headers["RateLimit-Remaining"] = str(max(0, window.remaining))
+        headers["RateLimit-Reset"] = str(max(0, math.ceil(window.reset_at - now)))
 
 
 def init_app(app: Flask, store: redis.Redis) -> Limiter:

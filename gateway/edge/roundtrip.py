@@ -33,8 +33,9 @@ from typing import Any
 
 import hiredis
 import redis
-from flask import g
+from flask.ctx import _AppCtxGlobals
 
+from gateway.edge.context import this_g
 from gateway.store.kv import is_fake
 
 log = logging.getLogger(__name__)
@@ -184,11 +185,13 @@ def _connections(store: redis.Redis) -> _Connections:
         return found
 
 
-def current() -> RoundTrip:
-    """The round trip of this request (made on first use)."""
-    trip: RoundTrip | None = g.get("round_trip")
+def current(context: _AppCtxGlobals | None = None) -> RoundTrip:
+    """The round trip of this request (made on first use); ``context``: its ``g``, when the
+    caller holds it."""
+    context = context if context is not None else this_g()
+    trip: RoundTrip | None = context.get("round_trip")
     if trip is None:
-        trip = g.round_trip = RoundTrip()
+        trip = context.round_trip = RoundTrip()
     return trip
 
 

@@ -16,6 +16,7 @@ from flask import Flask, Response, current_app, g
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from gateway.edge.context import this_g
 from gateway.store.database import Database
 from gateway.store.reads import Reader
 
@@ -47,11 +48,12 @@ def init_app(app: Flask, database: Database) -> None:
 
     @app.teardown_request
     def _close(_exc: BaseException | None) -> None:
-        reader: Reader | None = g.pop("db_reader", None)
+        context = this_g()
+        reader: Reader | None = context.pop("db_reader", None)
         if reader is not None:
             reader.close()
         # Reached with a session still open only when the request failed before after_request.
-        session: Session | None = g.pop("db_session", None)
+        session: Session | None = context.pop("db_session", None)
         if session is not None:
             session.rollback()
             session.close()

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from flask import current_app, request
+from flask import Request, current_app
+
+from gateway.edge.context import this_app, this_request
 
 # RFC 3986 §3.3: what a path holds unencoded besides unreserved characters.
 _PATH_SAFE = "/:@!$&'()*+,;="
 
 
-def issuer() -> str:
-    """The issuer identifier: ``GATEWAY_ISSUER``, or the URL this request reached."""
-    configured: str = current_app.config.get("ISSUER") or ""
-    return configured.rstrip("/") or request.url_root.rstrip("/")
+def issuer(req: Request | None = None) -> str:
+    """The issuer identifier: ``GATEWAY_ISSUER``, or the URL this request (``req``, by default
+    the one being handled) reached."""
+    configured: str = (this_app().config.get("ISSUER") or "").rstrip("/")
+    return configured or (req or this_request()).url_root.rstrip("/")
 
 
 def trust_anchor() -> str:
@@ -24,17 +27,19 @@ def trust_anchor() -> str:
     return configured or (urlsplit(issuer()).hostname or "")
 
 
-def endpoint_url() -> str:
-    """The URL of this request as a DPoP ``htu`` names it (RFC 9449 §4.3 (9)): the issuer and
-    the path as the client sent it, still percent-encoded, without its query."""
-    return issuer() + _target_path()
+def endpoint_url(req: Request | None = None) -> str:
+    """The URL of this request (``req``, by default the one being handled) as a DPoP ``htu``
+    names it (RFC 9449 §4.3 (9)): the issuer and the path as the client sent it, still
+    percent-encoded, without its query."""
+    req = req or this_request()
+    return issuer(req) + _target_path(req)
 
 
-def _target_path() -> str:
+def _target_path(req: Request) -> str:
     """The path of the request target as sent (gunicorn's ``RAW_URI``, werkzeug's and
     mod_wsgi's ``REQUEST_URI``), below the application's root. Without one, the decoded path
     encoded again, which cannot tell ``%2F`` from ``/``."""
-    environ = request.environ
+    environ = req.environ
     target: str = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
     if not target.startswith("/") and "://" in target:
         # RFC 9112 §3.2.2: the absolute form, as sent to a proxy.
@@ -42,5 +47,5 @@ def _target_path() -> str:
     path = target.partition("?")[0].partition("#")[0]
     script: str = environ.get("SCRIPT_NAME") or ""
     if not path.startswith("/") or not path.startswith(script):
-        return quote(request.path, safe=_PATH_SAFE)
+        return quote(req.path, safe=_PATH_SAFE)
     return path[len(script) :]

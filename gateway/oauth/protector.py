@@ -20,9 +20,10 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import redis
-from flask import current_app, g, request
+from flask import Request, current_app, g
 
 from gateway.edge import ratelimit, roundtrip
+from gateway.edge.context import this_app, this_g, this_request
 from gateway.edge.errors import ApiError
 from gateway.edge.transaction import get_reader
 from gateway.edge.urls import endpoint_url
@@ -80,17 +81,19 @@ class _Presented:
     token: tokens.AccessToken | None
 
 
-def _credentials() -> tuple[str, str]:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+def _credentials(req: Request) -> tuple[str, str]:
+    scheme, _, value = req.headers.get("Authorization", "").partition(" ")
     return scheme.lower(), value.strip()
 
 
 def identify() -> None:
     """The edge's authentication step for an API call (see the module's docstring)."""
-    scheme, value = _credentials()
+    req = this_request()
+    scheme, value = _credentials(req)
     if not value:
         return
-    extensions = current_app.extensions
+    context = this_g()
+    extensions = this_app().extensions
     cache: TokenCache | None = extensions.get("token_cache")
     digest = secrets.digest(value)
     # An entry past the cache's age is read again after the versions (_settle_versions).
@@ -98,7 +101,7 @@ def identify() -> None:
     if entry is not None and entry.token.expires_at <= tokens.now():
         entry = None
     token = entry.token if entry is not None else tokens.find_access(get_reader(), value)
-    found = g.found_token = _Presented(scheme, value, digest, entry, token)
+    found = context.found_token = _Presented(scheme, value, digest, entry, token)
     if token is None:
         return
     ratelimit.charge(f"app:{token.client_id}", token.tier)
@@ -112,10 +115,10 @@ def identify() -> None:
 
     nonces: Nonces = extensions["dpop_nonces"]
     try:
-        g.presented = _present(scheme, value, token, defer, nonces)
+        context.presented = _present(req, scheme, value, token, defer, nonces)
     except TokenRefused as exc:
-        g.presented = exc
-    trip = roundtrip.current()
+        context.presented = exc
+    trip = roundtrip.current(context)
     if claims:
         store = extensions["redis"]
         trip.add(
@@ -202,8 +205,9 @@ def presented_token() -> tokens.AccessToken:
         raise checked
     if checked is not None:
         return checked
-    scheme, value = _credentials()
-    _refuse_forms()
+    req = this_request()
+    scheme, value = _credentials(req)
+    _refuse_forms(req)
     if scheme not in ("bearer", "dpop") or not value:
         raise TokenRefused("an access token is required", error=None)
     found: _Presented | None = g.get("found_token")
@@ -213,7 +217,7 @@ def presented_token() -> tokens.AccessToken:
     # Checked once a request: a second check would claim the DPoP proof's jti again.
     try:
         g.presented = _present(
-            scheme, value, token, replay_guard, current_app.extensions["dpop_nonces"]
+            req, scheme, value, token, replay_guard, current_app.extensions["dpop_nonces"]
         )
     except TokenRefused as exc:
         g.presented = exc
@@ -222,22 +226,25 @@ def presented_token() -> tokens.AccessToken:
     return presented
 
 
-def _refuse_forms() -> None:
-    if "access_token" in request.args or (
-        request.mimetype in _FORMS and "access_token" in request.form
+def _refuse_forms(req: Request) -> None:
+    # Most calls carry neither a query nor a body: nothing is parsed for them.
+    environ = req.environ
+    if (environ.get("QUERY_STRING") and "access_token" in req.args) or (
+        environ.get("CONTENT_TYPE") and req.mimetype in _FORMS and "access_token" in req.form
     ):
         # RFC 6750 §2.3 is not allowed by FAPI 2.0: tokens travel in the header only.
         raise TokenRefused("access tokens are accepted in the Authorization header only")
 
 
 def _present(
+    req: Request,
     scheme: str,
     value: str,
     row: tokens.AccessToken,
     guard: replay.ReplayGuard,
     nonces: Nonces,
 ) -> tokens.AccessToken:
-    _refuse_forms()
+    _refuse_forms(req)
     if scheme not in ("bearer", "dpop"):
         raise TokenRefused("an access token is required", error=None)
     if row.cnf_jkt:
@@ -246,9 +253,9 @@ def _present(
             raise TokenRefused("this token is DPoP-bound: use the DPoP scheme", scheme="DPoP")
         try:
             proof = dpop.verify_proof(
-                dpop.header_values(request.headers.get("DPoP")),
-                method=request.method,
-                url=endpoint_url(),
+                dpop.header_values(req.headers.get("DPoP")),
+                method=req.method,
+                url=endpoint_url(req),
                 replay=guard,
                 nonces=nonces,
                 access_token=value,
