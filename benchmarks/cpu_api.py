@@ -52,6 +52,9 @@ from partners.example_client import PartnerClient
 
 TIERS = {"sandbox": "1000000/second;100000000/minute;1000000000/day"}
 BATCH = 100
+# Under callgrind (--callgrind), instructions are counted only while the gateway serves the
+# measured requests.
+CALLGRIND = False
 Requests = Callable[[int], list[tuple[str, dict[str, str]]]]
 
 
@@ -94,6 +97,9 @@ def timed(app: Flask, prepared: list[dict[str, Any]], expect: str = "200") -> li
     def start_response(sent: str, _headers: Any, _exc_info: Any = None) -> None:
         status[:] = [sent]
 
+    grind = CALLGRIND and app.import_name == "gateway"
+    if grind:
+        _callgrind("on")
     for environ in prepared:
         started = time.thread_time()
         body = app.wsgi_app(environ, start_response)
@@ -102,7 +108,16 @@ def timed(app: Flask, prepared: list[dict[str, Any]], expect: str = "200") -> li
         spent.append((time.thread_time() - started) * 1000)
         if not status[0].startswith(expect):
             raise SystemExit(f"{environ['PATH_INFO']}: {status[0]} {content[:500]!r}")
+    if grind:
+        _callgrind("off")
     return spent
+
+
+def _callgrind(switch: str) -> None:
+    """Count instructions (``on``) or stop (``off``), when running under
+    ``valgrind --tool=callgrind --instr-atstart=no``."""
+    subprocess.run(["callgrind_control", "-i", switch, str(os.getpid())],  # noqa: S603, S607
+                   check=True, capture_output=True)  # fmt: skip
 
 
 def counting(app: Flask) -> Callable[[], int]:
@@ -236,7 +251,15 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=200)
     parser.add_argument("--only", help="measure only the cases whose names start so")
     parser.add_argument("--profile", help="then profile the case whose name starts so")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="count instructions only while the gateway serves the measured "
+        "requests (run under valgrind --tool=callgrind --instr-atstart=no)",
+    )
     args = parser.parse_args()
+    global CALLGRIND
+    CALLGRIND = args.callgrind
     issuer, cases, churn, stop = setup(args.tokens)
     try:
         chosen = [c for c in cases if c is cases[0] or c.name.startswith(args.only or "")]
