@@ -76,9 +76,12 @@ class Prepared:
             processors = self._results.get(key) or self._processors(dialect, key, cursor)
         except dialect.loaded_dbapi.Error as exc:
             # As SQLAlchemy does: a connection the server dropped is invalidated (the pool makes a
-            # new one), and the error is SQLAlchemy's, which says so.
+            # new one), and so is every pooled one made before it, which the same restart ended
+            # (without this, the caller's retry meets the next of them); the error is
+            # SQLAlchemy's, which says so.
             dropped = dialect.is_disconnect(exc, dbapi_connection, cursor)
             if dropped:
+                connection.engine.pool._invalidate(connection.connection, exc)
                 connection.invalidate(exc)
             raise DBAPIError.instance(
                 compiled.sql, arguments, exc, dialect.loaded_dbapi.Error,

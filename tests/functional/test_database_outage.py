@@ -229,6 +229,31 @@ def test_connections_the_server_ended_are_replaced_without_an_error(
         assert pg.partner.client.client_credentials("accounts")["access_token"]
 
 
+def test_a_read_after_the_server_ended_several_pooled_connections_is_served(
+    on_postgres: OnPostgres,
+) -> None:
+    """A server that gunicorn's threads used at once leaves several connections in the read pool
+    (which does not pre-ping); a restart ends them all. The first read after it meets one, and
+    its retry must not meet the next: like SQLAlchemy on a disconnect, every connection older
+    than the one found dropped is replaced."""
+    pg = on_postgres
+    token = pg.partner.client.client_credentials("accounts")["access_token"]
+    consent = pg.partner.client.create_account_access_consent(READ_CONSENT)["Data"]["ConsentId"]
+    path = f"{CONSENTS}/{consent}"
+    database: Database = pg.app.extensions["database"]
+    for _ in range(2):
+        held = [database.read_engine.connect() for _ in range(4)]
+        for connection in held:
+            connection.exec_driver_sql("SELECT 1")
+        for connection in held:
+            connection.close()
+        assert database.read_engine.pool.checkedin() >= 4
+        assert pg.terminate() >= 4
+        for _ in range(3):
+            served = pg.http.get(path, headers=api_headers(pg.partner, "GET", path, token))
+            assert served.status_code == 200, served.get_data(as_text=True)
+
+
 def test_a_connection_lost_before_the_commit_is_a_503_and_writes_nothing(
     on_postgres: OnPostgres,
 ) -> None:
