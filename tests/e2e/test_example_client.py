@@ -119,11 +119,14 @@ def test_example_client_completes_the_flow(server: tuple[str, str]) -> None:
          "ReadTransactionsDebits", "ReadTransactionsDetail"]
     )  # fmt: skip
     consent_id = consent["Data"]["ConsentId"]
-    request_uri, verifier, state = client.push_authorization_request(consent_id)
+    # The standard form: scope openid accounts, the consent in the claims parameter.
+    request_uri, verifier, state = client.push_authorization_request(consent_id, nonce="n-form")
     location = _customer_approves(client.authorization_url(request_uri), login, client.redirect_uri)
     code = parse_redirect(location, state, issuer)
     tokens = client.exchange_code(code, verifier)
     assert tokens["token_type"] == "DPoP"
+    identity = client.verify_id_token(tokens["id_token"], consent_id, "n-form")
+    assert identity["sub"] == consent_id and identity["acr"] and identity["auth_time"]
     accounts = client.get("/open-banking/v4.0/aisp/accounts", tokens["access_token"])
     assert len(accounts["Data"]["Account"]) == 1
     assert accounts["Links"]["Self"] == f"{issuer}/open-banking/v4.0/aisp/accounts"
@@ -146,11 +149,13 @@ def test_example_client_completes_the_flow(server: tuple[str, str]) -> None:
     named = accounts["Data"]["Account"][0]["Account"][0]
     debtor = {"SchemeName": named["SchemeName"], "Identification": named["Identification"]}
     funds_consent = client.create_funds_confirmation_consent(debtor)["Data"]["ConsentId"]
+    # The same inside a signed request object.
     request_uri, verifier, state = client.push_authorization_request(
-        funds_consent, "fundsconfirmations", signed=True
+        funds_consent, "fundsconfirmations", nonce="n-signed", signed=True
     )
     location = _customer_approves(client.authorization_url(request_uri), login, client.redirect_uri)
     funds_tokens = client.exchange_code(parse_redirect(location, state, issuer), verifier)
+    client.verify_id_token(funds_tokens["id_token"], funds_consent, "n-signed")
     small = client.confirm_funds(funds_tokens["access_token"], funds_consent, "0.01", "GBP")
     assert small["Data"]["FundsAvailable"] is True
     huge = client.confirm_funds(funds_tokens["access_token"], funds_consent, "9999999999", "GBP")
