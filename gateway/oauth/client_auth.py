@@ -24,7 +24,7 @@ from joserfc.jws import extract_compact
 from sqlalchemy.orm import Session
 
 from gateway.oauth.errors import OAuthError, invalid_client, invalid_request
-from gateway.oauth.replay import Outcome, ReplayGuard
+from gateway.oauth.replay import CLIENT_CLOCK_AHEAD, Outcome, ReplayGuard
 from partners import services as partner_services
 from partners.errors import PartnerError
 from partners.models import App
@@ -32,7 +32,7 @@ from partners.models import App
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ALGORITHMS = ("PS256", "ES256")
 # An assertion may be issued at most this far in the future (clock skew) and live this long.
-MAX_SKEW = 60
+MAX_SKEW = CLIENT_CLOCK_AHEAD
 MAX_LIFETIME = 300
 MAX_ASSERTION_BYTES = 8192
 

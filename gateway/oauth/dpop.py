@@ -28,13 +28,13 @@ from joserfc.jwk import Key, import_key
 
 from gateway.oauth.errors import OAuthError, invalid_dpop_proof, use_dpop_nonce
 from gateway.oauth.nonces import Nonces
-from gateway.oauth.replay import Outcome, ReplayGuard
+from gateway.oauth.replay import CLIENT_CLOCK_AHEAD, Outcome, ReplayGuard
 
 # FAPI 2.0 §5.4.1: PS256, ES256 or EdDSA; we accept the two every client library supports.
 ALGORITHMS = ("PS256", "ES256")
 # How far a proof's iat may lie behind or ahead of our clock (RFC 9449 §11.1).
 MAX_AGE = 300
-MAX_SKEW = 60
+MAX_SKEW = CLIENT_CLOCK_AHEAD
 # A proof is a few hundred bytes; anything this large is an attack or a mistake.
 MAX_PROOF_BYTES = 8192
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
@@ -207,7 +207,11 @@ def verify_proof(
 
 
 def _issued(claims: dict[str, Any], nonces: Nonces, now: float) -> float:
-    """When the proof was made, for the replay store: when its nonce was issued, or its iat."""
+    """The earliest the proof can have been presented, for the replay store: when its nonce was
+    issued (our clock); without one, its iat less the skew we accept (a client's clock may run
+    that far ahead of ours, and a proof it dated ahead and used just before the store restarted
+    would otherwise look new afterwards). So for that long after a restart a proof without a
+    nonce is asked for one (RFC 9449 §9), and what was used before it is refused."""
     # §4.3 (10): when the server provided a nonce, the nonce claim matches it (§8, §9).
     if "nonce" in claims:
         issued = nonces.issued_at(claims["nonce"], now)
@@ -221,7 +225,7 @@ def _issued(claims: dict[str, Any], nonces: Nonces, now: float) -> float:
             "a DPoP nonce is required: use this response's DPoP-Nonce", nonces.issue()
         )
     iat: float = claims["iat"]
-    return iat
+    return iat - MAX_SKEW
 
 
 @dataclass(frozen=True, slots=True)

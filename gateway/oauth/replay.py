@@ -17,7 +17,11 @@ issued in the second the marker was set is refused too, the price of not knowing
 or for a DPoP proof with a server nonce the instant the nonce was issued (our clock, exact; see
 :mod:`gateway.oauth.nonces`). Clients whose clocks run ahead date their credentials ahead, and
 those they used in the last moments before a restart (as far ahead as the clock runs, at most
-the accepted skew) still look new afterwards: nonces close that too.
+:data:`CLIENT_CLOCK_AHEAD`) would still look new afterwards. A DPoP proof without a nonce is
+therefore taken as issued that much before its ``iat``: for a minute after a restart such
+proofs are asked for a nonce, which clients follow (RFC 9449 §9). A client assertion has no
+nonce: one dated ahead and used in the last moments before a restart passes once more within
+that skew (closing it would refuse every assertion for a minute after each restart).
 
 The marker is read with the claims, in the same round trip (on the API path, the request's one
 round trip, :mod:`gateway.edge.roundtrip`); only a store found without one costs a second trip,
@@ -42,6 +46,9 @@ from gateway.store.kv import is_fake, replay_entry
 
 log = logging.getLogger(__name__)
 MARKER = "replay:start"
+# How far ahead of ours a client's clock may date a credential that is accepted (RFC 9449 §11.1's
+# acceptable window for a DPoP proof's iat; the client assertion's iat).
+CLIENT_CLOCK_AHEAD = 60
 READ_MARKER: Command = ("GET", MARKER)
 
 
@@ -118,13 +125,14 @@ def init_store(store: redis.Redis) -> None:
     """Give a store its marker when the application starts, before it serves a request.
 
     The in-process store is born with its process, which has claimed nothing before it, and
-    only one such process serves at a time: its marker is the start of the current second, so
-    that what a client signs in the second the server starts is not refused. A shared store
+    only one such process serves at a time: its marker is the start of the current second less
+    :data:`CLIENT_CLOCK_AHEAD`, so that what a client signs in the second the server starts is
+    not refused, nor asked for a nonce. A shared store
     that cannot be reached now is marked at its first claim instead.
     """
     try:
         if is_fake(store):
-            mark(store, at=math.floor(time.time()), quiet=True)
+            mark(store, at=math.floor(time.time()) - CLIENT_CLOCK_AHEAD, quiet=True)
         else:
             mark(store)
     except redis.RedisError as exc:

@@ -58,13 +58,12 @@ def store(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> 
     start again on the same port), or on the in-process store that it flushes."""
     if request.param == "redis-restarted":
         with services.private_redis(tmp_path) as server:
+            # The new server is taken to have started an hour ago (as the shared test stores
+            # are): before its first restart it refuses nothing as made before it.
+            replay.mark(redis.Redis.from_url(server.url), at=time.time() - 3600, quiet=True)
             app = protected_app(database_url, REDIS_URL=server.url)
             app.test_client_class = ConformingClient
-            started = Store(app, server.restart)
-            # The app marked the new store at its start, to the millisecond: what is signed in
-            # that second is refused, as after a restart.
-            started.wait_past_marker()
-            yield started
+            yield Store(app, server.restart)
     else:
         app = protected_app(database_url, REDIS_URL="")
         app.test_client_class = ConformingClient
@@ -108,6 +107,30 @@ def test_the_same_headers_at_the_api_are_refused_after_the_store_lost_its_memory
     # The example client signs anew: with the nonce it was just given, or asked for one.
     listed = partner.client.get(ACCOUNTS, token)
     assert listed["Data"]["Account"]
+
+
+def test_a_proof_dated_ahead_is_refused_after_it_all_the_same(store: Store) -> None:
+    """A client whose clock runs 50 s ahead (within the skew accepted) dates its proof ahead:
+    used just before the restart, its iat is after the new marker. It counts as made as early
+    as the skew allows, so after the restart it is asked for a nonce, and once seen, refused
+    as a replay; the client that signs anew with the nonce is served."""
+    app = store.app
+    http = app.test_client()
+    partner, token, _ids = authorised(app, http, ["ReadAccountsDetail"])
+    client = partner.client
+    client.dpop_nonces.clear()
+    proof = dpop_proof(client.dpop_jwk, "GET", ISSUER + ACCOUNTS, access_token=token,
+                       iat=int(time.time()) + 50)  # fmt: skip
+    headers = {"Authorization": f"DPoP {token}", "DPoP": proof}
+    assert http.get(ACCOUNTS, headers=headers).status_code == 200
+
+    _lose_memory(store)
+    # The store marks itself at this first claim: the proof's iat is 50 s after that.
+    again = http.get(ACCOUNTS, headers=headers)
+    _assert_refused(again, "use_dpop_nonce")
+    assert _claims(proof)["iat"] > store.marker() / 1000
+    _assert_refused(http.get(ACCOUNTS, headers=headers), "invalid_dpop_proof")
+    assert client.get(ACCOUNTS, token)["Data"]["Account"]
 
 
 def test_a_client_assertion_and_a_token_request_proof_are_refused_after_it(
