@@ -207,15 +207,19 @@ def on_postgres(postgres_url: str) -> Iterator[OnPostgres]:
     app.extensions["database"].dispose()
 
 
+def _a_consent_to_read(pg: OnPostgres) -> tuple[str, str, Database]:
+    """A client-credentials token, the path of a consent it reads, and the app's database."""
+    token = pg.partner.client.client_credentials("accounts")["access_token"]
+    consent = pg.partner.client.create_account_access_consent(READ_CONSENT)["Data"]["ConsentId"]
+    return token, f"{CONSENTS}/{consent}", pg.app.extensions["database"]
+
+
 def test_connections_the_server_ended_are_replaced_without_an_error(
     on_postgres: OnPostgres,
 ) -> None:
     """A restart or an idle timeout ends pooled connections: the next requests are served."""
     pg = on_postgres
-    token = pg.partner.client.client_credentials("accounts")["access_token"]
-    consent = pg.partner.client.create_account_access_consent(READ_CONSENT)["Data"]["ConsentId"]
-    path = f"{CONSENTS}/{consent}"
-    database: Database = pg.app.extensions["database"]
+    token, path, database = _a_consent_to_read(pg)
     for _ in range(2):
         # Pooled connections of both engines, then none of them alive.
         assert (
@@ -237,10 +241,7 @@ def test_a_read_after_the_server_ended_several_pooled_connections_is_served(
     its retry must not meet the next: like SQLAlchemy on a disconnect, every connection older
     than the one found dropped is replaced."""
     pg = on_postgres
-    token = pg.partner.client.client_credentials("accounts")["access_token"]
-    consent = pg.partner.client.create_account_access_consent(READ_CONSENT)["Data"]["ConsentId"]
-    path = f"{CONSENTS}/{consent}"
-    database: Database = pg.app.extensions["database"]
+    token, path, database = _a_consent_to_read(pg)
     for _ in range(2):
         held = [database.read_engine.connect() for _ in range(4)]
         for connection in held:
