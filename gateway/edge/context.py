@@ -1,6 +1,6 @@
 """This request and its ``g``, as the objects themselves.
 
-Every use of Flask's ``request``, ``g`` or ``current_app`` proxy looks the context up again
+Every use of Flask's ``request`` or ``g`` proxy looks the context up again
 (about a microsecond each; Flask's "Notes On Proxies" names ``_get_current_object`` as the way to
 the object behind one). The edge and authentication steps that run on every API call, and use
 them several times each, take the objects once.
@@ -8,7 +8,7 @@ them several times each, take the objects once.
 
 from __future__ import annotations
 
-from flask import Flask, Request, current_app, g, request
+from flask import Request, g, request
 from flask.ctx import _AppCtxGlobals
 
 
@@ -21,10 +21,4 @@ def this_request() -> Request:
 def this_g() -> _AppCtxGlobals:
     """The ``g`` of the request being handled."""
     found: _AppCtxGlobals = g._get_current_object()
-    return found
-
-
-def this_app() -> Flask:
-    """The application handling the request."""
-    found: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     return found

@@ -34,7 +34,7 @@ from flask import Flask, Response, current_app, g, request
 from limits import RateLimitItem, parse_many
 
 from gateway.edge import roundtrip
-from gateway.edge.context import this_app, this_g
+from gateway.edge.context import this_g
 from gateway.edge.errors import ErrorDetail, error_response
 from gateway.edge.roundtrip import RoundTrip
 
@@ -137,7 +137,7 @@ class Limiter:
 def charge(key: str, tier: str) -> None:
     """Count this call against ``key``'s limits at ``tier`` (``app:<client id>``), in the
     request's round trip to the store."""
-    limiter: Limiter = this_app().extensions["rate_limiter"]
+    limiter: Limiter = current_app.extensions["rate_limiter"]
     context = this_g()
     context.rate_charged = True
     limiter.count(roundtrip.current(context), key, tier, limiter.clock())
@@ -172,7 +172,7 @@ def add_headers(response: Response) -> None:
     """The ``RateLimit-*`` headers of the limit closest to exhaustion."""
     window: Window | None = g.pop("rate_window", None)
     if window is not None:
-        now = this_app().extensions["rate_limiter"].clock()
+        now = current_app.extensions["rate_limiter"].clock()
         headers = response.headers
         headers["RateLimit-Limit"] = str(window.limit)
         headers["RateLimit-Remaining"] = str(max(0, window.remaining))

@@ -7,7 +7,7 @@ from urllib.parse import quote, urlsplit
 
 from flask import Request, current_app
 
-from gateway.edge.context import this_app, this_request
+from gateway.edge.context import this_request
 
 # RFC 3986 §3.3: what a path holds unencoded besides unreserved characters.
 _PATH_SAFE = "/:@!$&'()*+,;="
@@ -16,7 +16,7 @@ _PATH_SAFE = "/:@!$&'()*+,;="
 def issuer(req: Request | None = None) -> str:
     """The issuer identifier: ``GATEWAY_ISSUER``, or the URL this request (``req``, by default
     the one being handled) reached."""
-    configured: str = (this_app().config.get("ISSUER") or "").rstrip("/")
+    configured: str = (current_app.config.get("ISSUER") or "").rstrip("/")
     return configured or (req or this_request()).url_root.rstrip("/")
 
 

@@ -23,7 +23,7 @@ import redis
 from flask import Request, current_app, g
 
 from gateway.edge import ratelimit, roundtrip
-from gateway.edge.context import this_app, this_g, this_request
+from gateway.edge.context import this_g, this_request
 from gateway.edge.errors import ApiError
 from gateway.edge.transaction import get_reader
 from gateway.edge.urls import endpoint_url
@@ -93,7 +93,7 @@ def identify() -> None:
     if not value:
         return
     context = this_g()
-    extensions = this_app().extensions
+    extensions = current_app.extensions
     cache: TokenCache | None = extensions.get("token_cache")
     digest = secrets.digest(value)
     # An entry past the cache's age is read again after the versions (_settle_versions).

@@ -75,10 +75,10 @@ class Prepared:
             rows = cursor.fetchall()
             processors = self._results.get(key) or self._processors(dialect, key, cursor)
         except dialect.loaded_dbapi.Error as exc:
-            # As SQLAlchemy does: a connection the server dropped is invalidated (the pool makes a
-            # new one), and so is every pooled one made before it, which the same restart ended
-            # (without this, the caller's retry meets the next of them); the error is
-            # SQLAlchemy's, which says so.
+            # As SQLAlchemy does (Connection._handle_dbapi_exception): a connection the server
+            # dropped is invalidated (the pool makes a new one), and so is every pooled one made
+            # before it, which the same restart ended (without this, the caller's retry meets the
+            # next of them); the error is SQLAlchemy's, which says so.
             dropped = dialect.is_disconnect(exc, dbapi_connection, cursor)
             if dropped:
                 connection.engine.pool._invalidate(connection.connection, exc)
