@@ -30,12 +30,10 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import json
-import os
 import re
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -46,35 +44,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from servers import BIN, ROOT, Server, free_port, migrated_env, start
+
 from partners.example_client import GatewayError, PartnerClient, parse_redirect
 
-ROOT = Path(__file__).resolve().parent
 AIS = "/open-banking/v4.0/aisp"
-BIN = Path(sys.executable).parent
 PERMISSIONS = ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsCredits",
                "ReadTransactionsDebits", "ReadTransactionsDetail"]  # fmt: skip
-
-
-def free_port() -> int:
-    """A free loopback port."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(server: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    """Wait until ``server`` answers ``url``; stop the run if it does not."""
-    for _ in range(150):
-        try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - our own server
-                return
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer:\n{log.read_text()[-2000:]}")
 
 
 class _Stop(urllib.request.HTTPRedirectHandler):
@@ -110,31 +86,6 @@ def authorise(client: PartnerClient, customer: dict[str, str]) -> dict[str, Any]
             location = answer.headers["Location"]
     code = parse_redirect(location, state, client.issuer)
     return client.exchange_code(code, verifier)
-
-
-@dataclass
-class Server:
-    """A gunicorn server of this run: its port and master process."""
-
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) of the master and its workers so far, from ``/proc``."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(entry.name) == self.process.pid or int(fields[1]) == self.process.pid:
-                total += int(fields[11]) + int(fields[12])
-        return total / ticks
 
 
 @dataclass
@@ -207,17 +158,6 @@ class Churn:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-
-
-def start(name: str, command: list[str], env: dict[str, str], folder: Path, port: int) -> Server:
-    """Start a server and wait for its ``/healthz``."""
-    log = folder / f"{name}.log"
-    process = subprocess.Popen(  # noqa: S603 - our own command lines
-        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("w")
-    )
-    server = Server(name, port, process)
-    wait_for(process, f"http://127.0.0.1:{port}/healthz", log)
-    return server
 
 
 def load_partner(env: dict[str, str], issuer: str, output: Path, transactions: int) -> dict[str, Any]:  # fmt: skip  # noqa: E501
@@ -345,19 +285,6 @@ def report(all_cases: list[Case], args: argparse.Namespace, database: str) -> No
         first = median(next(c for c in all_cases if c.name.endswith("first page")).p50)
         deep = median(next(c for c in all_cases if c.name.endswith("deep page")).p50)
         print(f"{'deep / first page (p50)':<34} {deep / first:5.2f}   (bar <= 1.3)")
-
-
-def migrated_env(folder: Path) -> dict[str, str]:
-    """The environment the benchmark's gateways run with (``GATEWAY_DATABASE_URL`` as given,
-    else an SQLite file in ``folder``), its database migrated."""
-    env = {**os.environ, "GATEWAY_SECRET_KEY": "bench", "GATEWAY_LOG_LEVEL": "WARNING",
-           # A sandbox tier of the usual shape (three windows) with limits no run reaches.
-           "GATEWAY_RATE_LIMIT_TIERS": json.dumps(
-               {"sandbox": "1000000/second;100000000/minute;1000000000/day"})}  # fmt: skip
-    env.setdefault("GATEWAY_DATABASE_URL", f"sqlite:///{folder}/gateway.sqlite3")
-    subprocess.run([str(BIN / "gateway"), "db", "upgrade"], env=env, check=True,  # noqa: S603
-                   capture_output=True)  # fmt: skip
-    return env
 
 
 def main() -> None:

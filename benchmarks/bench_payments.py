@@ -41,19 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench_api import (
-    AIS,
-    BIN,
-    ROOT,
-    Server,
-    _Stop,
-    authorise,
-    free_port,
-    load_partner,
-    migrated_env,
-    signed,
-    start,
-)
+from bench_api import AIS, _Stop, authorise, load_partner, signed
+from servers import BIN, ROOT, Server, free_port, migrated_env, start
 
 from partners.example_client import (
     PISP,

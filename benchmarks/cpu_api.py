@@ -42,8 +42,9 @@ from pathlib import Path
 from typing import Any
 
 from bare_app import app as bare
-from bench_api import AIS, BIN, Churn, authorise, free_port, signed
+from bench_api import AIS, Churn, authorise, signed
 from flask import Flask
+from servers import BIN, free_port
 from sqlalchemy import event
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder

@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 import cpu_api
-from bench_api import BIN, free_port
 from bench_payments import Consents, payment_requests
 from cpu_api import TIERS, counting, gateway
 from flask import Flask
+from servers import BIN, free_port
 from sqlalchemy import event
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder
