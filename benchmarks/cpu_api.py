@@ -44,7 +44,7 @@ from typing import Any
 from bare_app import app as bare
 from bench_api import AIS, Churn, authorise, signed
 from flask import Flask
-from servers import BIN, free_port
+from servers import BIN, free_port, settle_replay_store
 from sqlalchemy import event
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder
@@ -154,6 +154,7 @@ def setup(tokens: int) -> tuple[str, list[Case], Churn, Callable[[], None]]:
     os.environ.setdefault("GATEWAY_DATABASE_URL", f"sqlite:///{folder}/gateway.sqlite3")
     gateway_cli = str(BIN / "gateway")
     subprocess.run([gateway_cli, "db", "upgrade"], check=True, capture_output=True)  # noqa: S603
+    settle_replay_store(os.environ.get("GATEWAY_REDIS_URL"))
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     app, cold = gateway(issuer, None), gateway(issuer, 0)
@@ -223,8 +224,9 @@ def report(cases: list[Case], args: argparse.Namespace) -> None:
               f"{statistics.median(case.statements):11.2f}")  # fmt: skip
 
 
-def profile(case: Case, issuer: str, churn: Churn, requests: int) -> None:
-    """Run ``case`` under cProfile, timed by this thread's CPU; print the heaviest functions."""
+def profile(case: Case, issuer: str, churn: Churn, requests: int, out: str | None) -> None:
+    """Run ``case`` under cProfile, timed by this thread's CPU; print the heaviest functions
+    (and keep the whole profile in ``out``, for ``pstats`` or a viewer, when given)."""
     prepared = environs(issuer, case.requests(requests))
     profiler = cProfile.Profile(time.thread_time)
     with churn if case.churn else _Nothing():
@@ -232,6 +234,8 @@ def profile(case: Case, issuer: str, churn: Churn, requests: int) -> None:
         timed(case.app, prepared)
         profiler.disable()
     stats = pstats.Stats(profiler)
+    if out:
+        stats.dump_stats(out)
     stats.sort_stats("tottime").print_stats(30)
     stats.sort_stats("cumulative").print_stats(50)
 
@@ -252,6 +256,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=200)
     parser.add_argument("--only", help="measure only the cases whose names start so")
     parser.add_argument("--profile", help="then profile the case whose name starts so")
+    parser.add_argument("--profile-out", help="and keep that profile in this file (pstats)")
     parser.add_argument(
         "--callgrind",
         action="store_true",
@@ -268,7 +273,7 @@ def main() -> None:
         report(chosen, args)
         if args.profile:
             case = next(c for c in cases if c.name.startswith(args.profile))
-            profile(case, issuer, churn, args.requests)
+            profile(case, issuer, churn, args.requests, args.profile_out)
     finally:
         stop()
 

@@ -37,7 +37,7 @@ import cpu_api
 from bench_payments import Consents, payment_requests
 from cpu_api import TIERS, counting, gateway
 from flask import Flask
-from servers import BIN, free_port
+from servers import BIN, free_port, settle_replay_store
 from sqlalchemy import event
 from werkzeug.serving import make_server
 from werkzeug.test import EnvironBuilder
@@ -57,6 +57,7 @@ def prepare(count: int) -> tuple[Flask, list[dict[str, Any]], Any]:
     os.environ.setdefault("GATEWAY_DATABASE_URL", f"sqlite:///{folder}/gateway.sqlite3")
     gateway_cli = str(BIN / "gateway")
     subprocess.run([gateway_cli, "db", "upgrade"], check=True, capture_output=True)  # noqa: S603
+    settle_replay_store(os.environ.get("GATEWAY_REDIS_URL"))
     port = free_port()
     issuer = f"http://127.0.0.1:{port}"
     app = gateway(issuer, None)

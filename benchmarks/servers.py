@@ -84,4 +84,38 @@ def migrated_env(folder: Path) -> dict[str, str]:
     env.setdefault("GATEWAY_DATABASE_URL", f"sqlite:///{folder}/gateway.sqlite3")
     subprocess.run([str(BIN / "gateway"), "db", "upgrade"], env=env, check=True,  # noqa: S603
                    capture_output=True)  # fmt: skip
+    settle_replay_store(env.get("GATEWAY_REDIS_URL"))
     return env
+
+
+def settle_replay_store(url: str | None) -> None:
+    """Make the replay store at ``url`` (the gateway's ``GATEWAY_REDIS_URL``) accept the DPoP
+    proofs a benchmark signs ahead, without a nonce, from its first request.
+
+    A store the gateway finds without a start marker is marked when the gateway starts, and for
+    a minute after that a proof without a nonce is answered ``use_dpop_nonce``
+    (:mod:`gateway.oauth.replay`): every prepared request of a run on a new or flushed store
+    would be refused. A store without a marker holds no claims, so it is marked an hour back,
+    as a store that has served that long would be; one marked less than a minute ago is waited
+    for."""
+    if not url or not url.startswith(("redis://", "rediss://", "unix://")):
+        return  # the in-process store marks itself back at start
+    import redis
+
+    from gateway.oauth.replay import CLIENT_CLOCK_AHEAD, MARKER
+
+    store = redis.Redis.from_url(url)
+    try:
+        now_ms = int(time.time() * 1000)
+        store.set(MARKER, now_ms - 3_600_000, nx=True)
+        held = int(store.get(MARKER) or now_ms)
+        wait = (held + (CLIENT_CLOCK_AHEAD + 1) * 1000 - now_ms) / 1000
+        if wait > 0:
+            print(
+                f"the replay store was marked {(now_ms - held) / 1000:.0f} s ago: "
+                f"waiting {wait:.0f} s for proofs without a nonce to be accepted",
+                flush=True,
+            )
+            time.sleep(wait)
+    finally:
+        store.close()
