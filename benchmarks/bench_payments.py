@@ -44,6 +44,7 @@ from typing import Any
 from bench_api import AIS, _Stop, authorise, load_partner, signed
 from servers import BIN, ROOT, Server, free_port, migrated_env, start
 
+from gateway.serve import default_threads
 from partners.example_client import (
     PISP,
     GatewayError,
@@ -256,7 +257,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds (after one more)")
     parser.add_argument("--seconds", type=int, default=5, help="per case and round")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="per worker (default: gateway serve's for that many workers)",
+    )
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--prepare-threads", type=int, default=8)
@@ -264,6 +270,8 @@ def main() -> None:
                         help="consents prepared for the warm-up round")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
+    if args.threads is None:
+        args.threads = default_threads(args.workers)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     folder = Path(tempfile.mkdtemp(prefix="bench_payments_"))

@@ -26,6 +26,15 @@ LIMIT_REQUEST_FIELD_SIZE = 8190
 LIMIT_REQUEST_FIELDS = 100
 # The longest path a Unix socket may have on Linux and macOS (sun_path less its final NUL).
 MAX_SOCKET_PATH = 103
+# Request threads: at least this many in all, so that a few slow calls (a partner's jwks_uri, a
+# new sandbox tenant) do not stall the rest...
+THREADS_IN_ALL = 4
+# ...and no more than this many per worker unless asked. A thread that waits for Redis or the
+# database hands the interpreter lock to another, and gets it back only when that one waits or
+# its switch interval ends; each extra thread in a worker adds such hand-overs, which cost more
+# CPU than the waits they fill (benchmarks/README.md: per payment 6.4 ms of CPU with 2
+# threads a worker against 10.1 ms with 4, on 2 workers; per GET /accounts 0.64 ms against 0.72).
+THREADS_PER_WORKER = 2
 
 
 def control_socket_path(instance_path: str, host: str, port: int) -> Path:
@@ -56,6 +65,12 @@ def _workers(asked: int | None) -> int:
     return asked
 
 
+def default_threads(workers: int) -> int:
+    """Request threads per worker when none are asked for: two, or more with fewer workers, so
+    that there are :data:`THREADS_IN_ALL` in all (one worker: four)."""
+    return max(THREADS_PER_WORKER, -(-THREADS_IN_ALL // workers))
+
+
 def _control_socket(asked: str | None, host: str, port: int) -> Path:
     """Gunicorn's control socket: ``asked``, or one of this instance's own."""
     control = (
@@ -81,7 +96,13 @@ def _control_socket(asked: str | None, host: str, port: int) -> Path:
     default=None,
     help="Worker processes [default: 2 with Redis, 1 without: in-process stores are per worker].",
 )
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Request threads per worker [default: 2, or 4 with one worker: the interpreter lock "
+    "makes more threads a worker cost CPU; four in all keep slow calls from stalling the rest].",
+)
 @click.option(
     "--control-socket",
     type=click.Path(dir_okay=False),
@@ -90,11 +111,12 @@ def _control_socket(asked: str | None, host: str, port: int) -> Path:
     "[default: gunicorn-HOST-PORT.ctl in the instance folder].",
 )
 def serve(
-    host: str, port: int, workers: int | None, threads: int, control_socket: str | None
+    host: str, port: int, workers: int | None, threads: int | None, control_socket: str | None
 ) -> None:
     """Run the gateway under gunicorn (the application is built once per worker); gunicorn's
     own errors (a request too large or malformed to reach the application) are OBIE errors."""
     workers = _workers(workers)
+    per_worker = threads if threads is not None else default_threads(workers)
     control = _control_socket(control_socket, host, port)
     from gunicorn.app.base import BaseApplication
 
@@ -113,9 +135,9 @@ def serve(
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
+            self.cfg.set("threads", per_worker)
             # Gunicorn's gthread and sync workers, answering their own errors in the envelope.
-            worker = "ThreadWorker" if threads > 1 else "SyncWorker"
+            worker = "ThreadWorker" if per_worker > 1 else "SyncWorker"
             self.cfg.set("worker_class", f"gateway.edge.server_errors.{worker}")
             self.cfg.set("limit_request_line", LIMIT_REQUEST_LINE)
             self.cfg.set("limit_request_field_size", LIMIT_REQUEST_FIELD_SIZE)

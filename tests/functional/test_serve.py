@@ -160,3 +160,34 @@ def test_serve_refuses_a_control_socket_path_too_long_for_a_unix_socket(
     result = app.test_cli_runner().invoke(args=["serve", "--control-socket", str(path)])
     assert result.exit_code == 2
     assert "longer than a Unix socket's may be" in result.output
+
+
+@pytest.mark.parametrize(
+    ("options", "workers", "threads"),
+    [
+        ([], 2, 2),
+        (["--workers", "1"], 1, 4),
+        (["--workers", "3"], 3, 2),
+        (["--workers", "2", "--threads", "6"], 2, 6),
+    ],
+)
+def test_serve_runs_two_threads_a_worker_and_four_in_all_unless_asked(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, options: list[str], workers: int, threads: int
+) -> None:
+    # What gunicorn is given: its configuration when it would start serving.
+    started: dict[str, Any] = {}
+
+    def run(self: Any) -> None:
+        cfg = self.cfg
+        started.update(workers=cfg.workers, threads=cfg.threads, worker=cfg.worker_class_str)
+
+    monkeypatch.setattr("gunicorn.app.base.BaseApplication.run", run)
+    # Several workers need the shared store; nothing connects to it before gunicorn runs.
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    result = app.test_cli_runner().invoke(args=["serve", "--port", "0", *options])
+    assert result.exit_code == 0, result.output
+    assert started == {
+        "workers": workers,
+        "threads": threads,
+        "worker": "gateway.edge.server_errors.ThreadWorker",
+    }
