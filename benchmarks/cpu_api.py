@@ -36,7 +36,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,16 +121,18 @@ def _callgrind(switch: str) -> None:
                    check=True, capture_output=True)  # fmt: skip
 
 
-def counting(app: Flask) -> Callable[[], int]:
-    """Count the statements ``app``'s engines run on this thread from now; the returned
-    function stops counting and tells how many."""
+def counting(app: Flask, threads: Sequence[threading.Thread] = ()) -> Callable[[], int]:
+    """Count the statements ``app``'s engines run on this thread (or on ``threads``) from now;
+    the returned function stops counting and tells how many."""
     database = app.extensions.get("database")
     if database is None:
         return lambda: 0
-    count, me = [0], threading.get_ident()
+    count = [0]
+    mine = {threading.get_ident()} if not threads else None
 
     def seen(*_args: Any) -> None:
-        count[0] += threading.get_ident() == me
+        ident = threading.get_ident()
+        count[0] += ident in mine if mine is not None else any(t.ident == ident for t in threads)
 
     engines = (database.read_engine, database.engine)
     for engine in engines:
@@ -191,18 +193,46 @@ def setup(tokens: int) -> tuple[str, list[Case], Churn, Callable[[], None]]:
     return issuer, cases, Churn(churner, others), server.shutdown
 
 
+def serve(app: Flask, prepared: list[dict[str, Any]], threads: int) -> tuple[list[float], int]:
+    """Send ``prepared`` to ``app`` from ``threads`` threads at once (each its share, as a
+    server's threads would), or from this thread; each request's CPU milliseconds (its thread's:
+    what the threads spend handing the interpreter lock to each other included) and how many
+    statements they ran."""
+    if threads == 1:
+        statements = counting(app)
+        spent = timed(app, prepared)
+        return spent, statements()
+    shares: list[list[float]] = [[] for _ in range(threads)]
+    failed: list[BaseException] = []
+
+    def share(n: int) -> None:
+        try:
+            shares[n] = timed(app, prepared[n::threads])
+        except BaseException as exc:
+            failed.append(exc)
+
+    workers = [threading.Thread(target=share, args=(n,)) for n in range(threads)]
+    statements = counting(app, workers)
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    ran = statements()
+    if failed:
+        raise failed[0]
+    return [ms for part in shares for ms in part], ran
+
+
 def measure(cases: list[Case], issuer: str, churn: Churn, args: argparse.Namespace) -> None:
     """Rounds that alternate the cases (the first warms up and is not counted)."""
     for round_number in range(args.rounds + 1):
         for case in cases:
             prepared = environs(issuer, case.requests(args.requests))
-            statements = counting(case.app)
             if case.churn:
                 with churn:
-                    spent = timed(case.app, prepared)
+                    spent, ran = serve(case.app, prepared, args.threads)
             else:
-                spent = timed(case.app, prepared)
-            ran = statements()
+                spent, ran = serve(case.app, prepared, args.threads)
             if round_number:
                 case.means.append(statistics.mean(spent))
                 case.batches += [statistics.mean(spent[i : i + BATCH])
@@ -214,7 +244,7 @@ def report(cases: list[Case], args: argparse.Namespace) -> None:
     """The table."""
     database = os.environ["GATEWAY_DATABASE_URL"].split("?")[0]
     print(f"== CPU per request, in process: {args.requests} requests x {args.rounds} rounds, "
-          f"{database} ==")  # fmt: skip
+          f"{args.threads} thread(s), {database} ==")  # fmt: skip
     print(f"{'case':<28} {'cpu ms/req':>10} {'low':>7} {'/ bare':>7} {'statements':>11}")
     bare_cpu = statistics.median(cases[0].means)
     for case in cases:
@@ -255,6 +285,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="measured rounds (after one more)")
     parser.add_argument("--tokens", type=int, default=200)
     parser.add_argument("--only", help="measure only the cases whose names start so")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="send each case's requests from this many threads at once",
+    )
     parser.add_argument("--profile", help="then profile the case whose name starts so")
     parser.add_argument("--profile-out", help="and keep that profile in this file (pstats)")
     parser.add_argument(
