@@ -244,7 +244,9 @@ def report(accounts: Case, payments: Case, args: argparse.Namespace, database: s
         errors = f"   {case.errors} errors" if case.errors else ""
         print(f"{case.name:<26} {median(case.rates):7,.0f} {spread:<15} {median(case.p50):7.2f} "
               f"{median(case.p99):7.2f} {median(case.cpu):10.2f}{errors}")  # fmt: skip
-    ratios = [p / a for p, a in zip(payments.rates, accounts.rates, strict=True)]
+    # A round whose GET /accounts answered nothing but errors (a server that failed) has no
+    # ratio to give: it counts as 0, and its errors are in the table above.
+    ratios = [p / a if a else 0.0 for p, a in zip(payments.rates, accounts.rates, strict=True)]
     ratio = statistics.median(ratios)
     verdict = "met" if ratio >= 0.5 else "missed"
     print(f"payment POST / GET /accounts: {ratio:.2f} (rounds: "
