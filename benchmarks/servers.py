@@ -102,17 +102,16 @@ def settle_replay_store(url: str | None) -> None:
         return  # the in-process store marks itself back at start
     import redis
 
-    from gateway.oauth.replay import CLIENT_CLOCK_AHEAD, MARKER
+    from gateway.oauth import replay
 
     store = redis.Redis.from_url(url)
     try:
-        now_ms = int(time.time() * 1000)
-        store.set(MARKER, now_ms - 3_600_000, nx=True)
-        held = int(store.get(MARKER) or now_ms)
-        wait = (held + (CLIENT_CLOCK_AHEAD + 1) * 1000 - now_ms) / 1000
+        now = time.time()
+        held = replay.mark(store, at=now - 3600, quiet=True) / 1000
+        wait = held + replay.CLIENT_CLOCK_AHEAD + 1 - now
         if wait > 0:
             print(
-                f"the replay store was marked {(now_ms - held) / 1000:.0f} s ago: "
+                f"the replay store was marked {now - held:.0f} s ago: "
                 f"waiting {wait:.0f} s for proofs without a nonce to be accepted",
                 flush=True,
             )
