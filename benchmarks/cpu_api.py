@@ -127,12 +127,11 @@ def counting(app: Flask, threads: Sequence[threading.Thread] = ()) -> Callable[[
     database = app.extensions.get("database")
     if database is None:
         return lambda: 0
-    count = [0]
-    mine = {threading.get_ident()} if not threads else None
+    count, counted = [0], threads or [threading.current_thread()]
 
     def seen(*_args: Any) -> None:
-        ident = threading.get_ident()
-        count[0] += ident in mine if mine is not None else any(t.ident == ident for t in threads)
+        # (The threads' idents exist once they start, after this is set up.)
+        count[0] += any(t.ident == threading.get_ident() for t in counted)
 
     engines = (database.read_engine, database.engine)
     for engine in engines:
